@@ -1,0 +1,72 @@
+/**
+ * The connection document `users/{uid}/connections/{provider}`: one per user × provider.
+ * Created by the OAuth callback (or the migration / `npm run connect`), updated by the sync,
+ * read by the fan-out (collection-group query on status + nextSyncAt) and by the owner's app.
+ */
+import { Timestamp } from "firebase-admin/firestore";
+import { z } from "zod";
+import { PROVIDERS } from "../paths";
+
+export const CONNECTION_STATUSES = ["connected", "needs_reauth", "error", "paused", "disconnected"] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+const timestamp = z.instanceof(Timestamp);
+
+export const ConnectionDoc = z.object({
+  uid: z.string().min(1),
+  provider: z.enum(PROVIDERS),
+  status: z.enum(CONNECTION_STATUSES),
+  providerAccountId: z.string().nullable(),
+  providerAccountName: z.string().nullable(),
+  scopes: z.array(z.string()),
+  connectedAt: timestamp,
+  updatedAt: timestamp,
+  /** The fan-out picks connections with status "connected" and nextSyncAt <= now. */
+  nextSyncAt: timestamp,
+  lastSyncAt: timestamp.nullable(),
+  lastSuccessAt: timestamp.nullable(),
+  lastManualSyncAt: timestamp.nullable(),
+  lastError: z.object({ code: z.string(), message: z.string(), at: timestamp }).nullable(),
+  consecutiveFailures: z.number().int().nonnegative(),
+  /** Set while the provider asked us to wait (429 with a long Retry-After). */
+  rateLimitedUntil: timestamp.nullable(),
+  /** Human-readable reason shown when status is needs_reauth. */
+  reauthReason: z.string().nullable(),
+  /** Held by a running sync; expires so a crashed run does not block the connection forever. */
+  lease: z.object({ holder: z.string(), expiresAt: timestamp }).nullable(),
+  /** Item counts of the last successful sync (playlists, media, …). */
+  counts: z.record(z.string(), z.number()),
+});
+export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
+
+/** A freshly connected account: due for sync now, so the first sync happens right away. */
+export function newConnection(args: {
+  uid: string;
+  provider: ConnectionDoc["provider"];
+  providerAccountId: string | null;
+  providerAccountName: string | null;
+  scopes: string[];
+  now: Date;
+}): ConnectionDoc {
+  const now = Timestamp.fromDate(args.now);
+  return {
+    uid: args.uid,
+    provider: args.provider,
+    status: "connected",
+    providerAccountId: args.providerAccountId,
+    providerAccountName: args.providerAccountName,
+    scopes: args.scopes,
+    connectedAt: now,
+    updatedAt: now,
+    nextSyncAt: now,
+    lastSyncAt: null,
+    lastSuccessAt: null,
+    lastManualSyncAt: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    rateLimitedUntil: null,
+    reauthReason: null,
+    lease: null,
+    counts: {},
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Typed errors, classified by what the caller must do next.
+ *
+ * - `retry_at`  — rate limited: try again at `retryAt`, not before (never spin).
+ * - `retry`     — transient (5xx, timeout, network): retry soon, with backoff, a bounded number of times.
+ * - `reauth`    — the person must reconnect (revoked/expired grant, Instagram error 190).
+ * - `give_up`   — retrying cannot help (403 not allowed, schema drift, bad input, bad config).
+ *
+ * Messages never contain tokens, codes or secrets.
+ */
+export type ErrorAction = "retry" | "retry_at" | "reauth" | "give_up";
+
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  abstract readonly action: ErrorAction;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+  /** A log- and Firestore-safe summary. */
+  toJSON(): { code: string; action: ErrorAction; message: string } {
+    return { code: this.code, action: this.action, message: this.message };
+  }
+}
+
+/** The provider said "slow down"; carry the time at which trying again is allowed. */
+export class RateLimitedError extends AppError {
+  readonly code = "rate_limited";
+  readonly action = "retry_at";
+  constructor(
+    message: string,
+    readonly retryAt: Date,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** 5xx, timeouts, resets: retry soon with backoff. */
+export class TransientError extends AppError {
+  readonly code = "transient";
+  readonly action = "retry";
+}
+
+/** The stored grant no longer works; the person has to reconnect. `reason` is shown to them. */
+export class ReauthRequiredError extends AppError {
+  readonly code = "needs_reauth";
+  readonly action = "reauth";
+}
+
+/** The provider refuses this account or app (e.g. Spotify development-mode allow-list). */
+export class NotAllowedError extends AppError {
+  readonly code = "not_allowed";
+  readonly action = "give_up";
+}
+
+/** A provider response failed validation: the API changed or answered garbage. */
+export class ProviderSchemaError extends AppError {
+  readonly code = "provider_schema";
+  readonly action = "give_up";
+}
+
+/** Input from a caller (task payload, callback parameters, CLI flags) is invalid. */
+export class InvalidInputError extends AppError {
+  readonly code = "invalid_input";
+  readonly action = "give_up";
+}
+
+/** A setting is missing or malformed. */
+export class ConfigError extends AppError {
+  readonly code = "config";
+  readonly action = "give_up";
+}
+
+/** A local harness or tool precondition is not met (ports in use, Java missing, …). */
+export class EnvironmentError extends AppError {
+  readonly code = "environment";
+  readonly action = "give_up";
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** Unknown errors are treated as transient: a bug should be retried a bounded number of times, then surface. */
+export function actionOf(e: unknown): ErrorAction {
+  return isAppError(e) ? e.action : "retry";
+}

@@ -1,0 +1,8 @@
+/**
+ * The deployed functions. This file exports triggers and nothing else; each trigger is a thin
+ * wrapper in triggers/ over plain functions that take their dependencies as arguments.
+ */
+import * as dev from "./triggers/dev";
+
+/** Emulator-only probe used by the harness tests; absent from `firebase deploy`. */
+export const devProbe = process.env.FUNCTIONS_EMULATOR === "true" ? dev.devProbe : undefined;

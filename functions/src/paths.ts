@@ -1,0 +1,130 @@
+/**
+ * The ONE place that spells Firestore and Storage paths. No other file builds a path from strings.
+ *
+ * Every user-owned Firestore path starts with `users/{uid}`; every user-owned Storage object
+ * starts with `{uid}/`. Each id is checked so a hostile or broken value ("..", "a/b", "__x__")
+ * can never address another user's data.
+ */
+import { InvalidInputError } from "./errors";
+
+export const PROVIDERS = ["spotify", "instagram"] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export function isProvider(value: unknown): value is Provider {
+  return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value);
+}
+
+/** Checks one path segment: non-empty, no '/', not '.' or '..', not Firestore-reserved `__x__`, ≤ 1,500 bytes. */
+export function segment(kind: string, value: string): string {
+  if (
+    typeof value !== "string" ||
+    value.length === 0 ||
+    value.includes("/") ||
+    value === "." ||
+    value === ".." ||
+    /^__.*__$/.test(value) ||
+    Buffer.byteLength(value) > 1500
+  ) {
+    throw new InvalidInputError(`Invalid ${kind} for a path: ${JSON.stringify(String(value).slice(0, 64))}.`);
+  }
+  return value;
+}
+
+function provider(p: Provider): Provider {
+  if (!isProvider(p)) throw new InvalidInputError(`Unknown provider ${JSON.stringify(p)}.`);
+  return p;
+}
+
+// --- Firestore ---------------------------------------------------------------------------------
+
+export const USERS = "users";
+/** Collection-group id of connections (the fan-out queries it). */
+export const CONNECTIONS = "connections";
+export const OAUTH_TOKENS = "oauth_tokens";
+export const SYNC_RUNS = "sync_runs";
+export const OAUTH_STATES = "oauth_states";
+/** Server-only operational documents (checkpoints of scripts, fan-out bookkeeping). */
+export const OPS = "ops";
+/** Sub-collection holding the parts of a snapshot too large for one document. */
+export const SNAPSHOT_PARTS = "parts";
+export const SNAPSHOT_PREFIX = "last-response_";
+
+export const firestorePaths = {
+  usersCollection: () => USERS,
+  /** The profile: the seed's `/users/{userId}/profile`. */
+  user: (uid: string) => `${USERS}/${segment("uid", uid)}`,
+  oauthTokens: (uid: string) => `${USERS}/${segment("uid", uid)}/${OAUTH_TOKENS}`,
+  oauthToken: (uid: string, p: Provider) => `${USERS}/${segment("uid", uid)}/${OAUTH_TOKENS}/${provider(p)}`,
+  connections: (uid: string) => `${USERS}/${segment("uid", uid)}/${CONNECTIONS}`,
+  connection: (uid: string, p: Provider) => `${USERS}/${segment("uid", uid)}/${CONNECTIONS}/${provider(p)}`,
+  /** The provider's snapshot collection, e.g. `users/{uid}/spotify`. */
+  snapshots: (uid: string, p: Provider) => `${USERS}/${segment("uid", uid)}/${provider(p)}`,
+  /** A snapshot document, e.g. `users/{uid}/spotify/last-response_playlists`. */
+  snapshot: (uid: string, p: Provider, name: string) =>
+    `${USERS}/${segment("uid", uid)}/${provider(p)}/${SNAPSHOT_PREFIX}${segment("snapshot name", name)}`,
+  /** Parts of a large snapshot: `users/{uid}/spotify/last-response_playlists/parts/{n}`. */
+  snapshotParts: (uid: string, p: Provider, name: string) =>
+    `${firestorePaths.snapshot(uid, p, name)}/${SNAPSHOT_PARTS}`,
+  snapshotPart: (uid: string, p: Provider, name: string, index: number) =>
+    `${firestorePaths.snapshotParts(uid, p, name)}/${partId(index)}`,
+  syncRuns: (uid: string) => `${USERS}/${segment("uid", uid)}/${SYNC_RUNS}`,
+  syncRun: (uid: string, runId: string) => `${USERS}/${segment("uid", uid)}/${SYNC_RUNS}/${segment("run id", runId)}`,
+  oauthStates: () => OAUTH_STATES,
+  oauthState: (id: string) => `${OAUTH_STATES}/${segment("state id", id)}`,
+  ops: () => OPS,
+  opsDoc: (id: string) => `${OPS}/${segment("ops id", id)}`,
+} as const;
+
+/** Zero-padded part ids sort in order. */
+export function partId(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 99_999) {
+    throw new InvalidInputError(`Invalid snapshot part index ${index}.`);
+  }
+  return String(index).padStart(5, "0");
+}
+
+/** Extracts (uid, provider) from a connection document path, or undefined if it is not one. */
+export function parseConnectionPath(path: string): { uid: string; provider: Provider } | undefined {
+  const parts = path.split("/");
+  if (parts.length !== 4 || parts[0] !== USERS || parts[2] !== CONNECTIONS) return undefined;
+  const [, uid, , p] = parts;
+  if (!uid || !isProvider(p)) return undefined;
+  return { uid, provider: p };
+}
+
+// --- Cloud Storage -----------------------------------------------------------------------------
+
+/** Folder of a provider's objects under a user: Spotify covers live under `spotify/playlists/`. */
+const STORAGE_FOLDERS: Record<Provider, string> = {
+  spotify: "spotify/playlists",
+  instagram: "instagram",
+};
+
+export const storagePaths = {
+  /** Every object a user owns starts with this prefix. */
+  userPrefix: (uid: string) => `${segment("uid", uid)}/`,
+  /** Every object of one provider for one user. */
+  providerPrefix: (uid: string, p: Provider) => `${segment("uid", uid)}/${provider(p)}/`,
+  /** The mirrored objects of a provider (covers for Spotify, media for Instagram). */
+  mirrorPrefix: (uid: string, p: Provider) => `${segment("uid", uid)}/${STORAGE_FOLDERS[provider(p)]}/`,
+  spotifyCover: (uid: string, playlistId: string) =>
+    `${segment("uid", uid)}/spotify/playlists/${segment("playlist id", playlistId)}.jpg`,
+  instagramMedia: (uid: string, mediaId: string, ext: string) =>
+    `${segment("uid", uid)}/instagram/${segment("media id", mediaId)}.${extension(ext)}`,
+} as const;
+
+function extension(ext: string): string {
+  if (!/^[a-z0-9]{1,5}$/.test(ext)) throw new InvalidInputError(`Invalid file extension ${JSON.stringify(ext)}.`);
+  return ext;
+}
+
+// --- The single-tenant (legacy) layout, read by the migration only ----------------------------
+
+export const legacyPaths = {
+  /** Default legacy Firestore collections holding `last-response_*` documents. */
+  defaultCollections: ["spotify", "instagram", "ig"] as const,
+  /** Default legacy Storage prefixes and where they go. */
+  defaultStoragePrefixes: { "spotify/playlists/": "spotify", "ig/": "instagram" } as const,
+  spotifyCover: (playlistId: string) => `spotify/playlists/${segment("playlist id", playlistId)}.jpg`,
+  instagramFile: (filename: string) => `ig/${segment("file name", filename)}`,
+} as const;

@@ -1,0 +1,84 @@
+/**
+ * The contract between the provider layer and the rest of the product (OAuth connect, sync).
+ * Each provider folder (providers/spotify, providers/instagram) implements ProviderModule;
+ * providers/registry.ts lists them. Nothing outside providers/ knows a provider's URLs or JSON.
+ */
+import type { Config } from "../config";
+import type { Provider } from "../paths";
+
+/** Tokens as the product stores them (encrypted at rest by crypto/). Dates are absolute. */
+export interface TokenSet {
+  accessToken: string;
+  /** Spotify: the refresh token. Instagram has none (the long-lived token refreshes itself). */
+  refreshToken?: string;
+  /** When the access token stops working. */
+  expiresAt: Date;
+  /** When the current access token was issued (Instagram refreshes only tokens ≥ 24 h old). */
+  issuedAt: Date;
+  scopes: string[];
+}
+
+/** Who the connected provider account is. */
+export interface ProviderAccount {
+  id: string;
+  displayName: string | null;
+}
+
+/** An image or media file the sync mirrors to Storage. */
+export interface MirrorItem {
+  /** Playlist id (Spotify) or media id (Instagram); becomes the object name. */
+  id: string;
+  /** Where to download it (temporary provider CDN URL). */
+  url: string;
+  /** File extension of the stored object: "jpg" for covers; "jpg"/"mp4" for media. */
+  ext: string;
+  /**
+   * Changes when the content changes (Spotify playlist snapshot_id + image url; Instagram media id
+   * + media_url path). An object whose stored version equals this is not downloaded again.
+   */
+  version: string;
+}
+
+/** Everything one sync fetched from a provider, complete (all pages), ready to store. */
+export interface FetchResult {
+  account: ProviderAccount;
+  /**
+   * Snapshot documents by name; stored at `users/{uid}/{provider}/last-response_{name}`.
+   * Spotify: profile, playlists, top-tracks, top-artists, recently-played.
+   * Instagram: profile, media.
+   */
+  snapshots: Record<string, unknown>;
+  /** Files to mirror to Storage (covers / media). */
+  mirror: MirrorItem[];
+  /** Counts for the connection document and the run log (items, pages, skipped bad items…). */
+  counts: Record<string, number>;
+  /** Provider HTTP requests made by this fetch (for the run log and benchmarks). */
+  requests: number;
+}
+
+/** What a provider module needs from the outside world. */
+export interface ProviderContext {
+  config: Config;
+  now: () => Date;
+}
+
+export interface ProviderModule {
+  id: Provider;
+  /** Scopes requested at connect time. */
+  scopes: readonly string[];
+  /** The provider's authorize URL for this state and redirect URI. */
+  authorizeUrl(ctx: ProviderContext, args: { state: string; redirectUri: string }): string;
+  /** Code → tokens (Instagram: code → short-lived → long-lived). Throws typed errors (errors.ts). */
+  exchangeCode(ctx: ProviderContext, args: { code: string; redirectUri: string }): Promise<TokenSet>;
+  /** True when `tokens` should be refreshed now (expiring within the configured margin, and allowed). */
+  refreshDue(ctx: ProviderContext, tokens: TokenSet): boolean;
+  /**
+   * Refreshes. Spotify: a response without a refresh_token keeps the old one. Instagram:
+   * ig_refresh_token. Throws ReauthRequiredError on invalid_grant / error 190.
+   */
+  refresh(ctx: ProviderContext, tokens: TokenSet): Promise<TokenSet>;
+  /** The provider account behind an access token (connect flow). */
+  identify(ctx: ProviderContext, accessToken: string): Promise<ProviderAccount>;
+  /** Fetches everything a sync stores. All pages or a thrown typed error: never a partial result. */
+  fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult>;
+}

@@ -1,0 +1,70 @@
+import { InvalidInputError } from "../../src/errors";
+import { firestorePaths, legacyPaths, parseConnectionPath, partId, storagePaths } from "../../src/paths";
+
+describe("firestorePaths", () => {
+  it("when given a uid and provider, then every user-owned path starts with users/{uid}", () => {
+    const uid = "u1";
+    const paths = [
+      firestorePaths.user(uid),
+      firestorePaths.oauthToken(uid, "spotify"),
+      firestorePaths.connection(uid, "instagram"),
+      firestorePaths.snapshot(uid, "spotify", "playlists"),
+      firestorePaths.snapshotPart(uid, "spotify", "playlists", 3),
+      firestorePaths.syncRun(uid, "r1"),
+    ];
+    for (const p of paths) expect(p.startsWith("users/u1")).toBe(true);
+  });
+
+  it("when naming the seed's snapshots, then the seed's names are kept", () => {
+    expect(firestorePaths.snapshot("abc", "spotify", "playlists")).toBe("users/abc/spotify/last-response_playlists");
+    expect(firestorePaths.snapshot("abc", "spotify", "top-tracks")).toBe("users/abc/spotify/last-response_top-tracks");
+    expect(firestorePaths.oauthToken("abc", "spotify")).toBe("users/abc/oauth_tokens/spotify");
+    expect(firestorePaths.connection("abc", "instagram")).toBe("users/abc/connections/instagram");
+    expect(firestorePaths.oauthState("s")).toBe("oauth_states/s");
+  });
+
+  it("when a snapshot is split, then part ids sort in numeric order", () => {
+    const ids = [0, 2, 10, 100].map(partId);
+    expect([...ids].sort()).toEqual(ids);
+    expect(firestorePaths.snapshotPart("u", "spotify", "playlists", 2)).toBe(
+      "users/u/spotify/last-response_playlists/parts/00002",
+    );
+    expect(() => partId(-1)).toThrow(InvalidInputError);
+  });
+
+  it.each(["", "a/b", ".", "..", "__id__", "x".repeat(1501)])("when the uid is %j, then no path is built", (bad) => {
+    expect(() => firestorePaths.user(bad)).toThrow(InvalidInputError);
+    expect(() => storagePaths.userPrefix(bad)).toThrow(InvalidInputError);
+  });
+
+  it("when the provider is unknown, then no path is built", () => {
+    expect(() => firestorePaths.connection("u", "tiktok" as never)).toThrow(/Unknown provider/);
+  });
+
+  it("when given a connection path, then uid and provider are parsed back; other paths are not", () => {
+    expect(parseConnectionPath(firestorePaths.connection("u9", "spotify"))).toEqual({ uid: "u9", provider: "spotify" });
+    expect(parseConnectionPath("users/u9/oauth_tokens/spotify")).toBeUndefined();
+    expect(parseConnectionPath("users/u9/connections/tiktok")).toBeUndefined();
+  });
+});
+
+describe("storagePaths", () => {
+  it("when mirroring, then objects land under {uid}/ as the architecture note says", () => {
+    expect(storagePaths.spotifyCover("u1", "pl1")).toBe("u1/spotify/playlists/pl1.jpg");
+    expect(storagePaths.instagramMedia("u1", "m1", "mp4")).toBe("u1/instagram/m1.mp4");
+    expect(storagePaths.mirrorPrefix("u1", "spotify")).toBe("u1/spotify/playlists/");
+    expect(storagePaths.mirrorPrefix("u1", "instagram")).toBe("u1/instagram/");
+    expect(storagePaths.providerPrefix("u1", "spotify")).toBe("u1/spotify/");
+    expect(storagePaths.userPrefix("u1")).toBe("u1/");
+  });
+
+  it("when an id tries to climb out of the user's folder, then it is refused", () => {
+    expect(() => storagePaths.spotifyCover("u1", "../u2/x")).toThrow(InvalidInputError);
+    expect(() => storagePaths.instagramMedia("u1", "m", "../jpg")).toThrow(InvalidInputError);
+  });
+
+  it("when reading the legacy layout, then the seed's single-tenant paths are used", () => {
+    expect(legacyPaths.spotifyCover("p")).toBe("spotify/playlists/p.jpg");
+    expect(legacyPaths.instagramFile("a.jpg")).toBe("ig/a.jpg");
+  });
+});

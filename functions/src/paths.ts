@@ -7,6 +7,9 @@
  */
 import { InvalidInputError } from "./errors";
 
+/** TextEncoder (not Buffer) so the web app can bundle this module too. */
+const utf8 = new TextEncoder();
+
 export const PROVIDERS = ["spotify", "instagram"] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
@@ -23,7 +26,7 @@ export function segment(kind: string, value: string): string {
     value === "." ||
     value === ".." ||
     /^__.*__$/.test(value) ||
-    Buffer.byteLength(value) > 1500
+    utf8.encode(value).length > 1500
   ) {
     throw new InvalidInputError(`Invalid ${kind} for a path: ${JSON.stringify(String(value).slice(0, 64))}.`);
   }
@@ -112,6 +115,20 @@ export const storagePaths = {
   instagramMedia: (uid: string, mediaId: string, ext: string) =>
     `${segment("uid", uid)}/instagram/${segment("media id", mediaId)}.${extension(ext)}`,
 } as const;
+
+/**
+ * Whether `objectPath` names an object owned by `uid` (it lies under `{uid}/`). Every segment is
+ * checked first: a malformed path ("..", empty segments, over 10 segments) throws InvalidInputError.
+ * The media function serves an object to a signed-in person only when this is true.
+ */
+export function isOwnedObject(uid: string, objectPath: string): boolean {
+  const parts = String(objectPath).split("/");
+  if (parts.length < 2 || parts.length > 10) {
+    throw new InvalidInputError(`Invalid object path: ${JSON.stringify(String(objectPath).slice(0, 64))}.`);
+  }
+  for (const part of parts) segment("object path segment", part);
+  return `${parts[0]}/` === storagePaths.userPrefix(uid);
+}
 
 function extension(ext: string): string {
   if (!/^[a-z0-9]{1,5}$/.test(ext)) throw new InvalidInputError(`Invalid file extension ${JSON.stringify(ext)}.`);

@@ -1,5 +1,5 @@
 import { InvalidInputError } from "../../src/errors";
-import { firestorePaths, legacyPaths, parseConnectionPath, partId, storagePaths } from "../../src/paths";
+import { firestorePaths, isOwnedObject, legacyPaths, parseConnectionPath, partId, storagePaths } from "../../src/paths";
 
 describe("firestorePaths", () => {
   it("when given a uid and provider, then every user-owned path starts with users/{uid}", () => {
@@ -67,4 +67,19 @@ describe("storagePaths", () => {
     expect(legacyPaths.spotifyCover("p")).toBe("spotify/playlists/p.jpg");
     expect(legacyPaths.instagramFile("a.jpg")).toBe("ig/a.jpg");
   });
+});
+
+describe("isOwnedObject", () => {
+  it("when the object lies under the caller's own folder, then it is owned; another's is not", () => {
+    expect(isOwnedObject("u1", "u1/spotify/playlists/p.jpg")).toBe(true);
+    expect(isOwnedObject("u1", "u2/spotify/playlists/p.jpg")).toBe(false);
+    expect(isOwnedObject("u1", "u10/instagram/m.jpg")).toBe(false);
+  });
+
+  it.each(["u1", "u1/", "u1/../u2/x.jpg", "u1//x.jpg", "/u1/x.jpg", "u1/./x", "u1/__x__/y", "u1/a/b/c/d/e/f/g/h/i/j"])(
+    "when the object path is %j, then it is refused as malformed",
+    (bad) => {
+      expect(() => isOwnedObject("u1", bad)).toThrow(InvalidInputError);
+    },
+  );
 });

@@ -12,9 +12,10 @@
  * decrypted JSON is checked with zod again. Tokens are decrypted only by the function that uses
  * them (`load`), are never logged, and never appear in error messages.
  *
- * Writes accept a transaction or batch so a caller can store tokens atomically with other
- * documents (the OAuth callback writes tokens + connection together; the sync persists rotated
- * tokens inside its lease transaction).
+ * To store tokens atomically with other documents (the OAuth callback writes tokens + connection
+ * together; the sync persists rotated tokens inside its lease transaction), use `toDoc` and put
+ * the result in your own batch/transaction, or pass the transaction/batch to `save`/`delete`;
+ * `fromDoc` opens a snapshot's data read in your own transaction (or pass it to `load`).
  */
 import {
   type DocumentData,
@@ -28,7 +29,7 @@ import { db } from "../admin";
 import { AppError, ReauthRequiredError } from "../errors";
 import { type Provider, firestorePaths } from "../paths";
 import type { TokenSet } from "../providers/types";
-import { type SealedBlob, VAULT_FORMAT_VERSION, Vault, type VaultContext, vaultFromConfig } from "./vault";
+import { type EncryptedBlob, VAULT_FORMAT_VERSION, type Vault, type VaultContext, vaultFromConfig } from "./vault";
 
 /** The token document as stored in Firestore. */
 export const TokenDoc = z.object({
@@ -64,7 +65,7 @@ export class TokenDocumentError extends AppError {
   }
 }
 
-function blobOf(doc: TokenDoc): SealedBlob {
+function blobOf(doc: TokenDoc): EncryptedBlob {
   return { v: doc.v, keyId: doc.keyId, iv: doc.iv, tag: doc.tag, ciphertext: doc.ciphertext };
 }
 
@@ -75,7 +76,7 @@ function validDate(d: Date, what: string): number {
 }
 
 /** The document to store for `tokens` (pure: no I/O). */
-export function sealTokens(vault: Vault, ctx: VaultContext, tokens: TokenSet, now: Date): TokenDoc {
+export function sealTokens(vault: Vault, uid: string, provider: Provider, tokens: TokenSet, now: Date): TokenDoc {
   const payload: TokenPayload = {
     accessToken: tokens.accessToken,
     ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
@@ -86,34 +87,34 @@ export function sealTokens(vault: Vault, ctx: VaultContext, tokens: TokenSet, no
   const checked = TokenPayload.safeParse(payload);
   if (!checked.success) throw new TypeError("Refusing to store an incomplete TokenSet (empty access token?).");
   return {
-    ...vault.encrypt(JSON.stringify(checked.data), ctx),
+    ...vault.encrypt(uid, provider, JSON.stringify(checked.data)),
     expiresAt: Timestamp.fromMillis(payload.expiresAt),
     updatedAt: Timestamp.fromDate(now),
   };
 }
 
 /** Checks a stored document's shape; throws TokenDocumentError when it is not a token document. */
-export function parseTokenDoc(ctx: VaultContext, data: unknown): TokenDoc {
+export function parseTokenDoc(uid: string, provider: Provider, data: unknown): TokenDoc {
   const parsed = TokenDoc.safeParse(data);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? "document")))].join(", ");
-    throw new TokenDocumentError(ctx, `bad or missing field(s): ${fields}`);
+    throw new TokenDocumentError({ uid, provider }, `bad or missing field(s): ${fields}`);
   }
   return parsed.data;
 }
 
 /** Validates, decrypts and validates again (pure: no I/O). Throws TokenDocumentError / TokenDecryptError. */
-export function openTokens(vault: Vault, ctx: VaultContext, data: unknown): TokenSet {
-  const doc = parseTokenDoc(ctx, data);
-  const plaintext = vault.decrypt(blobOf(doc), ctx);
+export function openTokens(vault: Vault, uid: string, provider: Provider, data: unknown): TokenSet {
+  const doc = parseTokenDoc(uid, provider, data);
+  const plaintext = vault.decrypt(uid, provider, blobOf(doc));
   let json: unknown;
   try {
     json = JSON.parse(plaintext.toString("utf8"));
   } catch {
-    throw new TokenDocumentError(ctx, "decrypted payload is not JSON");
+    throw new TokenDocumentError({ uid, provider }, "decrypted payload is not JSON");
   }
   const payload = TokenPayload.safeParse(json);
-  if (!payload.success) throw new TokenDocumentError(ctx, "decrypted payload is not a token set");
+  if (!payload.success) throw new TokenDocumentError({ uid, provider }, "decrypted payload is not a token set");
   const p = payload.data;
   return {
     accessToken: p.accessToken,
@@ -128,14 +129,24 @@ export function openTokens(vault: Vault, ctx: VaultContext, data: unknown): Toke
  * Re-seals a document under the vault's current key (key rotation). Returns undefined when it is
  * already current. Keeps `expiresAt`; sets `updatedAt` to `now`. Throws like openTokens.
  */
-export function resealTokenDoc(vault: Vault, ctx: VaultContext, data: unknown, now: Date): TokenDoc | undefined {
-  const doc = parseTokenDoc(ctx, data);
+export function resealTokenDoc(
+  vault: Vault,
+  uid: string,
+  provider: Provider,
+  data: unknown,
+  now: Date,
+): TokenDoc | undefined {
+  const doc = parseTokenDoc(uid, provider, data);
   if (vault.isCurrent(doc)) {
     // Still prove it opens, so an "already current" count never hides an unreadable document.
-    vault.decrypt(blobOf(doc), ctx);
+    vault.decrypt(uid, provider, blobOf(doc));
     return undefined;
   }
-  return { ...vault.reencrypt(blobOf(doc), ctx), expiresAt: doc.expiresAt, updatedAt: Timestamp.fromDate(now) };
+  return {
+    ...vault.reencrypt(uid, provider, blobOf(doc)),
+    expiresAt: doc.expiresAt,
+    updatedAt: Timestamp.fromDate(now),
+  };
 }
 
 /** Anything that can write a document: a Transaction or a WriteBatch. */
@@ -144,64 +155,62 @@ export interface DocWriter {
   delete(ref: DocumentReference): unknown;
 }
 
-/** Read/write access to one person's encrypted tokens. */
+/** Read/write access to people's encrypted tokens (docs/contracts.md). */
 export interface TokenStore {
-  /** The decrypted tokens, or null when none are stored. Inside a transaction, reads through it. */
+  /** Encrypted document data for `tokens`, for the caller's own batch/transaction. */
+  toDoc(uid: string, provider: Provider, tokens: TokenSet): TokenDoc;
+  /** Validates + decrypts document data. Throws TokenDocumentError / TokenDecryptError. */
+  fromDoc(uid: string, provider: Provider, data: unknown): TokenSet;
+  /** The decrypted tokens, or null when none are stored. With `tx`, reads through the transaction. */
   load(uid: string, provider: Provider, tx?: Transaction): Promise<TokenSet | null>;
   /** Like load, but a missing document throws ReauthRequiredError (the person must reconnect). */
   loadRequired(uid: string, provider: Provider, tx?: Transaction): Promise<TokenSet>;
-  /** Encrypts and stores (replacing what was there). With `writer`, only queues the write on it. */
+  /** Encrypts and stores at users/{uid}/oauth_tokens/{provider}, replacing what was there. With `writer`, only queues it. */
   save(uid: string, provider: Provider, tokens: TokenSet, writer?: DocWriter): Promise<void>;
   /** Removes the tokens (no error when there are none). With `writer`, only queues the delete. */
   delete(uid: string, provider: Provider, writer?: DocWriter): Promise<void>;
 }
 
-export interface FirestoreTokenStoreDeps {
-  db: Firestore;
-  vault: Vault;
+export interface TokenStoreOptions {
+  /** Clock for `updatedAt` (tests pass a fixed one). */
   now?: () => Date;
 }
 
-export class FirestoreTokenStore implements TokenStore {
-  private readonly now: () => Date;
-
-  constructor(private readonly deps: FirestoreTokenStoreDeps) {
-    this.now = deps.now ?? (() => new Date());
-  }
-
-  ref(uid: string, provider: Provider): DocumentReference {
-    return this.deps.db.doc(firestorePaths.oauthToken(uid, provider));
-  }
-
-  async load(uid: string, provider: Provider, tx?: Transaction): Promise<TokenSet | null> {
-    const ref = this.ref(uid, provider);
-    const snap = tx ? await tx.get(ref) : await ref.get();
-    if (!snap.exists) return null;
-    return openTokens(this.deps.vault, { uid, provider }, snap.data());
-  }
-
-  async loadRequired(uid: string, provider: Provider, tx?: Transaction): Promise<TokenSet> {
-    const tokens = await this.load(uid, provider, tx);
-    if (!tokens)
-      throw new ReauthRequiredError(`No ${provider} tokens are stored for user ${uid}; reconnect ${provider}.`);
-    return tokens;
-  }
-
-  async save(uid: string, provider: Provider, tokens: TokenSet, writer?: DocWriter): Promise<void> {
-    const ref = this.ref(uid, provider);
-    const doc = sealTokens(this.deps.vault, { uid, provider }, tokens, this.now());
-    if (writer) writer.set(ref, doc);
-    else await ref.set(doc);
-  }
-
-  async delete(uid: string, provider: Provider, writer?: DocWriter): Promise<void> {
-    const ref = this.ref(uid, provider);
-    if (writer) writer.delete(ref);
-    else await ref.delete();
-  }
+/** The Firestore-backed token store. */
+export function createTokenStore(firestore: Firestore, vault: Vault, opts: TokenStoreOptions = {}): TokenStore {
+  const now = opts.now ?? (() => new Date());
+  const ref = (uid: string, provider: Provider): DocumentReference =>
+    firestore.doc(firestorePaths.oauthToken(uid, provider));
+  const store: TokenStore = {
+    toDoc: (uid, provider, tokens) => sealTokens(vault, uid, provider, tokens, now()),
+    fromDoc: (uid, provider, data) => openTokens(vault, uid, provider, data),
+    async load(uid, provider, tx) {
+      const r = ref(uid, provider);
+      const snap = tx ? await tx.get(r) : await r.get();
+      return snap.exists ? openTokens(vault, uid, provider, snap.data()) : null;
+    },
+    async loadRequired(uid, provider, tx) {
+      const tokens = await store.load(uid, provider, tx);
+      if (!tokens)
+        throw new ReauthRequiredError(`No ${provider} tokens are stored for user ${uid}; reconnect ${provider}.`);
+      return tokens;
+    },
+    async save(uid, provider, tokens, writer) {
+      const r = ref(uid, provider);
+      const doc = sealTokens(vault, uid, provider, tokens, now());
+      if (writer) writer.set(r, doc);
+      else await r.set(doc);
+    },
+    async delete(uid, provider, writer) {
+      const r = ref(uid, provider);
+      if (writer) writer.delete(r);
+      else await r.delete();
+    },
+  };
+  return store;
 }
 
 /** The token store of this process: the admin Firestore and the vault of TOKEN_ENCRYPTION_KEYS. Call in handlers. */
-export function tokenStoreFromConfig(): FirestoreTokenStore {
-  return new FirestoreTokenStore({ db: db(), vault: vaultFromConfig() });
+export function tokenStoreFromConfig(): TokenStore {
+  return createTokenStore(db(), vaultFromConfig());
 }

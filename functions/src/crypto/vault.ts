@@ -27,14 +27,14 @@ export const IV_BYTES = 12;
 /** Full-length 128-bit tag. */
 export const TAG_BYTES = 16;
 
-/** Who a ciphertext belongs to. Bound into the AAD. */
+/** Who a ciphertext belongs to (bound into the AAD); carried by TokenDecryptError. */
 export interface VaultContext {
   uid: string;
   provider: Provider;
 }
 
 /** An encrypted value as stored (binary fields base64). */
-export interface SealedBlob {
+export interface EncryptedBlob {
   v: typeof VAULT_FORMAT_VERSION;
   keyId: string;
   iv: string;
@@ -102,8 +102,8 @@ function fromBase64(value: unknown, bytes?: number): Buffer | undefined {
  * Associated data: an unambiguous encoding of (purpose, version, uid, provider). JSON array
  * encoding means no uid can be crafted to collide with another (uid, provider) pair.
  */
-export function associatedData(ctx: VaultContext): Buffer {
-  return Buffer.from(JSON.stringify(["metrics-sync/oauth-token", VAULT_FORMAT_VERSION, ctx.uid, ctx.provider]), "utf8");
+export function associatedData(uid: string, provider: Provider): Buffer {
+  return Buffer.from(JSON.stringify(["metrics-sync/oauth-token", VAULT_FORMAT_VERSION, uid, provider]), "utf8");
 }
 
 export class Vault {
@@ -132,11 +132,11 @@ export class Vault {
   }
 
   /** Seals `plaintext` for (uid, provider) under the current key with a fresh IV. */
-  encrypt(plaintext: Buffer | string, ctx: VaultContext): SealedBlob {
+  encrypt(uid: string, provider: Provider, plaintext: Buffer | string): EncryptedBlob {
     const key = this.keys.get(this.currentKeyId)!;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(ctx));
+    cipher.setAAD(associatedData(uid, provider));
     const data = typeof plaintext === "string" ? Buffer.from(plaintext, "utf8") : plaintext;
     const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
     return {
@@ -149,7 +149,8 @@ export class Vault {
   }
 
   /** Opens a blob sealed for (uid, provider). Throws TokenDecryptError on any failure. */
-  decrypt(blob: SealedBlob, ctx: VaultContext): Buffer {
+  decrypt(uid: string, provider: Provider, blob: EncryptedBlob): Buffer {
+    const ctx: VaultContext = { uid, provider };
     if (blob.v !== VAULT_FORMAT_VERSION) throw new TokenDecryptError("malformed", ctx, blob.keyId);
     const key = this.keys.get(blob.keyId);
     if (!key) throw new TokenDecryptError("unknown_key", ctx, blob.keyId);
@@ -159,7 +160,7 @@ export class Vault {
     if (!iv || !tag || !ciphertext) throw new TokenDecryptError("malformed", ctx, blob.keyId);
     try {
       const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(associatedData(ctx));
+      decipher.setAAD(associatedData(uid, provider));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     } catch (cause) {
@@ -168,14 +169,19 @@ export class Vault {
   }
 
   /** True when the blob is sealed with the current (encrypting) key. */
-  isCurrent(blob: Pick<SealedBlob, "keyId">): boolean {
+  isCurrent(blob: Pick<EncryptedBlob, "keyId">): boolean {
     return blob.keyId === this.currentKeyId;
   }
 
   /** Decrypts with whatever key sealed it and seals again under the current key (fresh IV). */
-  reencrypt(blob: SealedBlob, ctx: VaultContext): SealedBlob {
-    return this.encrypt(this.decrypt(blob, ctx), ctx);
+  reencrypt(uid: string, provider: Provider, blob: EncryptedBlob): EncryptedBlob {
+    return this.encrypt(uid, provider, this.decrypt(uid, provider, blob));
   }
+}
+
+/** A vault over a key ring (getConfig().TOKEN_ENCRYPTION_KEYS; the first key encrypts, all decrypt). */
+export function createVault(keys: readonly KeyRingEntry[]): Vault {
+  return new Vault(keys);
 }
 
 /** The vault of this process's config (TOKEN_ENCRYPTION_KEYS). Call inside handlers, not at module load. */

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { ReauthRequiredError } from "../../src/errors";
-import { type TokenStore, type TokenDoc, openTokens, sealTokens } from "../../src/crypto/tokenStore";
-import { Vault } from "../../src/crypto/vault";
+import { type TokenDoc, type TokenStore, openTokens, sealTokens } from "../../src/crypto/tokenStore";
+import { type Vault, createVault } from "../../src/crypto/vault";
 import { type Provider, firestorePaths } from "../../src/paths";
 import type { TokenSet } from "../../src/providers/types";
 
@@ -15,13 +15,21 @@ export class MemoryTokenStore implements TokenStore {
   readonly docs = new Map<string, TokenDoc>();
 
   constructor(
-    readonly vault: Vault = new Vault([{ id: "test", key: randomBytes(32) }]),
+    readonly vault: Vault = createVault([{ id: "test", key: randomBytes(32) }]),
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  toDoc(uid: string, provider: Provider, tokens: TokenSet): TokenDoc {
+    return sealTokens(this.vault, uid, provider, tokens, this.now());
+  }
+
+  fromDoc(uid: string, provider: Provider, data: unknown): TokenSet {
+    return openTokens(this.vault, uid, provider, data);
+  }
+
   async load(uid: string, provider: Provider): Promise<TokenSet | null> {
     const doc = this.docs.get(firestorePaths.oauthToken(uid, provider));
-    return doc ? openTokens(this.vault, { uid, provider }, doc) : null;
+    return doc ? this.fromDoc(uid, provider, doc) : null;
   }
 
   async loadRequired(uid: string, provider: Provider): Promise<TokenSet> {
@@ -32,10 +40,7 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async save(uid: string, provider: Provider, tokens: TokenSet): Promise<void> {
-    this.docs.set(
-      firestorePaths.oauthToken(uid, provider),
-      sealTokens(this.vault, { uid, provider }, tokens, this.now()),
-    );
+    this.docs.set(firestorePaths.oauthToken(uid, provider), this.toDoc(uid, provider, tokens));
   }
 
   async delete(uid: string, provider: Provider): Promise<void> {

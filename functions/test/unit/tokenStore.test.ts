@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import {
   type DocWriter,
-  FirestoreTokenStore,
   TokenDocumentError,
+  createTokenStore,
   openTokens,
   resealTokenDoc,
   sealTokens,
@@ -14,7 +14,6 @@ import type { TokenSet } from "../../src/providers/types";
 import { MemoryTokenStore } from "../support/memory-token-store";
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
-const alice = { uid: "alice", provider: "spotify" } as const;
 const NOW = new Date("2026-01-02T03:04:05.000Z");
 
 const tokens = (over: Partial<TokenSet> = {}): TokenSet => ({
@@ -43,7 +42,7 @@ function fakeDb() {
 describe("sealTokens / openTokens", () => {
   it("when tokens are sealed, then the document holds only the sealed fields and plaintext timestamps — no token text", () => {
     const vault = new Vault([key("k1")]);
-    const doc = sealTokens(vault, alice, tokens(), NOW);
+    const doc = sealTokens(vault, "alice", "spotify", tokens(), NOW);
     expect(Object.keys(doc).sort()).toEqual(["ciphertext", "expiresAt", "iv", "keyId", "tag", "updatedAt", "v"]);
     expect(doc.keyId).toBe("k1");
     expect(doc.expiresAt).toBeInstanceOf(Timestamp);
@@ -57,33 +56,39 @@ describe("sealTokens / openTokens", () => {
 
   it("when a sealed document is opened by its owner, then the same TokenSet comes back", () => {
     const vault = new Vault([key("k1")]);
-    expect(openTokens(vault, alice, sealTokens(vault, alice, tokens(), NOW))).toEqual(tokens());
+    expect(openTokens(vault, "alice", "spotify", sealTokens(vault, "alice", "spotify", tokens(), NOW))).toEqual(
+      tokens(),
+    );
   });
 
   it("when tokens have no refresh token (Instagram), then none comes back", () => {
     const vault = new Vault([key("k1")]);
-    const ctx = { uid: "alice", provider: "instagram" } as const;
-    const opened = openTokens(vault, ctx, sealTokens(vault, ctx, tokens({ refreshToken: undefined }), NOW));
+    const opened = openTokens(
+      vault,
+      "alice",
+      "instagram",
+      sealTokens(vault, "alice", "instagram", tokens({ refreshToken: undefined }), NOW),
+    );
     expect(opened.refreshToken).toBeUndefined();
     expect("refreshToken" in opened).toBe(false);
   });
 
   it("when a token document is copied to another uid, then opening it fails with TokenDecryptError", () => {
     const vault = new Vault([key("k1")]);
-    const doc = sealTokens(vault, alice, tokens(), NOW);
-    expect(() => openTokens(vault, { uid: "bob", provider: "spotify" }, doc)).toThrow(TokenDecryptError);
+    const doc = sealTokens(vault, "alice", "spotify", tokens(), NOW);
+    expect(() => openTokens(vault, "bob", "spotify", doc)).toThrow(TokenDecryptError);
   });
 
   it("when a document misses fields or has the wrong types, then opening fails with a re-auth error naming the fields", () => {
     const vault = new Vault([key("k1")]);
-    const doc = sealTokens(vault, alice, tokens(), NOW);
+    const doc = sealTokens(vault, "alice", "spotify", tokens(), NOW);
     const { tag: _tag, ...noTag } = doc;
-    expect(() => openTokens(vault, alice, noTag)).toThrow(TokenDocumentError);
-    expect(() => openTokens(vault, alice, noTag)).toThrow(/field\(s\): tag/);
-    expect(() => openTokens(vault, alice, { ...doc, expiresAt: "tomorrow" })).toThrow(/expiresAt/);
-    expect(() => openTokens(vault, alice, undefined)).toThrow(TokenDocumentError);
+    expect(() => openTokens(vault, "alice", "spotify", noTag)).toThrow(TokenDocumentError);
+    expect(() => openTokens(vault, "alice", "spotify", noTag)).toThrow(/field\(s\): tag/);
+    expect(() => openTokens(vault, "alice", "spotify", { ...doc, expiresAt: "tomorrow" })).toThrow(/expiresAt/);
+    expect(() => openTokens(vault, "alice", "spotify", undefined)).toThrow(TokenDocumentError);
     try {
-      openTokens(vault, alice, noTag);
+      openTokens(vault, "alice", "spotify", noTag);
     } catch (e) {
       expect((e as TokenDocumentError).action).toBe("reauth");
     }
@@ -91,16 +96,20 @@ describe("sealTokens / openTokens", () => {
 
   it("when the decrypted payload is not a token set, then opening fails without echoing the payload", () => {
     const vault = new Vault([key("k1")]);
-    const sealed = vault.encrypt(JSON.stringify({ hello: "plaintext-marker" }), alice);
+    const sealed = vault.encrypt("alice", "spotify", JSON.stringify({ hello: "plaintext-marker" }));
     const doc = { ...sealed, expiresAt: Timestamp.fromDate(NOW), updatedAt: Timestamp.fromDate(NOW) };
-    expect(() => openTokens(vault, alice, doc)).toThrow(/not a token set/);
-    expect(() => openTokens(vault, alice, doc)).not.toThrow(/plaintext-marker/);
+    expect(() => openTokens(vault, "alice", "spotify", doc)).toThrow(/not a token set/);
+    expect(() => openTokens(vault, "alice", "spotify", doc)).not.toThrow(/plaintext-marker/);
   });
 
   it("when the access token is empty or a date is invalid, then sealing refuses", () => {
     const vault = new Vault([key("k1")]);
-    expect(() => sealTokens(vault, alice, tokens({ accessToken: "" }), NOW)).toThrow(/incomplete TokenSet/);
-    expect(() => sealTokens(vault, alice, tokens({ expiresAt: new Date("nope") }), NOW)).toThrow(/expiresAt/);
+    expect(() => sealTokens(vault, "alice", "spotify", tokens({ accessToken: "" }), NOW)).toThrow(
+      /incomplete TokenSet/,
+    );
+    expect(() => sealTokens(vault, "alice", "spotify", tokens({ expiresAt: new Date("nope") }), NOW)).toThrow(
+      /expiresAt/,
+    );
   });
 });
 
@@ -108,32 +117,32 @@ describe("resealTokenDoc (key rotation of one document)", () => {
   it("when the document is under an old key, then it is re-sealed under the current key with expiry kept", () => {
     const oldK = key("old");
     const newK = key("new");
-    const doc = sealTokens(new Vault([oldK]), alice, tokens(), NOW);
+    const doc = sealTokens(new Vault([oldK]), "alice", "spotify", tokens(), NOW);
     const later = new Date(NOW.getTime() + 60_000);
-    const moved = resealTokenDoc(new Vault([newK, oldK]), alice, doc, later);
+    const moved = resealTokenDoc(new Vault([newK, oldK]), "alice", "spotify", doc, later);
     expect(moved?.keyId).toBe("new");
     expect(moved?.expiresAt.isEqual(doc.expiresAt)).toBe(true);
     expect(moved?.updatedAt.toDate()).toEqual(later);
     // The old key can now be removed.
-    expect(openTokens(new Vault([newK]), alice, moved)).toEqual(tokens());
+    expect(openTokens(new Vault([newK]), "alice", "spotify", moved)).toEqual(tokens());
   });
 
   it("when the document is already under the current key, then nothing is returned", () => {
     const k1 = key("k1");
-    const doc = sealTokens(new Vault([k1]), alice, tokens(), NOW);
-    expect(resealTokenDoc(new Vault([k1, key("old")]), alice, doc, NOW)).toBeUndefined();
+    const doc = sealTokens(new Vault([k1]), "alice", "spotify", tokens(), NOW);
+    expect(resealTokenDoc(new Vault([k1, key("old")]), "alice", "spotify", doc, NOW)).toBeUndefined();
   });
 
   it("when a document claims the current key but does not open, then it throws instead of counting as current", () => {
-    const doc = sealTokens(new Vault([key("k1")]), alice, tokens(), NOW);
-    expect(() => resealTokenDoc(new Vault([key("k1")]), alice, doc, NOW)).toThrow(TokenDecryptError);
+    const doc = sealTokens(new Vault([key("k1")]), "alice", "spotify", tokens(), NOW);
+    expect(() => resealTokenDoc(new Vault([key("k1")]), "alice", "spotify", doc, NOW)).toThrow(TokenDecryptError);
   });
 });
 
-describe("FirestoreTokenStore", () => {
+describe("createTokenStore (Firestore)", () => {
   it("when tokens are saved, then the sealed document lands at users/{uid}/oauth_tokens/{provider} and loads back", async () => {
     const { db, store } = fakeDb();
-    const s = new FirestoreTokenStore({ db, vault: new Vault([key("k1")]), now: () => NOW });
+    const s = createTokenStore(db, new Vault([key("k1")]), { now: () => NOW });
     await s.save("alice", "spotify", tokens());
     expect([...store.keys()]).toEqual(["users/alice/oauth_tokens/spotify"]);
     expect(JSON.stringify(store.get("users/alice/oauth_tokens/spotify"))).not.toContain("AT-very-secret");
@@ -142,14 +151,14 @@ describe("FirestoreTokenStore", () => {
 
   it("when nothing is stored, then load gives null and loadRequired asks for re-auth", async () => {
     const { db } = fakeDb();
-    const s = new FirestoreTokenStore({ db, vault: new Vault([key("k1")]) });
+    const s = createTokenStore(db, new Vault([key("k1")]));
     expect(await s.load("alice", "instagram")).toBeNull();
     await expect(s.loadRequired("alice", "instagram")).rejects.toBeInstanceOf(ReauthRequiredError);
   });
 
   it("when a writer is given, then save and delete only queue their writes on it", async () => {
     const { db, store } = fakeDb();
-    const s = new FirestoreTokenStore({ db, vault: new Vault([key("k1")]), now: () => NOW });
+    const s = createTokenStore(db, new Vault([key("k1")]), { now: () => NOW });
     const queued: string[] = [];
     const writer: DocWriter = {
       set: (ref) => queued.push(`set ${ref.path}`),
@@ -161,9 +170,18 @@ describe("FirestoreTokenStore", () => {
     expect(store.size).toBe(0);
   });
 
+  it("when toDoc's output is read back with fromDoc, then the tokens round-trip (callers' own batches)", () => {
+    const { db } = fakeDb();
+    const s = createTokenStore(db, new Vault([key("k1")]), { now: () => NOW });
+    const doc = s.toDoc("alice", "instagram", tokens());
+    expect(doc.updatedAt.toDate()).toEqual(NOW);
+    expect(s.fromDoc("alice", "instagram", doc)).toEqual(tokens());
+    expect(() => s.fromDoc("alice", "spotify", doc)).toThrow(TokenDecryptError);
+  });
+
   it("when tokens are deleted, then load gives null", async () => {
     const { db } = fakeDb();
-    const s = new FirestoreTokenStore({ db, vault: new Vault([key("k1")]) });
+    const s = createTokenStore(db, new Vault([key("k1")]));
     await s.save("alice", "spotify", tokens());
     await s.delete("alice", "spotify");
     expect(await s.load("alice", "spotify")).toBeNull();
@@ -171,7 +189,7 @@ describe("FirestoreTokenStore", () => {
 
   it("when a uid is hostile, then no path is built", async () => {
     const { db } = fakeDb();
-    const s = new FirestoreTokenStore({ db, vault: new Vault([key("k1")]) });
+    const s = createTokenStore(db, new Vault([key("k1")]));
     await expect(s.save("../bob", "spotify", tokens())).rejects.toThrow(/Invalid uid/);
   });
 });

@@ -1,20 +1,26 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../src/config";
-import { TokenDecryptError, Vault, VaultKeyRingError, associatedData, vaultFromConfig } from "../../src/crypto/vault";
+import {
+  TokenDecryptError,
+  Vault,
+  VaultKeyRingError,
+  associatedData,
+  createVault,
+  vaultFromConfig,
+} from "../../src/crypto/vault";
 
 const k = () => randomBytes(32);
-const alice = { uid: "alice", provider: "spotify" } as const;
 
 describe("Vault (AES-256-GCM key ring)", () => {
   it("when a value is encrypted and decrypted with the same owner, then the plaintext comes back", () => {
-    const vault = new Vault([{ id: "k1", key: k() }]);
-    const blob = vault.encrypt("access-token-123", alice);
-    expect(vault.decrypt(blob, alice).toString()).toBe("access-token-123");
+    const vault = createVault([{ id: "k1", key: k() }]);
+    const blob = vault.encrypt("alice", "spotify", Buffer.from("access-token-123"));
+    expect(vault.decrypt("alice", "spotify", blob).toString()).toBe("access-token-123");
   });
 
   it("when a value is encrypted, then the blob records the key id, a 96-bit IV, a 128-bit tag and no plaintext", () => {
     const vault = new Vault([{ id: "k1", key: k() }]);
-    const blob = vault.encrypt("access-token-123", alice);
+    const blob = vault.encrypt("alice", "spotify", "access-token-123");
     expect(blob.v).toBe(1);
     expect(blob.keyId).toBe("k1");
     expect(Buffer.from(blob.iv, "base64")).toHaveLength(12);
@@ -28,7 +34,7 @@ describe("Vault (AES-256-GCM key ring)", () => {
     const ivs = new Set<string>();
     const cts = new Set<string>();
     for (let i = 0; i < 50; i++) {
-      const blob = vault.encrypt("same", alice);
+      const blob = vault.encrypt("alice", "spotify", "same");
       ivs.add(blob.iv);
       cts.add(blob.ciphertext);
     }
@@ -38,10 +44,10 @@ describe("Vault (AES-256-GCM key ring)", () => {
 
   it("when a ciphertext is moved to another uid, then decrypting it fails with a typed re-auth error", () => {
     const vault = new Vault([{ id: "k1", key: k() }]);
-    const blob = vault.encrypt("secret", alice);
+    const blob = vault.encrypt("alice", "spotify", "secret");
     let error: unknown;
     try {
-      vault.decrypt(blob, { uid: "mallory", provider: "spotify" });
+      vault.decrypt("mallory", "spotify", blob);
     } catch (e) {
       error = e;
     }
@@ -53,28 +59,28 @@ describe("Vault (AES-256-GCM key ring)", () => {
 
   it("when a ciphertext is moved to another provider of the same user, then decrypting it fails", () => {
     const vault = new Vault([{ id: "k1", key: k() }]);
-    const blob = vault.encrypt("secret", alice);
-    expect(() => vault.decrypt(blob, { uid: "alice", provider: "instagram" })).toThrow(TokenDecryptError);
+    const blob = vault.encrypt("alice", "spotify", "secret");
+    expect(() => vault.decrypt("alice", "instagram", blob)).toThrow(TokenDecryptError);
   });
 
   it("when the ciphertext or the tag is altered, then decrypting fails authentication", () => {
     const vault = new Vault([{ id: "k1", key: k() }]);
-    const blob = vault.encrypt("secret-value", alice);
+    const blob = vault.encrypt("alice", "spotify", "secret-value");
     const ct = Buffer.from(blob.ciphertext, "base64");
     ct[0] = ct[0]! ^ 1;
-    expect(() => vault.decrypt({ ...blob, ciphertext: ct.toString("base64") }, alice)).toThrow(
+    expect(() => vault.decrypt("alice", "spotify", { ...blob, ciphertext: ct.toString("base64") })).toThrow(
       expect.objectContaining({ reason: "authentication_failed" }),
     );
     const tag = Buffer.from(blob.tag, "base64");
     tag[15] = tag[15]! ^ 0x80;
-    expect(() => vault.decrypt({ ...blob, tag: tag.toString("base64") }, alice)).toThrow(
+    expect(() => vault.decrypt("alice", "spotify", { ...blob, tag: tag.toString("base64") })).toThrow(
       expect.objectContaining({ reason: "authentication_failed" }),
     );
   });
 
   it("when the blob is structurally wrong, then decrypting fails as malformed", () => {
     const vault = new Vault([{ id: "k1", key: k() }]);
-    const blob = vault.encrypt("secret", alice);
+    const blob = vault.encrypt("alice", "spotify", "secret");
     const short = randomBytes(8).toString("base64");
     for (const bad of [
       { ...blob, iv: short },
@@ -82,7 +88,7 @@ describe("Vault (AES-256-GCM key ring)", () => {
       { ...blob, ciphertext: "not base64!" },
       { ...blob, v: 2 as unknown as 1 },
     ]) {
-      expect(() => vault.decrypt(bad, alice)).toThrow(
+      expect(() => vault.decrypt("alice", "spotify", bad)).toThrow(
         expect.objectContaining({ reason: "malformed", action: "reauth" }),
       );
     }
@@ -91,32 +97,34 @@ describe("Vault (AES-256-GCM key ring)", () => {
   it("when the ring has several keys, then the first encrypts and every listed key decrypts", () => {
     const oldKey = k();
     const before = new Vault([{ id: "old", key: oldKey }]);
-    const sealedOld = before.encrypt("from before", alice);
+    const sealedOld = before.encrypt("alice", "spotify", "from before");
     const ring = new Vault([
       { id: "new", key: k() },
       { id: "old", key: oldKey },
     ]);
     expect(ring.currentKeyId).toBe("new");
     expect(ring.keyIds).toEqual(["new", "old"]);
-    expect(ring.encrypt("x", alice).keyId).toBe("new");
-    expect(ring.decrypt(sealedOld, alice).toString()).toBe("from before");
+    expect(ring.encrypt("alice", "spotify", "x").keyId).toBe("new");
+    expect(ring.decrypt("alice", "spotify", sealedOld).toString()).toBe("from before");
     expect(ring.isCurrent(sealedOld)).toBe(false);
   });
 
   it("when a blob names a key the ring lacks, then it fails as unknown_key, an operator (give-up) error naming the key", () => {
     const a = new Vault([{ id: "gone", key: k() }]);
-    const blob = a.encrypt("secret", alice);
+    const blob = a.encrypt("alice", "spotify", "secret");
     const b = new Vault([{ id: "other", key: k() }]);
-    expect(() => b.decrypt(blob, alice)).toThrow(
+    expect(() => b.decrypt("alice", "spotify", blob)).toThrow(
       expect.objectContaining({ reason: "unknown_key", action: "give_up", keyId: "gone" }),
     );
-    expect(() => b.decrypt(blob, alice)).toThrow(/sealed with key "gone", which is not in TOKEN_ENCRYPTION_KEYS/);
+    expect(() => b.decrypt("alice", "spotify", blob)).toThrow(
+      /sealed with key "gone", which is not in TOKEN_ENCRYPTION_KEYS/,
+    );
   });
 
   it("when a key id is reused for different key bytes, then decrypting fails authentication instead of returning garbage", () => {
     const a = new Vault([{ id: "k1", key: k() }]);
     const b = new Vault([{ id: "k1", key: k() }]);
-    expect(() => b.decrypt(a.encrypt("secret", alice), alice)).toThrow(
+    expect(() => b.decrypt("alice", "spotify", a.encrypt("alice", "spotify", "secret"))).toThrow(
       expect.objectContaining({ reason: "authentication_failed" }),
     );
   });
@@ -124,11 +132,11 @@ describe("Vault (AES-256-GCM key ring)", () => {
   it("when a blob is re-encrypted, then it moves to the current key and opens with a ring lacking the old key", () => {
     const oldKey = { id: "old", key: k() };
     const newKey = { id: "new", key: k() };
-    const blob = new Vault([oldKey]).encrypt("rotate me", alice);
-    const moved = new Vault([newKey, oldKey]).reencrypt(blob, alice);
+    const blob = new Vault([oldKey]).encrypt("alice", "spotify", "rotate me");
+    const moved = new Vault([newKey, oldKey]).reencrypt("alice", "spotify", blob);
     expect(moved.keyId).toBe("new");
     expect(moved.iv).not.toBe(blob.iv);
-    expect(new Vault([newKey]).decrypt(moved, alice).toString()).toBe("rotate me");
+    expect(new Vault([newKey]).decrypt("alice", "spotify", moved).toString()).toBe("rotate me");
   });
 
   it("when the key ring is empty, has a short key or a duplicate id, then the vault refuses to start", () => {
@@ -144,8 +152,8 @@ describe("Vault (AES-256-GCM key ring)", () => {
   });
 
   it("when uids contain separator-like characters, then their associated data never collide", () => {
-    const a = associatedData({ uid: 'a","spotify', provider: "instagram" });
-    const b = associatedData({ uid: "a", provider: "spotify" });
+    const a = associatedData('a","spotify', "instagram");
+    const b = associatedData("a", "spotify");
     expect(a.equals(b)).toBe(false);
   });
 

@@ -70,6 +70,13 @@ export const firestorePaths = {
     `${firestorePaths.snapshot(uid, p, name)}/${SNAPSHOT_PARTS}`,
   snapshotPart: (uid: string, p: Provider, name: string, index: number) =>
     `${firestorePaths.snapshotParts(uid, p, name)}/${partId(index)}`,
+  /**
+   * A part of one generation of a large snapshot: `…/parts/{generation}-{00000}`. The sync writes a
+   * new generation's parts before switching the snapshot document to it, so the last good snapshot
+   * stays whole if a write stops halfway.
+   */
+  snapshotGenerationPart: (uid: string, p: Provider, name: string, generation: string, index: number) =>
+    `${firestorePaths.snapshotParts(uid, p, name)}/${segment("snapshot generation", generation)}-${partId(index)}`,
   syncRuns: (uid: string) => `${USERS}/${segment("uid", uid)}/${SYNC_RUNS}`,
   syncRun: (uid: string, runId: string) => `${USERS}/${segment("uid", uid)}/${SYNC_RUNS}/${segment("run id", runId)}`,
   oauthStates: () => OAUTH_STATES,
@@ -144,4 +151,44 @@ export const legacyPaths = {
   defaultStoragePrefixes: { "spotify/playlists/": "spotify", "ig/": "instagram" } as const,
   spotifyCover: (playlistId: string) => `spotify/playlists/${segment("playlist id", playlistId)}.jpg`,
   instagramFile: (filename: string) => `ig/${segment("file name", filename)}`,
+  /** A legacy root collection, e.g. `spotify` or `ig`. */
+  collection: (name: string) => segment("legacy collection", name),
+  /** The provider a legacy collection belongs to by default (`ig` is Instagram's), or undefined. */
+  providerOfCollection: (name: string): Provider | undefined =>
+    name === "ig" ? "instagram" : isProvider(name) ? name : undefined,
+  /** A legacy Storage prefix: segments joined by '/', ending in '/'. */
+  storagePrefix: (prefix: string) => {
+    const parts = prefix.split("/");
+    if (parts.pop() !== "" || parts.length === 0) {
+      throw new InvalidInputError(
+        `Invalid legacy Storage prefix ${JSON.stringify(prefix.slice(0, 64))}: it must end in '/'.`,
+      );
+    }
+    return `${parts.map((p) => segment("legacy prefix segment", p)).join("/")}/`;
+  },
+} as const;
+
+/** Where the migration puts legacy data, and its bookkeeping. */
+export const migrationPaths = {
+  /**
+   * A legacy document `{collection}/{rel…}` moves to `users/{uid}/{provider}/{rel…}`, where `rel`
+   * is the document's path below the legacy collection (doc id, then subcollection/doc pairs).
+   */
+  targetDoc: (uid: string, p: Provider, rel: readonly string[]) => {
+    if (rel.length % 2 !== 1)
+      throw new InvalidInputError(`A document path below a collection has an odd number of segments.`);
+    return `${firestorePaths.snapshots(uid, p)}/${rel.map((s) => segment("document path segment", s)).join("/")}`;
+  },
+  /** A legacy object `{prefix}{rest}` moves to `{uid}/{provider's mirror folder}/{rest}`. */
+  targetObject: (uid: string, p: Provider, rest: string) =>
+    `${storagePaths.mirrorPrefix(uid, p)}${rest
+      .split("/")
+      .map((s) => segment("object name segment", s))
+      .join("/")}`,
+  /** The checkpoint of the migration into `uid`. */
+  checkpoint: (uid: string) => firestorePaths.opsDoc(`migrate-${segment("uid", uid)}`),
+  /** Ledger pages of the migration: what apply wrote ("written") and what verify checked ("verified"). */
+  ledger: (uid: string, kind: "written" | "verified") => `${migrationPaths.checkpoint(uid)}/${kind}`,
+  ledgerPage: (uid: string, kind: "written" | "verified", id: string) =>
+    `${migrationPaths.ledger(uid, kind)}/${segment("ledger page id", id)}`,
 } as const;

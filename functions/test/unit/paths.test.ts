@@ -1,5 +1,13 @@
 import { InvalidInputError } from "../../src/errors";
-import { firestorePaths, isOwnedObject, legacyPaths, parseConnectionPath, partId, storagePaths } from "../../src/paths";
+import {
+  firestorePaths,
+  isOwnedObject,
+  legacyPaths,
+  migrationPaths,
+  parseConnectionPath,
+  partId,
+  storagePaths,
+} from "../../src/paths";
 
 describe("firestorePaths", () => {
   it("when given a uid and provider, then every user-owned path starts with users/{uid}", () => {
@@ -30,6 +38,15 @@ describe("firestorePaths", () => {
       "users/u/spotify/last-response_playlists/parts/00002",
     );
     expect(() => partId(-1)).toThrow(InvalidInputError);
+  });
+
+  it("when a snapshot part belongs to a generation, then its id is generation-index and the generation is checked", () => {
+    expect(firestorePaths.snapshotGenerationPart("u", "spotify", "playlists", "ab12", 3)).toBe(
+      "users/u/spotify/last-response_playlists/parts/ab12-00003",
+    );
+    expect(() => firestorePaths.snapshotGenerationPart("u", "spotify", "playlists", "a/b", 0)).toThrow(
+      InvalidInputError,
+    );
   });
 
   it.each(["", "a/b", ".", "..", "__id__", "x".repeat(1501)])("when the uid is %j, then no path is built", (bad) => {
@@ -82,4 +99,43 @@ describe("isOwnedObject", () => {
       expect(() => isOwnedObject("u1", bad)).toThrow(InvalidInputError);
     },
   );
+});
+
+describe("migrationPaths", () => {
+  it("when a legacy document (with a subcollection) moves, then it lands under users/{uid}/{provider}", () => {
+    expect(migrationPaths.targetDoc("u1", "spotify", ["last-response_playlists"])).toBe(
+      "users/u1/spotify/last-response_playlists",
+    );
+    expect(migrationPaths.targetDoc("u1", "instagram", ["café ☕", "parts", "00001"])).toBe(
+      "users/u1/instagram/café ☕/parts/00001",
+    );
+  });
+
+  it.each([[[]], [["a", "b"]], [["a", "..", "c"]], [["__x__"]]])(
+    "when the relative document path is %j, then it is refused",
+    (rel) => {
+      expect(() => migrationPaths.targetDoc("u1", "spotify", rel)).toThrow(InvalidInputError);
+    },
+  );
+
+  it("when a legacy object moves, then it lands in the provider's mirror folder of the user", () => {
+    expect(migrationPaths.targetObject("u1", "spotify", "p1.jpg")).toBe("u1/spotify/playlists/p1.jpg");
+    expect(migrationPaths.targetObject("u1", "instagram", "2024/a b.jpg")).toBe("u1/instagram/2024/a b.jpg");
+    expect(() => migrationPaths.targetObject("u1", "instagram", "../u2/x.jpg")).toThrow(InvalidInputError);
+    expect(() => migrationPaths.targetObject("u1", "instagram", "a//b")).toThrow(InvalidInputError);
+  });
+
+  it("when naming legacy collections and prefixes, then ig is Instagram's and prefixes end in '/'", () => {
+    expect(legacyPaths.providerOfCollection("ig")).toBe("instagram");
+    expect(legacyPaths.providerOfCollection("spotify")).toBe("spotify");
+    expect(legacyPaths.providerOfCollection("other")).toBeUndefined();
+    expect(legacyPaths.storagePrefix("spotify/playlists/")).toBe("spotify/playlists/");
+    expect(() => legacyPaths.storagePrefix("ig")).toThrow(InvalidInputError);
+    expect(() => legacyPaths.storagePrefix("/")).toThrow(InvalidInputError);
+  });
+
+  it("when naming the checkpoint, then it is an ops document with ledger pages below it", () => {
+    expect(migrationPaths.checkpoint("u1")).toBe("ops/migrate-u1");
+    expect(migrationPaths.ledgerPage("u1", "written", "r1-0001")).toBe("ops/migrate-u1/written/r1-0001");
+  });
 });

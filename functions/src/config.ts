@@ -37,7 +37,7 @@ export const SETTINGS = {
     kind: "string",
     default: "http://127.0.0.1:5002/api/oauth/callback",
     description:
-      "The OAuth redirect URI registered with Spotify and Instagram (the oauthCallback function, usually behind a Hosting rewrite).",
+      "Base of the OAuth redirect URIs (the oauthCallback function behind a Hosting rewrite): register <this>/spotify with Spotify and <this>/instagram with Instagram.",
   },
   RETURN_URL_ALLOWLIST: {
     kind: "string",

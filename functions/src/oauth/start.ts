@@ -1,0 +1,116 @@
+/**
+ * Start of the connect flow (`GET|POST /api/oauth/start`).
+ *
+ * The signed-in person's app calls it with their Firebase ID token (`Authorization: Bearer …`),
+ * the provider and an optional return path. It stores a one-time state bound to them and answers
+ * `{ authorizeUrl }` (or a 302 to it with `redirect=1`); the app then sends the browser there.
+ */
+import { z } from "zod";
+import type { Config } from "../config";
+import { InvalidInputError } from "../errors";
+import { logs } from "../logs";
+import { PROVIDERS, type Provider } from "../paths";
+import type { ProviderModule } from "../providers/types";
+import { type HttpRequest, type HttpResponse, corsHeaders, header, json, redirect } from "./http";
+import type { StateStore } from "./state";
+import { redirectUriFor, resolveReturnUrl } from "./urls";
+
+export interface StartDeps {
+  config: Config;
+  now: () => Date;
+  states: StateStore;
+  provider: (id: Provider) => ProviderModule;
+  /** Firebase Auth: the uid behind a valid, unrevoked ID token; throws otherwise. */
+  verifyIdToken: (idToken: string) => Promise<{ uid: string }>;
+}
+
+const StartInput = z.object({
+  provider: z.enum(PROVIDERS),
+  returnTo: z.string().max(4096).optional(),
+  redirect: z.enum(["1", "true", "0", "false"]).optional(),
+});
+
+const BEARER = /^Bearer\s+([A-Za-z0-9._-]{1,8192})$/;
+
+/** The authorize URL for a person and provider (the state is stored before the URL is returned). */
+export async function startConnect(
+  deps: Omit<StartDeps, "verifyIdToken">,
+  args: { uid: string; provider: Provider; returnTo?: string },
+): Promise<{ authorizeUrl: string; returnTo: string }> {
+  const returnTo = resolveReturnUrl(deps.config, args.returnTo);
+  const now = deps.now();
+  const { state } = await deps.states.create({ uid: args.uid, provider: args.provider, returnTo, now });
+  const authorizeUrl = deps
+    .provider(args.provider)
+    .authorizeUrl(
+      { config: deps.config, now: deps.now },
+      { state, redirectUri: redirectUriFor(deps.config, args.provider) },
+    );
+  return { authorizeUrl, returnTo };
+}
+
+function inputOf(req: HttpRequest): unknown {
+  const fromQuery = req.query;
+  if (req.method === "POST" && req.body && typeof req.body === "object" && !Array.isArray(req.body)) {
+    return { ...fromQuery, ...(req.body as Record<string, unknown>) };
+  }
+  return fromQuery;
+}
+
+export async function handleStart(deps: StartDeps, req: HttpRequest): Promise<HttpResponse> {
+  const origin = header(req, "origin");
+  const cors = corsHeaders(deps.config, origin);
+  if (req.method === "OPTIONS") {
+    const allowed = "Access-Control-Allow-Origin" in cors;
+    return { status: allowed ? 204 : 403, headers: cors };
+  }
+  if (req.method !== "GET" && req.method !== "POST") {
+    return json(405, { error: "method_not_allowed", message: "Use GET or POST." }, { ...cors, Allow: "GET, POST" });
+  }
+
+  const bearer = BEARER.exec(header(req, "authorization") ?? "");
+  if (!bearer) {
+    logs.warn("oauth.start.unauthenticated", { reason: "no_bearer_token" });
+    return json(401, { error: "unauthenticated", message: "Sign in first: an ID token is required." }, cors);
+  }
+  let uid: string;
+  try {
+    ({ uid } = await deps.verifyIdToken(bearer[1]!));
+  } catch (e) {
+    logs.warn("oauth.start.unauthenticated", { reason: "invalid_id_token", error: e });
+    return json(401, { error: "unauthenticated", message: "The ID token is invalid or expired; sign in again." }, cors);
+  }
+
+  const parsed = StartInput.safeParse(inputOf(req));
+  if (!parsed.success) {
+    const field = String(parsed.error.issues[0]?.path[0] ?? "request");
+    logs.warn("oauth.start.invalid", { uid, field });
+    return json(
+      400,
+      {
+        error: "invalid_request",
+        message:
+          field === "provider"
+            ? `provider must be one of ${PROVIDERS.join(", ")}.`
+            : `The parameter ${field} is invalid.`,
+      },
+      cors,
+    );
+  }
+  const { provider, returnTo, redirect: wantsRedirect } = parsed.data;
+
+  try {
+    const started = await startConnect(deps, { uid, provider, returnTo });
+    logs.info("oauth.start", { uid, provider, returnOrigin: new URL(started.returnTo).origin });
+    return wantsRedirect === "1" || wantsRedirect === "true"
+      ? redirect(started.authorizeUrl, cors)
+      : json(200, { authorizeUrl: started.authorizeUrl }, cors);
+  } catch (e) {
+    if (e instanceof InvalidInputError) {
+      logs.warn("oauth.start.return_url_refused", { uid, provider, reason: e.message });
+      return json(400, { error: "return_url_not_allowed", message: e.message }, cors);
+    }
+    logs.error("oauth.start.failed", { uid, provider, error: e });
+    return json(500, { error: "internal", message: "Could not start connecting; try again." }, cors);
+  }
+}

@@ -1,0 +1,48 @@
+import { disconnect, type ProviderDataEraser } from "../../../src/oauth/disconnect";
+import type { Provider } from "../../../src/paths";
+import { MemoryConnectionStore } from "./fakes";
+
+function setup() {
+  const connections = new MemoryConnectionStore();
+  const erased: Array<{ what: string; uid: string; provider: Provider }> = [];
+  const eraser: ProviderDataEraser = {
+    eraseDocuments: async (uid, provider) => {
+      erased.push({ what: "docs", uid, provider });
+      return 3;
+    },
+    eraseObjects: async (uid, provider) => {
+      erased.push({ what: "objects", uid, provider });
+      return 7;
+    },
+  };
+  return { deps: { now: () => new Date(), connections, eraser }, connections, erased };
+}
+
+describe("disconnect", () => {
+  it("when asked without deleteData, then the connection is marked disconnected and no data is erased", async () => {
+    const { deps, connections, erased } = setup();
+    const res = await disconnect(deps, "u1", { provider: "spotify" });
+    expect(res).toEqual({ provider: "spotify", hadConnection: true, deletedDocuments: 0, deletedObjects: 0 });
+    expect(connections.disconnected).toEqual([{ uid: "u1", provider: "spotify" }]);
+    expect(erased).toEqual([]);
+  });
+
+  it("when asked with deleteData, then the provider's documents and objects are erased and counted", async () => {
+    const { deps, erased } = setup();
+    const res = await disconnect(deps, "u1", { provider: "instagram", deleteData: true });
+    expect(res).toMatchObject({ deletedDocuments: 3, deletedObjects: 7 });
+    expect(erased).toEqual([
+      { what: "docs", uid: "u1", provider: "instagram" },
+      { what: "objects", uid: "u1", provider: "instagram" },
+    ]);
+  });
+
+  it.each([[{}], [{ provider: "myspace" }], [{ provider: "spotify", deleteData: "yes" }], [null]])(
+    "when the input is %p, then it is refused before anything changes",
+    async (input) => {
+      const { deps, connections } = setup();
+      await expect(disconnect(deps, "u1", input)).rejects.toThrow(/provider must be one of/);
+      expect(connections.disconnected).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,110 @@
+/** In-memory fakes of the OAuth module's ports (state store, connection store, provider module). */
+import { Timestamp } from "firebase-admin/firestore";
+import { loadConfig, type Config } from "../../../src/config";
+import type { ConnectionStore } from "../../../src/oauth/connectionStore";
+import { type StateCheck, type StateStore, checkState, newState, stateId, stateRecord } from "../../../src/oauth/state";
+import type { Provider } from "../../../src/paths";
+import type { ProviderAccount, ProviderModule, TokenSet } from "../../../src/providers/types";
+
+export const TEST_KEY = Buffer.alloc(32, 7).toString("base64");
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    APP_URL: "https://app.example.test",
+    OAUTH_REDIRECT_URI: "https://app.example.test/api/oauth/callback",
+    RETURN_URL_ALLOWLIST: "https://admin.example.test, http://127.0.0.1:5002",
+    SPOTIFY_CLIENT_SECRET: "s",
+    INSTAGRAM_CLIENT_SECRET: "i",
+    TOKEN_ENCRYPTION_KEYS: `k1:${TEST_KEY}`,
+    ...overrides,
+  });
+}
+
+/** A state store keeping records in a Map, using the real checkState rules. */
+export class MemoryStateStore implements StateStore {
+  readonly records = new Map<string, Record<string, unknown>>();
+  async create(args: { uid: string; provider: Provider; returnTo: string; now: Date }): Promise<{ state: string }> {
+    const { state, id } = newState();
+    this.records.set(id, stateRecord(args));
+    return { state };
+  }
+  async consume(state: string | undefined, provider: Provider, now: Date): Promise<StateCheck> {
+    if (!state) return { ok: false, reason: "missing" };
+    if (!/^[A-Za-z0-9_-]{43}$/.test(state)) return { ok: false, reason: "malformed" };
+    const id = stateId(state);
+    const data = this.records.get(id);
+    const check = checkState(data, provider, now);
+    if (data && (check.ok || check.reason !== "used")) data.consumedAt = Timestamp.fromDate(now);
+    return check;
+  }
+}
+
+export class MemoryConnectionStore implements ConnectionStore {
+  saved: Array<{ uid: string; provider: Provider; tokens: TokenSet; account: ProviderAccount; scopes: string[] }> = [];
+  disconnected: Array<{ uid: string; provider: Provider }> = [];
+  failSave: Error | undefined;
+  hasConnection = true;
+  async saveConnected(args: {
+    uid: string;
+    provider: Provider;
+    tokens: TokenSet;
+    account: ProviderAccount;
+    scopes: string[];
+    now: Date;
+  }): Promise<{ mode: "set" | "update" }> {
+    if (this.failSave) throw this.failSave;
+    this.saved.push(args);
+    return { mode: "set" };
+  }
+  async markDisconnected(args: { uid: string; provider: Provider; now: Date }): Promise<{ hadConnection: boolean }> {
+    this.disconnected.push({ uid: args.uid, provider: args.provider });
+    return { hadConnection: this.hasConnection };
+  }
+}
+
+export const SECRET_CODE = "code-SECRET-abc123";
+export const SECRET_ACCESS = "access-SECRET-xyz789";
+export const SECRET_REFRESH = "refresh-SECRET-qrs456";
+
+/** A provider module whose exchange/identify can be told to fail; records what it was called with. */
+export function fakeProvider(id: Provider) {
+  const calls = {
+    authorize: [] as Array<{ state: string; redirectUri: string }>,
+    exchange: [] as Array<{ code: string; redirectUri: string }>,
+    identify: [] as string[],
+  };
+  const behaviour: { exchangeError?: Error; identifyError?: Error; scopes?: string[] } = {};
+  const module: ProviderModule = {
+    id,
+    scopes: id === "spotify" ? ["user-top-read", "playlist-read-private"] : ["instagram_business_basic"],
+    authorizeUrl: (_ctx, args) => {
+      calls.authorize.push(args);
+      const u = new URL(`https://${id}.example.test/authorize`);
+      u.searchParams.set("state", args.state);
+      u.searchParams.set("redirect_uri", args.redirectUri);
+      return u.toString();
+    },
+    exchangeCode: async (_ctx, args) => {
+      calls.exchange.push(args);
+      if (behaviour.exchangeError) throw behaviour.exchangeError;
+      return {
+        accessToken: SECRET_ACCESS,
+        ...(id === "spotify" ? { refreshToken: SECRET_REFRESH } : {}),
+        expiresAt: new Date(Date.now() + 3600_000),
+        issuedAt: new Date(),
+        scopes: behaviour.scopes ?? ["user-top-read"],
+      };
+    },
+    refreshDue: () => false,
+    refresh: async (_ctx, t) => t,
+    identify: async (_ctx, accessToken) => {
+      calls.identify.push(accessToken);
+      if (behaviour.identifyError) throw behaviour.identifyError;
+      return { id: `${id}-account-1`, displayName: "Ada" };
+    },
+    fetchAll: async () => {
+      throw new Error("not used");
+    },
+  };
+  return { module, calls, behaviour };
+}

@@ -156,6 +156,21 @@ export const SETTINGS = {
     default: String(20 * 1024 * 1024),
     description: "Largest image or media file mirrored to Storage, in bytes.",
   },
+  MIRROR_CONCURRENCY: {
+    kind: "int",
+    default: "8",
+    description: "Images or media files downloaded and stored at once by one sync.",
+  },
+  QUEUE_MIN_BACKOFF_SECONDS: {
+    kind: "int",
+    default: "60",
+    description: "Seconds Cloud Tasks waits before retrying a failed sync task (doubles each retry).",
+  },
+  QUEUE_MAX_BACKOFF_SECONDS: {
+    kind: "int",
+    default: "900",
+    description: "Longest wait between two retries of a failed sync task, in seconds.",
+  },
 
   // --- Task queues (per provider) --------------------------------------------------------------
   SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND: {
@@ -278,6 +293,14 @@ export const params = {
     default: Number(SETTINGS.INSTAGRAM_QUEUE_MAX_ATTEMPTS.default),
     description: SETTINGS.INSTAGRAM_QUEUE_MAX_ATTEMPTS.description,
   }),
+  QUEUE_MIN_BACKOFF_SECONDS: defineInt("QUEUE_MIN_BACKOFF_SECONDS", {
+    default: Number(SETTINGS.QUEUE_MIN_BACKOFF_SECONDS.default),
+    description: SETTINGS.QUEUE_MIN_BACKOFF_SECONDS.description,
+  }),
+  QUEUE_MAX_BACKOFF_SECONDS: defineInt("QUEUE_MAX_BACKOFF_SECONDS", {
+    default: Number(SETTINGS.QUEUE_MAX_BACKOFF_SECONDS.default),
+    description: SETTINGS.QUEUE_MAX_BACKOFF_SECONDS.description,
+  }),
 } as const;
 
 /**
@@ -369,6 +392,9 @@ const schema = z.object({
   SYNC_RUN_TTL_DAYS: positiveInt,
   MIRROR_SPOTIFY_COVERS: bool,
   MAX_IMAGE_BYTES: positiveInt,
+  MIRROR_CONCURRENCY: positiveInt.max(100),
+  QUEUE_MIN_BACKOFF_SECONDS: positiveInt,
+  QUEUE_MAX_BACKOFF_SECONDS: positiveInt,
   SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND: positiveInt,
   SPOTIFY_QUEUE_MAX_CONCURRENT: positiveInt,
   SPOTIFY_QUEUE_MAX_ATTEMPTS: positiveInt,

@@ -1,0 +1,50 @@
+/**
+ * The lease on a connection: a sync holds `lease = { holder, expiresAt }` on the connection
+ * document while it works, taken in a transaction. A second delivery of the same task, or a
+ * manual sync overlapping a scheduled one, finds the lease and exits; a lease left by a crashed
+ * run expires after LEASE_SECONDS and can then be taken.
+ */
+import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { ConnectionDoc } from "../connections/model";
+import { type Provider, firestorePaths } from "../paths";
+import { isSyncable } from "./policy";
+import type { SyncReason } from "./ports";
+
+/** A scheduled task runs only when the connection is due, give or take this much clock skew. */
+export const DUE_GRACE_MS = 60_000;
+
+export type LeaseResult =
+  | { kind: "acquired"; connection: ConnectionDoc }
+  | { kind: "missing" }
+  | { kind: "invalid" }
+  | { kind: "not_syncable"; status: string }
+  | { kind: "leased"; until: Date }
+  | { kind: "not_due"; nextSyncAt: Date }
+  | { kind: "rate_limited"; until: Date };
+
+export async function acquireLease(
+  db: Firestore,
+  args: { uid: string; provider: Provider; holder: string; now: Date; leaseSeconds: number; reason: SyncReason },
+): Promise<LeaseResult> {
+  const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (!snap.exists) return { kind: "missing" } as const;
+    const parsed = ConnectionDoc.safeParse(snap.data());
+    if (!parsed.success) return { kind: "invalid" } as const;
+    const c = parsed.data;
+    const now = args.now.getTime();
+    if (!isSyncable(c.status)) return { kind: "not_syncable", status: c.status } as const;
+    if (c.lease && c.lease.expiresAt.toMillis() > now)
+      return { kind: "leased", until: c.lease.expiresAt.toDate() } as const;
+    if (args.reason === "scheduled" && c.nextSyncAt.toMillis() > now + DUE_GRACE_MS) {
+      return { kind: "not_due", nextSyncAt: c.nextSyncAt.toDate() } as const;
+    }
+    if (args.reason === "manual" && c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now) {
+      return { kind: "rate_limited", until: c.rateLimitedUntil.toDate() } as const;
+    }
+    const lease = { holder: args.holder, expiresAt: Timestamp.fromMillis(now + args.leaseSeconds * 1000) };
+    tx.update(ref, { lease });
+    return { kind: "acquired", connection: { ...c, lease } } as const;
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The failure policy of a sync, as pure functions: what a run's outcome does to the connection
+ * (status, nextSyncAt, counters) and whether the task queue should retry.
+ *
+ * | error (errors.ts action)      | connection                                         | queue            |
+ * |-------------------------------|----------------------------------------------------|------------------|
+ * | rate limited (`retry_at`)     | nextSyncAt = rateLimitedUntil = provider's retry time; status and failure count unchanged | done (no retry) |
+ * | transient (`retry`, unknown)  | lastError recorded; nothing else until the last attempt | retried with backoff |
+ * | …on the queue's last attempt  | counted as a failure (below)                       | done             |
+ * | re-auth (`reauth`)            | status needs_reauth + reauthReason; fan-out skips it until reconnect | done |
+ * | give up (`give_up`: schema drift, 403 not allowed, bad data) | counted as a failure | done      |
+ *
+ * A counted failure increments consecutiveFailures. Below FAILURE_BACKOFF_THRESHOLD the next sync
+ * is the next regular slot; from the threshold on, status becomes `error` and nextSyncAt backs off
+ * exponentially (interval × 2^(failures − threshold + 1), capped at MAX_BACKOFF_HOURS). The fan-out
+ * picks `error` connections up again when that time comes; one success resets everything.
+ */
+import type { Config } from "../config";
+import type { ConnectionStatus } from "../connections/model";
+import { type ErrorAction, RateLimitedError, actionOf, isAppError } from "../errors";
+import { slotStart } from "./ports";
+
+export type PolicyConfig = Pick<Config, "SYNC_INTERVAL_MINUTES" | "FAILURE_BACKOFF_THRESHOLD" | "MAX_BACKOFF_HOURS">;
+
+export type FailureOutcome = "rate_limited" | "transient" | "reauth" | "failed";
+
+/** Connection fields a failed run changes (undefined = leave as is). */
+export interface FailureDecision {
+  outcome: FailureOutcome;
+  /** True: the handler throws so Cloud Tasks retries the task. */
+  retry: boolean;
+  status?: ConnectionStatus;
+  nextSyncAt?: Date;
+  rateLimitedUntil?: Date | null;
+  reauthReason?: string | null;
+  consecutiveFailures: number;
+  lastError: { code: string; message: string };
+}
+
+/** Statuses the fan-out schedules and the handler syncs. */
+export const SYNCABLE_STATUSES = ["connected", "error"] as const satisfies readonly ConnectionStatus[];
+
+export function isSyncable(status: ConnectionStatus): boolean {
+  return (SYNCABLE_STATUSES as readonly string[]).includes(status);
+}
+
+/** The start of the next slot: the next hourly fan-out finds the connection due again. */
+export function nextRegularSync(now: Date, config: Pick<Config, "SYNC_INTERVAL_MINUTES">): Date {
+  return new Date(slotStart(now, config.SYNC_INTERVAL_MINUTES) + config.SYNC_INTERVAL_MINUTES * 60_000);
+}
+
+/** Backoff after `failures` consecutive counted failures (≥ threshold). */
+export function backoffMs(failures: number, config: PolicyConfig): number {
+  const steps = Math.max(1, failures - config.FAILURE_BACKOFF_THRESHOLD + 1);
+  const cap = config.MAX_BACKOFF_HOURS * 3_600_000;
+  const base = config.SYNC_INTERVAL_MINUTES * 60_000;
+  return Math.min(cap, base * 2 ** Math.min(steps, 30));
+}
+
+/** A log- and Firestore-safe summary of any error. AppError messages are safe by contract. */
+export function errorSummary(e: unknown): { code: string; message: string } {
+  if (isAppError(e)) return { code: e.code, message: e.message.slice(0, 500) };
+  const name = e instanceof Error ? e.name : "Error";
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: "internal", message: `${name}: ${message}`.slice(0, 300) };
+}
+
+export function decideFailure(
+  e: unknown,
+  ctx: { now: Date; config: PolicyConfig; consecutiveFailures: number; status: ConnectionStatus; lastAttempt: boolean },
+): FailureDecision {
+  const action: ErrorAction = actionOf(e);
+  const lastError = errorSummary(e);
+  const { now, config } = ctx;
+
+  if (action === "retry_at") {
+    const at =
+      e instanceof RateLimitedError && e.retryAt.getTime() > now.getTime()
+        ? e.retryAt
+        : new Date(now.getTime() + 60_000);
+    return {
+      outcome: "rate_limited",
+      retry: false,
+      nextSyncAt: at,
+      rateLimitedUntil: at,
+      consecutiveFailures: ctx.consecutiveFailures,
+      lastError,
+    };
+  }
+  if (action === "reauth") {
+    return {
+      outcome: "reauth",
+      retry: false,
+      status: "needs_reauth",
+      reauthReason: lastError.message,
+      consecutiveFailures: ctx.consecutiveFailures + 1,
+      lastError,
+    };
+  }
+  if (action === "retry" && !ctx.lastAttempt) {
+    return { outcome: "transient", retry: true, consecutiveFailures: ctx.consecutiveFailures, lastError };
+  }
+  // give_up, or a transient error on the queue's last attempt: a counted failure.
+  const failures = ctx.consecutiveFailures + 1;
+  const backingOff = failures >= config.FAILURE_BACKOFF_THRESHOLD;
+  return {
+    outcome: action === "retry" ? "transient" : "failed",
+    retry: false,
+    status: backingOff ? "error" : ctx.status,
+    nextSyncAt: backingOff ? new Date(now.getTime() + backoffMs(failures, config)) : nextRegularSync(now, config),
+    consecutiveFailures: failures,
+    lastError,
+  };
+}

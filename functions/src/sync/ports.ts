@@ -1,0 +1,80 @@
+/**
+ * The ports of the sync engine: what it needs from the outside world, as small interfaces.
+ * Production implementations live next to this file (taskQueue.ts, blobStore.ts); unit tests pass
+ * in-memory fakes.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { PROVIDERS, type Provider } from "../paths";
+
+/** The time source. Every "now" of the sync comes from here, so tests can move time. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Why a sync task exists: the hourly fan-out, or a person pressing "sync now". */
+export const SYNC_REASONS = ["scheduled", "manual"] as const;
+export type SyncReason = (typeof SYNC_REASONS)[number];
+
+/** The payload of a sync task (checked with zod by the handler; anything else is dropped). */
+export const SyncTaskPayload = z
+  .object({
+    uid: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^/]+$/),
+    provider: z.enum(PROVIDERS),
+    reason: z.enum(SYNC_REASONS),
+    /** When the task was created (ms since epoch): the fan-out's slot start, or the manual request time. */
+    requestedAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type SyncTaskPayload = z.infer<typeof SyncTaskPayload>;
+
+export type EnqueueResult = "enqueued" | "duplicate";
+
+/** A task queue per provider. `duplicate` means a task with this id already exists (not a failure). */
+export interface TaskQueue {
+  enqueue(provider: Provider, payload: SyncTaskPayload, opts: { id: string }): Promise<EnqueueResult>;
+}
+
+/** The onTaskDispatched function (and so the Cloud Tasks queue) of each provider. */
+export const SYNC_QUEUE_FUNCTIONS: Record<Provider, string> = {
+  spotify: "syncSpotify",
+  instagram: "syncInstagram",
+};
+
+/** An object in the blob store, as listed. `version` is the MirrorItem version it was made from. */
+export interface BlobInfo {
+  path: string;
+  version: string | null;
+  contentType: string | null;
+  size: number;
+}
+
+/** Cloud Storage, reduced to what the image mirror needs. */
+export interface BlobStore {
+  /** Every object whose name starts with `prefix` (all pages), with its version metadata. */
+  list(prefix: string): Promise<BlobInfo[]>;
+  save(path: string, bytes: Buffer, opts: { contentType: string; version: string }): Promise<void>;
+  /** Deletes; an object that is already gone is not an error. */
+  delete(path: string): Promise<void>;
+}
+
+/** Start (ms) of the time slot `at` falls into; slots are SYNC_INTERVAL_MINUTES long, aligned to the epoch. */
+export function slotStart(at: Date, intervalMinutes: number): number {
+  const ms = intervalMinutes * 60_000;
+  return Math.floor(at.getTime() / ms) * ms;
+}
+
+/**
+ * The Cloud Tasks id of a sync task: a hash of (uid, provider, slot), so one connection gets at
+ * most one task per slot however often the fan-out runs. Hashed ids also spread task names
+ * evenly, which Cloud Tasks recommends over sequential names.
+ */
+export function syncTaskId(uid: string, provider: Provider, slot: number | string): string {
+  return createHash("sha256").update(`${uid}\n${provider}\n${slot}`).digest("hex");
+}

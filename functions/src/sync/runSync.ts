@@ -1,0 +1,257 @@
+/**
+ * The sync task handler, as a plain function with its dependencies passed in
+ * (triggers/sync.ts wraps it in onTaskDispatched; scripts/sync.ts runs it in-process).
+ *
+ * Per task: validate the payload → lease the connection → load + decrypt tokens → refresh when
+ * due and SAVE the new tokens before any other call → fetch everything → write changed snapshots
+ * → mirror images → record the outcome on the connection and in `sync_runs` → release the lease.
+ * What a failure does is decided by policy.ts; the result says whether the queue should retry.
+ */
+import { randomBytes } from "node:crypto";
+import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import type { Config } from "../config";
+import { isAppError, ReauthRequiredError } from "../errors";
+import { logs } from "../logs";
+import { type Provider, firestorePaths } from "../paths";
+import type { ProviderContext, ProviderModule, TokenSet } from "../providers/types";
+import { type LeaseResult, acquireLease } from "./lease";
+import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
+import { type FailureOutcome, decideFailure, errorSummary, isSyncable, nextRegularSync } from "./policy";
+import { type BlobStore, type Clock, SyncTaskPayload } from "./ports";
+import { writeSnapshots } from "./snapshots";
+
+/** The token store, as the sync uses it (crypto/tokenStore.ts implements it). */
+export interface SyncTokenStore {
+  load(uid: string, provider: Provider): Promise<TokenSet | null>;
+  save(uid: string, provider: Provider, tokens: TokenSet): Promise<void>;
+}
+
+export interface SyncDeps {
+  db: Firestore;
+  clock: Clock;
+  config: Config;
+  tokens: SyncTokenStore;
+  provider: (id: Provider) => ProviderModule;
+  blobs: BlobStore;
+  download: Download;
+  newRunId?: (now: Date) => string;
+}
+
+/** Delivery facts from Cloud Tasks. In-process runs (npm run sync) pass { retryCount: 0, lastAttempt: true }. */
+export interface SyncAttempt {
+  retryCount: number;
+  /** Overrides the provider's queue max attempts (true: no retry will follow). */
+  lastAttempt?: boolean;
+  taskId?: string;
+}
+
+export type SyncOutcome = "dropped" | "skipped" | "success" | FailureOutcome;
+
+export interface SyncResult {
+  outcome: SyncOutcome;
+  /** True: the trigger must throw so Cloud Tasks retries (with backoff, bounded attempts). */
+  retry: boolean;
+  uid?: string;
+  provider?: Provider;
+  runId?: string;
+  skipped?: Exclude<LeaseResult["kind"], "acquired">;
+  error?: { code: string; message: string };
+  counts?: Record<string, number>;
+  snapshots?: { written: string[]; unchanged: string[]; split: Record<string, number> };
+  images?: MirrorCounts;
+  tokenRefreshed?: boolean;
+  requests?: number;
+  ms: number;
+}
+
+export function defaultRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, "");
+  return `${stamp}-${randomBytes(4).toString("hex")}`;
+}
+
+function maxAttempts(config: Config, provider: Provider): number {
+  return provider === "spotify" ? config.SPOTIFY_QUEUE_MAX_ATTEMPTS : config.INSTAGRAM_QUEUE_MAX_ATTEMPTS;
+}
+
+export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: SyncAttempt): Promise<SyncResult> {
+  const t0 = Date.now();
+  const parsed = SyncTaskPayload.safeParse(rawPayload);
+  if (!parsed.success) {
+    // Logged and dropped: a malformed payload will never become valid, so it is not retried.
+    logs.warn("sync.payload_invalid", { issues: parsed.error.issues.slice(0, 5).map((i) => i.path.join(".")) });
+    return { outcome: "dropped", retry: false, ms: Date.now() - t0 };
+  }
+  const { uid, provider, reason } = parsed.data;
+  const { db, clock, config } = deps;
+  const startedAt = clock.now();
+  const runId = (deps.newRunId ?? defaultRunId)(startedAt);
+
+  const lease = await acquireLease(db, {
+    uid,
+    provider,
+    holder: runId,
+    now: startedAt,
+    leaseSeconds: config.LEASE_SECONDS,
+    reason,
+  });
+  if (lease.kind !== "acquired") {
+    logs.info("sync.skipped", { uid, provider, reason, skipped: lease.kind });
+    return { outcome: "skipped", retry: false, uid, provider, skipped: lease.kind, ms: Date.now() - t0 };
+  }
+  const connection = lease.connection;
+  const module = deps.provider(provider);
+  const ctx: ProviderContext = { config, now: () => clock.now() };
+  const result: SyncResult = { outcome: "success", retry: false, uid, provider, runId, ms: 0, tokenRefreshed: false };
+  let update: Record<string, unknown>;
+  let account: { id: string; displayName: string | null } | undefined;
+
+  try {
+    let tokens = await deps.tokens.load(uid, provider);
+    if (!tokens)
+      throw new ReauthRequiredError(`No ${provider} tokens are stored for this account; reconnect ${provider}.`);
+    if (module.refreshDue(ctx, tokens)) {
+      tokens = await module.refresh(ctx, tokens);
+      // Persist first: a rotated refresh token must survive whatever happens next.
+      await deps.tokens.save(uid, provider, tokens);
+      result.tokenRefreshed = true;
+    }
+    const fetched = await module.fetchAll(ctx, tokens.accessToken);
+    result.requests = fetched.requests;
+    result.counts = fetched.counts;
+    account = fetched.account;
+    result.snapshots = await writeSnapshots(db, uid, provider, fetched.snapshots, clock.now());
+    result.images = await mirrorImages(
+      { blobs: deps.blobs, download: deps.download, config },
+      {
+        uid,
+        provider,
+        items: fetched.mirror,
+        enabled: provider === "spotify" ? config.MIRROR_SPOTIFY_COVERS : true,
+      },
+    );
+    const now = clock.now();
+    update = {
+      status: "connected",
+      lastSuccessAt: Timestamp.fromDate(now),
+      counts: fetched.counts,
+      consecutiveFailures: 0,
+      lastError: null,
+      nextSyncAt: Timestamp.fromDate(nextRegularSync(now, config)),
+      rateLimitedUntil: null,
+      reauthReason: null,
+    };
+  } catch (e) {
+    const now = clock.now();
+    const lastAttempt = attempt.lastAttempt ?? attempt.retryCount + 1 >= maxAttempts(config, provider);
+    const d = decideFailure(e, {
+      now,
+      config,
+      consecutiveFailures: connection.consecutiveFailures,
+      status: connection.status,
+      lastAttempt,
+    });
+    result.outcome = d.outcome;
+    result.retry = d.retry;
+    result.error = d.lastError;
+    update = {
+      consecutiveFailures: d.consecutiveFailures,
+      lastError: { ...d.lastError, at: Timestamp.fromDate(now) },
+      ...(d.status ? { status: d.status } : {}),
+      ...(d.nextSyncAt ? { nextSyncAt: Timestamp.fromDate(d.nextSyncAt) } : {}),
+      ...(d.rateLimitedUntil !== undefined
+        ? { rateLimitedUntil: d.rateLimitedUntil ? Timestamp.fromDate(d.rateLimitedUntil) : null }
+        : {}),
+      ...(d.reauthReason !== undefined ? { reauthReason: d.reauthReason } : {}),
+    };
+    const log = d.outcome === "transient" || d.outcome === "rate_limited" ? logs.warn : logs.error;
+    log("sync.failed", {
+      uid,
+      provider,
+      runId,
+      outcome: d.outcome,
+      retry: d.retry,
+      error: errorSummary(e),
+      ...(isAppError(e) ? {} : { unexpected: true }),
+    });
+  }
+
+  const finishedAt = clock.now();
+  result.ms = Date.now() - t0;
+  await finishRun(db, {
+    uid,
+    provider,
+    runId,
+    update: {
+      ...update,
+      lastSyncAt: Timestamp.fromDate(finishedAt),
+      updatedAt: Timestamp.fromDate(finishedAt),
+      ...(account ? { providerAccountName: account.displayName } : {}),
+    },
+    run: {
+      runId,
+      uid,
+      provider,
+      reason,
+      taskId: attempt.taskId ?? null,
+      attempt: attempt.retryCount + 1,
+      startedAt: Timestamp.fromDate(startedAt),
+      finishedAt: Timestamp.fromDate(finishedAt),
+      ms: result.ms,
+      outcome: result.outcome,
+      willRetry: result.retry,
+      error: result.error ?? null,
+      counts: result.counts ?? {},
+      requests: result.requests ?? 0,
+      tokenRefreshed: result.tokenRefreshed ?? false,
+      snapshotsWritten: result.snapshots?.written ?? [],
+      snapshotsUnchanged: result.snapshots?.unchanged.length ?? 0,
+      images: result.images ?? null,
+      expiresAt: Timestamp.fromMillis(finishedAt.getTime() + config.SYNC_RUN_TTL_DAYS * 86_400_000),
+    },
+  });
+  if (result.outcome === "success") {
+    logs.info("sync.completed", {
+      uid,
+      provider,
+      runId,
+      reason,
+      ms: result.ms,
+      requests: result.requests,
+      snapshotsWritten: result.snapshots?.written.length,
+      snapshotsUnchanged: result.snapshots?.unchanged.length,
+      images: result.images,
+      tokenRefreshed: result.tokenRefreshed,
+    });
+  }
+  return result;
+}
+
+/**
+ * Records the outcome on the connection, appends the sync_runs document and releases the lease,
+ * in one transaction. A connection deleted meanwhile (disconnect) is not recreated; a status set
+ * meanwhile by someone else (paused, disconnected) is not overwritten; a lease now held by another
+ * run (ours expired) is left alone.
+ */
+async function finishRun(
+  db: Firestore,
+  args: {
+    uid: string;
+    provider: Provider;
+    runId: string;
+    update: Record<string, unknown>;
+    run: Record<string, unknown>;
+  },
+): Promise<void> {
+  const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
+  await db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (!snap.exists) return;
+    const data = snap.data() as { status?: string; lease?: { holder?: string } | null };
+    const update = { ...args.update };
+    if (typeof data.status === "string" && !isSyncable(data.status as never) && "status" in update)
+      delete update.status;
+    if (data.lease?.holder === args.runId) update.lease = null;
+    tx.update(ref, update);
+    tx.set(db.doc(firestorePaths.syncRun(args.uid, args.runId)), args.run);
+  });
+}

@@ -1,0 +1,90 @@
+import { loadConfig } from "../../../src/config";
+import {
+  NotAllowedError,
+  ProviderSchemaError,
+  RateLimitedError,
+  ReauthRequiredError,
+  TransientError,
+} from "../../../src/errors";
+import { backoffMs, decideFailure, nextRegularSync } from "../../../src/sync/policy";
+import { slotStart, syncTaskId } from "../../../src/sync/ports";
+
+const config = loadConfig({
+  TOKEN_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
+  SPOTIFY_CLIENT_SECRET: "s",
+  INSTAGRAM_CLIENT_SECRET: "s",
+});
+const now = new Date("2030-01-01T10:20:30Z");
+const base = { now, config, consecutiveFailures: 0, status: "connected" as const, lastAttempt: false };
+
+describe("sync failure policy", () => {
+  it("when a 12-hour Retry-After arrives, then the connection pauses until then and the queue does not retry", () => {
+    const retryAt = new Date(now.getTime() + 12 * 3_600_000);
+    const d = decideFailure(new RateLimitedError("slow down", retryAt), base);
+    expect(d).toMatchObject({ outcome: "rate_limited", retry: false, nextSyncAt: retryAt, rateLimitedUntil: retryAt });
+    expect(d.consecutiveFailures).toBe(0);
+    expect(d.status).toBeUndefined();
+  });
+
+  it("when a transient error happens before the last attempt, then the queue retries and nothing is counted", () => {
+    const d = decideFailure(new TransientError("503"), base);
+    expect(d).toMatchObject({ outcome: "transient", retry: true, consecutiveFailures: 0 });
+    expect(d.nextSyncAt).toBeUndefined();
+  });
+
+  it("when a transient error happens on the last attempt, then it is a counted failure without retry", () => {
+    const d = decideFailure(new TransientError("503"), { ...base, lastAttempt: true });
+    expect(d).toMatchObject({ outcome: "transient", retry: false, consecutiveFailures: 1, status: "connected" });
+    expect(d.nextSyncAt).toEqual(new Date("2030-01-01T11:00:00Z"));
+  });
+
+  it("when an unknown error (a bug) happens, then it is treated as transient", () => {
+    expect(decideFailure(new TypeError("x is undefined"), base)).toMatchObject({ outcome: "transient", retry: true });
+  });
+
+  it("when the grant is revoked, then status becomes needs_reauth with the reason and no retry", () => {
+    const d = decideFailure(new ReauthRequiredError("Spotify access was revoked."), base);
+    expect(d).toMatchObject({
+      outcome: "reauth",
+      retry: false,
+      status: "needs_reauth",
+      reauthReason: "Spotify access was revoked.",
+    });
+  });
+
+  it.each([new ProviderSchemaError("drift"), new NotAllowedError("not allow-listed")])(
+    "when the error is give-up (%p), then it is recorded, counted, not retried, and the next regular slot is kept",
+    (e) => {
+      const d = decideFailure(e, base);
+      expect(d).toMatchObject({ outcome: "failed", retry: false, consecutiveFailures: 1, status: "connected" });
+      expect(d.lastError.code).toBe(e.code);
+      expect(d.nextSyncAt).toEqual(nextRegularSync(now, config));
+    },
+  );
+
+  it("when failures reach the threshold, then status is error and nextSyncAt backs off exponentially up to the cap", () => {
+    const third = decideFailure(new ProviderSchemaError("drift"), { ...base, consecutiveFailures: 2 });
+    expect(third.status).toBe("error");
+    expect(third.nextSyncAt!.getTime() - now.getTime()).toBe(2 * 3_600_000);
+    const fourth = decideFailure(new ProviderSchemaError("drift"), {
+      ...base,
+      consecutiveFailures: 3,
+      status: "error",
+    });
+    expect(fourth.nextSyncAt!.getTime() - now.getTime()).toBe(4 * 3_600_000);
+    expect(backoffMs(50, config)).toBe(config.MAX_BACKOFF_HOURS * 3_600_000);
+  });
+});
+
+describe("task ids and slots", () => {
+  it("when two fan-outs run in the same slot, then they compute the same task id; the next slot differs", () => {
+    const a = slotStart(new Date("2030-01-01T10:00:01Z"), 60);
+    const b = slotStart(new Date("2030-01-01T10:59:59Z"), 60);
+    const c = slotStart(new Date("2030-01-01T11:00:00Z"), 60);
+    expect(a).toBe(b);
+    expect(syncTaskId("u1", "spotify", a)).toBe(syncTaskId("u1", "spotify", b));
+    expect(syncTaskId("u1", "spotify", a)).not.toBe(syncTaskId("u1", "spotify", c));
+    expect(syncTaskId("u1", "spotify", a)).not.toBe(syncTaskId("u1", "instagram", a));
+    expect(syncTaskId("u1", "spotify", a)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

@@ -1,0 +1,97 @@
+/** The backend calls the app makes: OAuth start (HTTPS via Hosting), Sync now and Disconnect (callables). */
+import { FirebaseError } from "firebase/app";
+import { httpsCallable } from "firebase/functions";
+import type { Services } from "./firebase";
+
+export type ProviderId = "spotify" | "instagram";
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    /** When the server says "not before T" (cooldown, rate limit). */
+    readonly retryAt: Date | null = null,
+  ) {
+    super(message);
+  }
+}
+
+async function idToken(s: Services): Promise<string> {
+  const user = s.auth.currentUser;
+  if (!user) throw new ApiError("You are signed out. Sign in again.", "unauthenticated");
+  return user.getIdToken();
+}
+
+/**
+ * Starts connecting a provider: the function stores a one-time state and answers the provider's
+ * consent URL; the caller sends the browser there. The provider comes back to the callback, which
+ * sends the browser back to `returnTo` on this app.
+ */
+export async function startConnect(s: Services, provider: ProviderId, returnTo: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch("/api/oauth/start", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await idToken(s)}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ provider, returnTo }),
+    });
+  } catch {
+    throw new ApiError("The server cannot be reached. Try again in a moment.", "network");
+  }
+  const body = (await res.json().catch(() => ({}))) as { authorizeUrl?: string; message?: string; error?: string };
+  if (!res.ok || !body.authorizeUrl) {
+    throw new ApiError(body.message ?? `Connecting could not start (HTTP ${res.status}).`, body.error ?? "http");
+  }
+  return body.authorizeUrl;
+}
+
+function retryAtOf(details: unknown): Date | null {
+  if (!details || typeof details !== "object") return null;
+  const d = details as Record<string, unknown>;
+  const raw = d.retryAt ?? d.nextAllowedAt ?? d.availableAt;
+  if (typeof raw === "string" || typeof raw === "number") {
+    const at = new Date(raw);
+    return Number.isNaN(at.getTime()) ? null : at;
+  }
+  return null;
+}
+
+function callableError(e: unknown, what: string): ApiError {
+  if (e instanceof FirebaseError) {
+    const code = e.code.replace(/^functions\//, "");
+    const details = (e as FirebaseError & { details?: unknown }).details;
+    if (code === "unavailable" || code === "internal") {
+      return new ApiError(`${what} failed: the server is unavailable. Try again in a moment.`, code);
+    }
+    return new ApiError(e.message || `${what} failed.`, code, retryAtOf(details));
+  }
+  return new ApiError(`${what} failed.`, "unknown");
+}
+
+export interface SyncNowResult {
+  /** What the server said, in words. */
+  message: string;
+  /** When the next manual sync is allowed. */
+  nextAllowedAt: Date | null;
+}
+
+export async function syncNow(s: Services, provider: ProviderId): Promise<SyncNowResult> {
+  try {
+    const res = await httpsCallable(s.functions, "syncNow")({ provider });
+    const data = (res.data ?? {}) as Record<string, unknown>;
+    return {
+      message: typeof data.message === "string" ? data.message : "Sync started.",
+      nextAllowedAt: retryAtOf(data),
+    };
+  } catch (e) {
+    throw callableError(e, "Sync now");
+  }
+}
+
+export async function disconnect(s: Services, provider: ProviderId, deleteData: boolean): Promise<void> {
+  try {
+    await httpsCallable(s.functions, "disconnect")({ provider, deleteData });
+  } catch (e) {
+    throw callableError(e, "Disconnecting");
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The web app: sign up / sign in, connections, dashboard. Hash routes (#/signin, #/signup,
+ * #/dashboard, #/connections) so Hosting needs no rewrites for pages.
+ */
+import { type User, onAuthStateChanged, signOut } from "firebase/auth";
+import { type View, errorBox, h, loading } from "./dom";
+import { type Services, initFirebase } from "./firebase";
+import { createMediaLoader } from "./media";
+import { authView } from "./views/auth";
+import { connectionsView } from "./views/connections";
+import { dashboardView } from "./views/dashboard";
+
+type Route = "signin" | "signup" | "dashboard" | "connections";
+
+function routeOf(hash: string): Route {
+  const r = hash.replace(/^#\/?/, "").split(/[?/]/)[0];
+  return r === "signup" || r === "connections" || r === "dashboard" || r === "signin" ? r : "dashboard";
+}
+
+/**
+ * The OAuth callback sends the browser back with the outcome in the query string
+ * (e.g. `?connected=spotify` or `?error=access_denied&provider=spotify`). Read it once, then
+ * clean the address bar.
+ */
+function takeOAuthOutcome(): { text: string; tone: "info" | "error" } | null {
+  const q = new URLSearchParams(location.search);
+  if (![...q.keys()].length) return null;
+  const provider = q.get("provider") ?? q.get("connected") ?? "";
+  const name = provider === "spotify" ? "Spotify" : provider === "instagram" ? "Instagram" : "The account";
+  const error = q.get("error") ?? (q.get("oauth") === "error" ? (q.get("reason") ?? "error") : null);
+  const message = q.get("message") ?? q.get("error_description");
+  history.replaceState(null, "", `${location.pathname}${location.hash}`);
+  if (error) {
+    const why = error === "access_denied" ? "you did not allow access" : (message ?? error.replace(/_/g, " "));
+    return { text: `${name} was not connected: ${why}.`, tone: "error" };
+  }
+  if (q.get("connected") || q.get("oauth") === "connected" || q.get("status") === "connected") {
+    return { text: `${name} is connected. The first sync starts right away.`, tone: "info" };
+  }
+  return null;
+}
+
+class App {
+  private user: User | null | undefined = undefined;
+  private view: View | null = null;
+  private readonly media;
+  private flash = takeOAuthOutcome();
+
+  constructor(
+    private readonly s: Services,
+    private readonly root: HTMLElement,
+  ) {
+    this.media = createMediaLoader(async () => (this.s.auth.currentUser ? this.s.auth.currentUser.getIdToken() : null));
+  }
+
+  setUser(user: User | null) {
+    if (this.user && (!user || user.uid !== this.user.uid)) this.media.clear();
+    this.user = user;
+    this.render();
+  }
+
+  render() {
+    if (this.user === undefined) return; // auth state not known yet: the boot spinner stays
+    let route = routeOf(location.hash);
+    if (!this.user && route !== "signin" && route !== "signup") {
+      location.replace("#/signin");
+      route = "signin";
+    }
+    if (this.user && (route === "signin" || route === "signup")) {
+      location.replace("#/dashboard");
+      route = "dashboard";
+    }
+    this.view?.dispose();
+    const flash = this.flash
+      ? h("p", { class: `flash ${this.flash.tone}`, role: "status", "data-role": "flash" }, this.flash.text)
+      : null;
+    if (route === "connections") this.flash = null;
+    this.view = !this.user
+      ? authView(this.s, route === "signup" ? "signup" : "signin")
+      : route === "connections"
+        ? connectionsView(this.s, this.user.uid, flash)
+        : dashboardView(this.s, this.user.uid, this.media);
+    this.root.replaceChildren(this.nav(route), this.view.el);
+    document.title = `${{ signin: "Sign in", signup: "Sign up", dashboard: "Dashboard", connections: "Connections" }[route]} · Metrics sync`;
+  }
+
+  private nav(route: Route): HTMLElement {
+    const link = (r: Route, text: string) =>
+      h(
+        "a",
+        { href: `#/${r}`, class: route === r ? "current" : "", "aria-current": route === r ? "page" : undefined },
+        text,
+      );
+    return h(
+      "nav",
+      { class: "top" },
+      h("a", { href: "#/dashboard", class: "brand" }, "Metrics sync"),
+      this.user
+        ? [
+            link("dashboard", "Dashboard"),
+            link("connections", "Connections"),
+            h("span", { class: "who", "data-role": "who" }, this.user.email ?? ""),
+            h(
+              "button",
+              {
+                class: "link",
+                "data-action": "signout",
+                onclick: async () => {
+                  await signOut(this.s.auth);
+                  location.hash = "#/signin";
+                },
+              },
+              "Sign out",
+            ),
+          ]
+        : null,
+      this.s.local ? h("span", { class: "local", title: "Talking to the local emulators" }, "local") : null,
+    );
+  }
+}
+
+async function boot() {
+  const root = document.getElementById("app");
+  if (!root) return;
+  root.replaceChildren(loading("Starting…"));
+  let services: Services;
+  try {
+    services = await initFirebase();
+  } catch (e) {
+    root.replaceChildren(
+      errorBox("The app could not load its settings. Reload the page in a moment.", (e as Error).message),
+    );
+    return;
+  }
+  const app = new App(services, root);
+  onAuthStateChanged(services.auth, (user) => app.setUser(user));
+  window.addEventListener("hashchange", () => app.render());
+}
+
+void boot();

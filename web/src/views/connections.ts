@@ -1,0 +1,247 @@
+/**
+ * Connections: each provider's status in words, last successful sync, and the actions
+ * Connect / Sync now / Disconnect. Live: the page follows the connection documents.
+ */
+import { collection, onSnapshot } from "firebase/firestore";
+import { firestorePaths } from "../../../functions/src/paths";
+import { ApiError, type ProviderId, disconnect, startConnect, syncNow } from "../api";
+import { type View, errorBox, formatDateTime, h, loading, relative } from "../dom";
+import type { Services } from "../firebase";
+import { type ConnectionView, describeConnection, readConnection } from "../status";
+
+export const PROVIDER_INFO: Record<ProviderId, { name: string; what: string }> = {
+  spotify: { name: "Spotify", what: "playlists, top tracks and artists, recently played" },
+  instagram: { name: "Instagram", what: "your posts, photos and videos" },
+};
+
+const COUNT_WORDS: Record<string, string> = {
+  playlists: "playlists",
+  topTracks: "top tracks",
+  topArtists: "top artists",
+  recentlyPlayed: "recent plays",
+  media: "posts",
+  images: "images mirrored",
+};
+
+function countsText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([k]) => k in COUNT_WORDS)
+    .map(([k, v]) => `${v} ${COUNT_WORDS[k]}`)
+    .join(" · ");
+}
+
+export function connectionsView(s: Services, uid: string, flash: HTMLElement | null): View {
+  const list = h("div", { class: "cards" }, loading("Loading your connections…"));
+  const el = h("main", null, h("h1", null, "Connections"), flash, list);
+  const current: Partial<Record<ProviderId, ConnectionView | null>> = {};
+  /** Per provider: the time until which Sync now is refused, and the sentence saying why. */
+  const cooldown: Partial<Record<ProviderId, { until: Date; text: string }>> = {};
+  const notes: Partial<Record<ProviderId, { text: string; tone: "info" | "error" }>> = {};
+  const confirming = new Set<ProviderId>();
+  let loaded = false;
+
+  const render = () => {
+    if (!loaded) return;
+    list.replaceChildren(...(["spotify", "instagram"] as ProviderId[]).map((p) => card(p)));
+  };
+
+  const card = (p: ProviderId): HTMLElement => {
+    const c = current[p] ?? null;
+    const now = new Date();
+    const words = describeConnection(c, now);
+    const cd = cooldown[p] && cooldown[p].until > now ? cooldown[p] : undefined;
+    const note = notes[p];
+    const actions = h("div", { class: "actions" });
+
+    if (words.canConnect) {
+      actions.append(
+        h(
+          "button",
+          {
+            class: "primary",
+            "data-action": "connect",
+            onclick: async (ev: Event) => {
+              const btn = ev.currentTarget as HTMLButtonElement;
+              btn.disabled = true;
+              btn.textContent = "Opening consent page…";
+              try {
+                location.assign(await startConnect(s, p, "/#/connections"));
+              } catch (e) {
+                notes[p] = { text: e instanceof ApiError ? e.message : "Connecting could not start.", tone: "error" };
+                render();
+              }
+            },
+          },
+          c && c.status !== "disconnected" ? `Reconnect ${PROVIDER_INFO[p].name}` : `Connect ${PROVIDER_INFO[p].name}`,
+        ),
+      );
+    }
+    if (c && c.status !== "disconnected" && c.status !== "needs_reauth") {
+      actions.append(
+        h(
+          "button",
+          {
+            "data-action": "sync",
+            disabled: !words.canSync || Boolean(cd),
+            title: cd ? cd.text : undefined,
+            onclick: async (ev: Event) => {
+              const btn = ev.currentTarget as HTMLButtonElement;
+              btn.disabled = true;
+              btn.textContent = "Asking for a sync…";
+              try {
+                const r = await syncNow(s, p);
+                notes[p] = { text: r.message, tone: "info" };
+                if (r.nextAllowedAt) {
+                  cooldown[p] = {
+                    until: r.nextAllowedAt,
+                    text: `Sync now is possible again at ${formatDateTime(r.nextAllowedAt)}.`,
+                  };
+                }
+              } catch (e) {
+                const err = e instanceof ApiError ? e : new ApiError("Sync now failed.", "unknown");
+                if (err.retryAt) {
+                  cooldown[p] = {
+                    until: err.retryAt,
+                    text: `A sync was requested a moment ago. Sync now is possible again ${relative(err.retryAt)} (${formatDateTime(err.retryAt)}).`,
+                  };
+                  notes[p] = { text: cooldown[p].text, tone: "info" };
+                } else {
+                  notes[p] = { text: err.message, tone: "error" };
+                }
+              }
+              render();
+            },
+          },
+          "Sync now",
+        ),
+      );
+    }
+    if (c && c.status !== "disconnected") {
+      actions.append(
+        h(
+          "button",
+          {
+            class: "danger",
+            "data-action": "disconnect",
+            onclick: () => {
+              confirming.add(p);
+              render();
+            },
+          },
+          "Disconnect",
+        ),
+      );
+    }
+
+    let confirm: HTMLElement | null = null;
+    if (confirming.has(p)) {
+      const del = h("input", { type: "checkbox", name: "deleteData" });
+      confirm = h(
+        "div",
+        { class: "confirm", role: "group", "aria-label": `Disconnect ${PROVIDER_INFO[p].name}` },
+        h("p", null, `Disconnect ${PROVIDER_INFO[p].name}? Syncing stops and the stored authorization is deleted.`),
+        h("label", { class: "check" }, del, "Also delete the synced data (snapshots, images and sync history)"),
+        h(
+          "div",
+          { class: "actions" },
+          h(
+            "button",
+            {
+              class: "danger",
+              "data-action": "confirm-disconnect",
+              onclick: async (ev: Event) => {
+                const btn = ev.currentTarget as HTMLButtonElement;
+                btn.disabled = true;
+                btn.textContent = "Disconnecting…";
+                try {
+                  await disconnect(s, p, del.checked);
+                  notes[p] = {
+                    text: del.checked
+                      ? "Disconnected, and the synced data was deleted."
+                      : "Disconnected. The synced data was kept.",
+                    tone: "info",
+                  };
+                  confirming.delete(p);
+                } catch (e) {
+                  notes[p] = { text: e instanceof ApiError ? e.message : "Disconnecting failed.", tone: "error" };
+                }
+                render();
+              },
+            },
+            "Disconnect",
+          ),
+          h(
+            "button",
+            {
+              onclick: () => {
+                confirming.delete(p);
+                render();
+              },
+            },
+            "Cancel",
+          ),
+        ),
+      );
+    }
+
+    const counts = c ? countsText(c.counts) : "";
+    return h(
+      "section",
+      { class: `card connection tone-${words.tone}`, "data-provider": p, "data-status": c?.status ?? "none" },
+      h(
+        "header",
+        null,
+        h("h2", null, PROVIDER_INFO[p].name),
+        c?.providerAccountName && c.status !== "disconnected"
+          ? h("span", { class: "account" }, c.providerAccountName)
+          : null,
+      ),
+      h("p", { class: `status ${words.tone}`, "data-role": "status" }, words.label),
+      words.detail ? h("p", { class: "detail" }, words.detail) : null,
+      !c || c.status === "disconnected"
+        ? h("p", { class: "hint" }, `Connect to sync ${PROVIDER_INFO[p].what} every hour.`)
+        : h(
+            "p",
+            { class: "meta", "data-role": "last-success" },
+            "Last successful sync: ",
+            c.lastSuccessAt
+              ? h(
+                  "time",
+                  { datetime: c.lastSuccessAt.toISOString(), title: formatDateTime(c.lastSuccessAt) },
+                  relative(c.lastSuccessAt, now),
+                )
+              : "not yet",
+            counts ? ` — ${counts}` : "",
+          ),
+      cd ? h("p", { class: "cooldown", "data-role": "cooldown" }, cd.text) : null,
+      note ? h("p", { class: `note ${note.tone}`, role: "status", "data-role": "note" }, note.text) : null,
+      actions,
+      confirm,
+    );
+  };
+
+  const unsubscribe = onSnapshot(
+    collection(s.db, firestorePaths.connections(uid)),
+    (snap) => {
+      for (const p of ["spotify", "instagram"] as ProviderId[]) current[p] = null;
+      for (const d of snap.docs) {
+        if (d.id === "spotify" || d.id === "instagram") current[d.id] = readConnection(d.data());
+      }
+      loaded = true;
+      render();
+    },
+    (e) => {
+      list.replaceChildren(errorBox("Your connections could not be loaded.", e.message));
+    },
+  );
+  // Relative times, leases and cooldowns change with time alone.
+  const tick = window.setInterval(render, 10_000);
+
+  return {
+    el,
+    dispose: () => {
+      unsubscribe();
+      window.clearInterval(tick);
+    },
+  };
+}

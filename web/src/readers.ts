@@ -139,12 +139,22 @@ export interface MediaTile {
   caption: string;
   permalink: string | null;
   timestamp: Date | null;
-  /** Extension of the mirrored object in Storage. */
-  ext: string;
-  /** The mirrored object's path when the snapshot records it. */
-  storagePath: string | null;
+  /**
+   * The mirrored image shown for it, `{uid}/instagram/{imageId}.{ext}`: the item itself (images;
+   * videos: their thumbnail), or a carousel's first mirrored child. Null when nothing is mirrored.
+   */
+  image: { id: string; ext: string } | null;
+  /** Number of items in a carousel (0 otherwise). */
+  children: number;
 }
 
+function mirrored(m: Obj): { id: string; ext: string } | null {
+  const id = str(m.id);
+  const ext = str(m.file_ext) ?? str(m.ext);
+  return id && ext ? { id, ext } : null;
+}
+
+/** The Instagram media snapshot: `{ items: [{ id, media_type, file_ext, caption, permalink, timestamp, children }] }`. */
 export function readMedia(doc: unknown): MediaTile[] {
   return itemsOf(doc).flatMap((m) => {
     const id = str(m.id);
@@ -152,7 +162,8 @@ export function readMedia(doc: unknown): MediaTile[] {
     const type = str(m.media_type) ?? str(m.mediaType) ?? "IMAGE";
     const ts = str(m.timestamp);
     const d = ts ? new Date(ts) : null;
-    const ext = str(m.ext) ?? str(m.extension) ?? (type === "VIDEO" ? "mp4" : "jpg");
+    const kids = Array.isArray(m.children) ? m.children.filter(isObj) : [];
+    const image = mirrored(m) ?? kids.map(mirrored).find((x) => x !== null) ?? null;
     return [
       {
         id,
@@ -160,9 +171,24 @@ export function readMedia(doc: unknown): MediaTile[] {
         caption: str(m.caption) ?? "",
         permalink: str(m.permalink),
         timestamp: d && !Number.isNaN(d.getTime()) ? d : null,
-        ext,
-        storagePath: str(m.storagePath) ?? str(m.objectPath),
+        image,
+        children: kids.length,
       },
     ];
   });
+}
+
+/**
+ * A snapshot stored in parts (functions/src/sync/snapshots.ts): the parts' bytes, in index
+ * order, are the UTF-8 JSON of the snapshot.
+ */
+export function decodeParts(parts: { index: number; bytes: { toUint8Array(): Uint8Array } }[]): unknown {
+  const chunks = [...parts].sort((a, b) => a.index - b.index).map((p) => p.bytes.toUint8Array());
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return JSON.parse(new TextDecoder().decode(all));
 }

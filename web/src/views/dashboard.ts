@@ -13,6 +13,7 @@ import {
   onSnapshot,
   orderBy,
   query,
+  where,
 } from "firebase/firestore";
 import { firestorePaths, storagePaths } from "../../../functions/src/paths";
 import type { ProviderId } from "../api";
@@ -22,7 +23,7 @@ import type { MediaLoader } from "../media";
 import {
   TIME_RANGES,
   type TimeRange,
-  itemsOf,
+  decodeParts,
   rangeItems,
   readArtists,
   readMedia,
@@ -241,15 +242,25 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
           h(
             "li",
             { class: "tile", "data-media": m.id },
-            media.image(
-              m.storagePath ?? storagePaths.instagramMedia(uid, m.id, m.ext),
-              m.caption || `Instagram ${m.type.toLowerCase()}`,
-              {
-                video: m.ext === "mp4",
-              },
+            h(
+              "div",
+              { class: "frame" },
+              m.image
+                ? media.image(
+                    storagePaths.instagramMedia(uid, m.image.id, m.image.ext),
+                    m.caption || `Instagram ${m.type.toLowerCase()}`,
+                  )
+                : h("div", { class: "media missing" }, h("span", { class: "placeholder" }, "no preview")),
+              m.type === "VIDEO" ? h("span", { class: "badge" }, "▶ video") : null,
+              m.children > 1 ? h("span", { class: "badge" }, `1/${m.children}`) : null,
             ),
             m.caption ? h("span", { class: "caption" }, m.caption) : null,
-            m.timestamp ? h("span", { class: "hint" }, formatDateTime(m.timestamp)) : null,
+            h(
+              "span",
+              { class: "hint" },
+              m.timestamp ? formatDateTime(m.timestamp) : "",
+              m.permalink ? [" · ", h("a", { href: m.permalink, target: "_blank", rel: "noopener" }, "open")] : null,
+            ),
           ),
         ),
       ),
@@ -383,16 +394,26 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
             snaps.set(key, { state: "missing" });
             return render();
           }
-          let data = d.data();
-          // A snapshot too large for one document is stored in parts (paths.snapshotParts).
-          if (itemsOf(data).length === 0 && typeof data.parts === "number" && data.parts > 0) {
-            try {
-              const parts = await getDocs(collection(s.db, firestorePaths.snapshotParts(uid, provider, name)));
-              data = { ...data, items: parts.docs.flatMap((p) => itemsOf(p.data())) };
-            } catch (e) {
-              snaps.set(key, { state: "error", message: (e as Error).message });
-              return render();
+          const head = d.data();
+          let data: DocumentData;
+          try {
+            if (head.storage === "parts") {
+              // Too large for one document: reassemble the parts of the current generation.
+              const parts = await getDocs(
+                query(
+                  collection(s.db, firestorePaths.snapshotParts(uid, provider, name)),
+                  where("generation", "==", head.generation),
+                ),
+              );
+              data = decodeParts(
+                parts.docs.map((p) => p.data() as { index: number; bytes: { toUint8Array(): Uint8Array } }),
+              ) as DocumentData;
+            } else {
+              data = (head.storage === "inline" ? head.data : head) as DocumentData;
             }
+          } catch (e) {
+            snaps.set(key, { state: "error", message: (e as Error).message });
+            return render();
           }
           snaps.set(key, { state: "ok", data });
           render();

@@ -1,0 +1,134 @@
+/**
+ * The control API over HTTP, for scripts in another process (npm start, benchmarks):
+ * POST /_control/<operation> with a JSON body of the same named arguments as the code API.
+ * GET /_control lists the operations. Answers 200 with JSON, or 400 {"error": "<sentence>"}.
+ */
+import type { AccountSpec, ProviderId } from "./data";
+import type { FaultSpec, RateLimitSpec } from "./faults";
+import type { FakeProviders } from "./index";
+
+export const CONTROL_OPERATIONS: Record<string, string> = {
+  addAccount: '{"provider":"spotify","spec":{"playlists":51}} → {"id"}',
+  accounts: '{"provider"?} → summaries of the fake accounts',
+  account:
+    '{"provider","id","action"?,"args"?} → runs rename/setPlaylistCount/setMediaCount/changeItems/setAllowListed; returns the summary',
+  issueTokens:
+    '{"provider","accountId","opts"?:{"scopes"?,"shortLived"?}} → {"accessToken","refreshToken"?,"expiresIn","scopes"}',
+  revokeTokens: '{"provider","accountId"}',
+  fault:
+    '{"provider","fault":{"kind","accountId"?,"endpoint"?,"retryAfterSeconds"?,"delayMs"?,"times"?,"status"?}} → {"id"}',
+  clearFault: '{"id"}',
+  faults: "{} → the active faults",
+  clearFaults: "{}",
+  rateLimit: '{"provider","limit":{"windowSeconds","budget"}|null}',
+  latency: '{"ms"}',
+  rotateRefreshTokens: '{"on":true}',
+  "clock/now": '{} → {"now"}',
+  "clock/advance": '{"ms"} → {"now"}',
+  stats: '{} → {"requests","rateLimited","byEndpoint"}',
+  resetStats: "{}",
+};
+
+const ACCOUNT_ACTIONS = ["rename", "setPlaylistCount", "setMediaCount", "changeItems", "setAllowListed"] as const;
+
+type Body = Record<string, unknown>;
+
+function provider(b: Body): ProviderId {
+  if (b.provider !== "spotify" && b.provider !== "instagram") {
+    throw new Error(`"provider" must be "spotify" or "instagram" (got ${JSON.stringify(b.provider)}).`);
+  }
+  return b.provider;
+}
+
+function str(b: Body, key: string): string {
+  const v = b[key];
+  if (typeof v !== "string" || v === "") throw new Error(`"${key}" must be a non-empty string.`);
+  return v;
+}
+
+function num(b: Body, key: string): number {
+  const v = b[key];
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`"${key}" must be a number.`);
+  return v;
+}
+
+function obj<T>(b: Body, key: string): T | undefined {
+  const v = b[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`"${key}" must be an object.`);
+  return v as T;
+}
+
+export async function handleControl(fake: FakeProviders, op: string, raw: unknown): Promise<unknown> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error("The body must be a JSON object.");
+  const b = raw as Body;
+  switch (op) {
+    case "":
+    case "help":
+      return { operations: CONTROL_OPERATIONS };
+    case "addAccount":
+      return fake.addAccount(provider(b), obj<AccountSpec>(b, "spec"));
+    case "accounts":
+      return { accounts: fake.accounts(b.provider === undefined ? undefined : provider(b)) };
+    case "account": {
+      const account = fake.account(provider(b), str(b, "id"));
+      if (b.action !== undefined) {
+        const action = b.action as (typeof ACCOUNT_ACTIONS)[number];
+        if (!ACCOUNT_ACTIONS.includes(action))
+          throw new Error(`"action" must be one of ${ACCOUNT_ACTIONS.join(", ")}.`);
+        const fn = (account as unknown as Record<string, unknown>)[action];
+        if (typeof fn !== "function") throw new Error(`A ${account.provider} account has no "${action}".`);
+        const args = Array.isArray(b.args) ? b.args : [];
+        const result = (fn as (...a: unknown[]) => unknown).apply(account, args);
+        return { ...account.summary(), ...(result === undefined ? {} : { result }) };
+      }
+      return account.summary();
+    }
+    case "issueTokens":
+      return fake.issueTokens(provider(b), str(b, "accountId"), obj(b, "opts"));
+    case "revokeTokens":
+      fake.revokeTokens(provider(b), str(b, "accountId"));
+      return { ok: true };
+    case "fault": {
+      const spec = obj<FaultSpec>(b, "fault");
+      if (!spec) throw new Error('"fault" is required: {"kind": …}.');
+      fake.fault(provider(b), spec);
+      const added = fake.faults().at(-1)!;
+      return { id: added.id };
+    }
+    case "clearFault": {
+      const id = str(b, "id");
+      if (!fake.clearFault(id)) throw new Error(`No active fault "${id}".`);
+      return { ok: true };
+    }
+    case "faults":
+      return {
+        faults: fake.faults().map((f) => ({ ...f, remaining: Number.isFinite(f.remaining) ? f.remaining : null })),
+      };
+    case "clearFaults":
+      fake.clearFaults();
+      return { ok: true };
+    case "rateLimit":
+      fake.rateLimit(provider(b), b.limit === null ? null : (obj<RateLimitSpec>(b, "limit") ?? null));
+      return { ok: true };
+    case "latency":
+      fake.latency(num(b, "ms"));
+      return { ok: true };
+    case "rotateRefreshTokens":
+      if (typeof b.on !== "boolean") throw new Error('"on" must be true or false.');
+      fake.rotateRefreshTokens(b.on);
+      return { ok: true };
+    case "clock/now":
+      return { now: fake.clock.now().toISOString() };
+    case "clock/advance":
+      fake.clock.advance(num(b, "ms"));
+      return { now: fake.clock.now().toISOString() };
+    case "stats":
+      return fake.stats();
+    case "resetStats":
+      fake.resetStats();
+      return { ok: true };
+    default:
+      throw new Error(`Unknown control operation "${op}". Operations: ${Object.keys(CONTROL_OPERATIONS).join(", ")}.`);
+  }
+}

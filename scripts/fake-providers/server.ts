@@ -1,0 +1,212 @@
+/**
+ * The HTTP server: routes a request to its provider handler, then applies (in order) an injected
+ * fault, the rolling rate limit (API routes only), the handler, and the global latency.
+ * Hung requests are held until the client gives up or the server stops.
+ */
+import * as http from "node:http";
+import type { ProviderId } from "./data";
+import { type ActiveFault, type RouteKind, breakOneItem, breakSchema, truncate } from "./faults";
+import { type Answer, HANG, type Reply, type Rq, json } from "./reply";
+import type { FakeState } from "./state";
+
+export interface Route {
+  provider: ProviderId;
+  method: "GET" | "POST";
+  /** Path below the fake's root, matched in full, e.g. /^\/spotify-api\/v1\/me$/. */
+  pattern: RegExp;
+  /** Name used by faults and stats, e.g. "me/playlists". */
+  endpoint: string;
+  kind: RouteKind;
+  /** The fake account a request concerns (token owner, code owner, file owner), for per-account faults. */
+  account?: (rq: Rq) => string | undefined;
+  handle: (rq: Rq) => Answer | Promise<Answer>;
+}
+
+export interface ProviderHandlers {
+  routes: Route[];
+  /** How this provider answers an injected error fault (429, 5xx, 403, invalid_grant, ig190). */
+  faultReply: (fault: ActiveFault, route: Route) => Reply;
+  /** How this provider answers a request over the rolling rate limit. */
+  rateLimited: (retryAfterSeconds: number) => Reply;
+}
+
+export type ControlHandler = (op: string, body: unknown) => Promise<unknown>;
+
+const MAX_BODY_BYTES = 1 << 20;
+
+export class FakeServer {
+  readonly http: http.Server;
+  private readonly hung = new Set<http.ServerResponse>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly routes: Route[];
+
+  constructor(
+    private readonly state: FakeState,
+    private readonly providers: Record<ProviderId, ProviderHandlers>,
+    private readonly control: ControlHandler,
+  ) {
+    this.routes = [...providers.spotify.routes, ...providers.instagram.routes];
+    this.http = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end(`fake-providers: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+    });
+  }
+
+  listen(host: string, port: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(port, host, () => {
+        this.http.off("error", reject);
+        const addr = this.http.address();
+        if (!addr || typeof addr === "string") return reject(new Error("fake-providers: no address"));
+        resolve(`http://${host}:${addr.port}`);
+      });
+    });
+  }
+
+  /** Stops listening, drops hung and open connections, cancels pending delays. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const res of this.hung) res.destroy();
+    this.hung.clear();
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    await closed;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.state.baseUrl || "http://127.0.0.1");
+    const method = req.method ?? "GET";
+    const bodyText = await readBody(req);
+
+    if (url.pathname === "/_control" || url.pathname.startsWith("/_control/")) {
+      const op = url.pathname.slice("/_control/".length);
+      let payload: unknown = {};
+      try {
+        payload = bodyText ? JSON.parse(bodyText) : {};
+      } catch {
+        return send(res, json(400, { error: "The control API takes a JSON body." }));
+      }
+      try {
+        const result = await this.control(op, payload);
+        return send(res, json(200, result ?? { ok: true }));
+      } catch (err) {
+        return send(res, json(400, { error: err instanceof Error ? err.message : String(err) }));
+      }
+    }
+
+    const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
+    const route = candidates.find((r) => r.method === method);
+    if (!route) {
+      return send(
+        res,
+        candidates.length > 0
+          ? json(405, { error: { status: 405, message: "Method not allowed" } })
+          : json(404, { error: { status: 404, message: `fake-providers: no route for ${url.pathname}` } }),
+      );
+    }
+    const contentType = String(req.headers["content-type"] ?? "");
+    const rq: Rq = {
+      method,
+      path: url.pathname,
+      url,
+      query: url.searchParams,
+      form: contentType.includes("application/x-www-form-urlencoded")
+        ? new URLSearchParams(bodyText)
+        : new URLSearchParams(),
+      body: bodyText,
+      headers: req.headers,
+      params: route.pattern.exec(url.pathname)!.slice(1),
+    };
+    this.state.count(route.provider, route.endpoint);
+    const handlers = this.providers[route.provider];
+    const fault = this.state.faults.take(route.provider, route.endpoint, route.kind, route.account?.(rq));
+
+    let answer: Answer | undefined;
+    if (fault) {
+      switch (fault.kind) {
+        case "hang":
+          answer = HANG;
+          break;
+        case "slow":
+          await this.sleep(fault.delayMs ?? 2000);
+          break;
+        case "malformed":
+        case "schema":
+        case "bad-item":
+          break; // answered normally, then broken below
+        default:
+          answer = handlers.faultReply(fault, route);
+      }
+    }
+    if (answer === undefined && route.kind === "api") {
+      const retryAfter = this.state.limiters[route.provider].check(this.state.clock.nowMs());
+      if (retryAfter !== undefined) answer = handlers.rateLimited(retryAfter);
+    }
+    if (answer === undefined) {
+      answer = await route.handle(rq);
+      if (answer !== HANG && fault) answer = breakBody(answer, fault);
+    }
+    if (answer === HANG) {
+      this.hung.add(res);
+      res.on("close", () => this.hung.delete(res));
+      return;
+    }
+    if (answer.status === 429) this.state.stats.rateLimited++;
+    if (this.state.latencyMs > 0) await this.sleep(this.state.latencyMs);
+    send(res, answer);
+  }
+}
+
+function breakBody(reply: Reply, fault: ActiveFault): Reply {
+  if (reply.status !== 200 || reply.body === undefined) return reply;
+  const isJson = (reply.headers?.["content-type"] ?? "").includes("json");
+  if (fault.kind === "malformed") return { ...reply, body: truncate(reply.body) };
+  if (fault.kind === "schema" && !isJson) {
+    return { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: "<html>not a file</html>" };
+  }
+  if (!isJson) return reply;
+  const value = JSON.parse(reply.body.toString()) as unknown;
+  const broken = fault.kind === "schema" ? breakSchema(value) : fault.kind === "bad-item" ? breakOneItem(value) : value;
+  return { ...reply, body: JSON.stringify(broken) };
+}
+
+function send(res: http.ServerResponse, reply: Reply): void {
+  if (res.destroyed || res.headersSent) return;
+  const body = reply.body ?? "";
+  res.writeHead(reply.status, { ...reply.headers, "content-length": String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error("request body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

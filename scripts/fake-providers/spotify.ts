@@ -1,0 +1,300 @@
+/**
+ * Fake Spotify: accounts service (authorize + consent, POST /api/token) under /spotify-accounts,
+ * the Web API endpoints the clients use under /spotify-api, and cover images under /cdn/spotify.
+ * Shapes follow ../shared/reference/spotify-web-api.openapi.yml; behaviour follows
+ * ../shared/notes/provider-apis.md (1 h access tokens, optional refresh-token rotation,
+ * invalid_grant, development-mode 403, 429 + Retry-After).
+ */
+import type { SpotifyAccount } from "./data";
+import { consentPage, decide, type AuthorizeRules } from "./consent";
+import type { ActiveFault } from "./faults";
+import { jpegFor } from "./images";
+import { graphError } from "./instagram";
+import { type Reply, type Rq, basicAuth, bearer, json } from "./reply";
+import type { ProviderHandlers, Route } from "./server";
+import { APPS, type FakeState, SPOTIFY_SCOPES } from "./state";
+
+const RULES: AuthorizeRules = { provider: "spotify", scopeSeparator: /[\s,]+/, fragment: "", denyExtras: {} };
+const MAX_LIMIT = 50;
+const MAX_OFFSET = 100_000;
+export const NOT_ALLOW_LISTED = "Check settings on developer.spotify.com/dashboard, the user may not be registered.";
+
+export function apiError(status: number, message: string, headers: Record<string, string> = {}): Reply {
+  return json(status, { error: { status, message } }, headers);
+}
+
+const tokenError = (error: string, description: string, status = 400) =>
+  json(status, { error, error_description: description });
+
+export function rateLimited(retryAfterSeconds: number): Reply {
+  return apiError(429, "API rate limit exceeded", { "retry-after": String(retryAfterSeconds) });
+}
+
+export function spotifyHandlers(state: FakeState): ProviderHandlers {
+  const api = (p: string) => new RegExp(`^/spotify-api/v1/${p}$`);
+  const tokenOwner = (rq: Rq) => state.tokens.get(bearer(rq.headers))?.accountId;
+
+  /** Checks the bearer token, the allow-list and the scope; returns the account or the error reply. */
+  function authorize(rq: Rq, scope?: string): SpotifyAccount | Reply {
+    const token = bearer(rq.headers);
+    const challenge = (desc: string) => ({
+      "www-authenticate": `Bearer realm="spotify", error="invalid_token", error_description="${desc}"`,
+    });
+    if (!token) return apiError(401, "No token provided", challenge("No token provided"));
+    const rec = state.tokens.get(token);
+    const why = state.tokens.problem(rec, ["access"]);
+    if (why === "expired") return apiError(401, "The access token expired", challenge("The access token expired"));
+    if (why) return apiError(401, "Invalid access token", challenge("Invalid access token"));
+    const account = state.accounts.spotify.get(rec!.accountId) as SpotifyAccount | undefined;
+    if (!account) return apiError(401, "Invalid access token");
+    if (!account.allowListed) return apiError(403, NOT_ALLOW_LISTED);
+    if (scope && !rec!.scopes.includes(scope)) return apiError(403, "Insufficient client scope");
+    return account;
+  }
+
+  function intParam(q: URLSearchParams, name: string, dflt: number, min: number, max: number): number | Reply {
+    const raw = q.get(name);
+    if (raw === null) return dflt;
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw) || n < min || n > max) return apiError(400, `Invalid ${name}`);
+    return n;
+  }
+
+  /** An offset PagingObject over `total` items; `next`/`previous` keep the other query parameters. */
+  function offsetPage(rq: Rq, total: number, item: (i: number) => unknown): Reply {
+    const limit = intParam(rq.query, "limit", 20, 1, MAX_LIMIT);
+    if (typeof limit !== "number") return limit;
+    const offset = intParam(rq.query, "offset", 0, 0, MAX_OFFSET);
+    if (typeof offset !== "number") return offset;
+    const link = (o: number) => {
+      const u = new URL(`${state.baseUrl}${rq.url.pathname}`);
+      for (const [k, v] of rq.query) if (k !== "offset" && k !== "limit") u.searchParams.set(k, v);
+      u.searchParams.set("offset", String(o));
+      u.searchParams.set("limit", String(limit));
+      return u.toString();
+    };
+    const end = Math.min(total, offset + limit);
+    const items = [];
+    for (let i = offset; i < end; i++) items.push(item(i));
+    return json(200, {
+      href: link(offset),
+      items,
+      limit,
+      next: end < total ? link(end) : null,
+      offset,
+      previous: offset > 0 ? link(Math.max(0, offset - limit)) : null,
+      total,
+    });
+  }
+
+  function token(rq: Rq): Reply {
+    const basic = basicAuth(rq.headers);
+    const clientId = basic?.id ?? rq.form.get("client_id");
+    const clientSecret = basic?.secret ?? rq.form.get("client_secret");
+    if (!clientId || clientId !== APPS.spotify.clientId) return tokenError("invalid_client", "Invalid client");
+    if (clientSecret !== APPS.spotify.clientSecret) return tokenError("invalid_client", "Invalid client secret");
+    const grant = rq.form.get("grant_type");
+    if (grant === "authorization_code") {
+      const code = rq.form.get("code") ?? "";
+      const peek = state.tokens.peekCode(code);
+      if (!peek || peek.provider !== "spotify" || peek.clientId !== clientId)
+        return tokenError("invalid_grant", "Invalid authorization code");
+      if (peek.redirectUri !== rq.form.get("redirect_uri")) return tokenError("invalid_grant", "Invalid redirect URI");
+      const rec = state.tokens.redeemCode(code);
+      if (!rec) return tokenError("invalid_grant", "Invalid authorization code");
+      const accessToken = state.tokens.issue("spotify", "access", rec.accountId, rec.scopes);
+      const refreshToken = state.tokens.issue("spotify", "refresh", rec.accountId, rec.scopes);
+      return json(200, {
+        access_token: accessToken,
+        token_type: "Bearer",
+        expires_in: 3600,
+        refresh_token: refreshToken,
+        scope: rec.scopes.join(" "),
+      });
+    }
+    if (grant === "refresh_token") {
+      const old = rq.form.get("refresh_token") ?? "";
+      const rec = state.tokens.get(old);
+      const why = state.tokens.problem(rec, ["refresh"]);
+      if (why === "missing" || rec?.provider !== "spotify") return tokenError("invalid_grant", "Invalid refresh token");
+      if (why === "revoked") return tokenError("invalid_grant", "Refresh token revoked");
+      if (why === "expired") return tokenError("invalid_grant", "Refresh token expired");
+      const accessToken = state.tokens.issue("spotify", "access", rec.accountId, rec.scopes);
+      const body: Record<string, unknown> = {
+        access_token: accessToken,
+        token_type: "Bearer",
+        expires_in: 3600,
+        scope: rec.scopes.join(" "),
+      };
+      if (state.rotateRefreshTokens) {
+        // The new refresh token keeps the old one's expiry (refreshing never extends it); the old one stops working.
+        body.refresh_token = state.tokens.issue("spotify", "refresh", rec.accountId, rec.scopes, rec.expiresAtMs);
+        state.tokens.revoke(old);
+      }
+      return json(200, body);
+    }
+    return tokenError("unsupported_grant_type", "grant_type parameter is missing or unsupported");
+  }
+
+  const routes: Route[] = [
+    {
+      provider: "spotify",
+      method: "GET",
+      pattern: /^\/spotify-accounts\/authorize$/,
+      endpoint: "authorize",
+      kind: "page",
+      handle: (rq) => consentPage(state, RULES, rq),
+    },
+    {
+      provider: "spotify",
+      method: "POST",
+      pattern: /^\/spotify-accounts\/authorize\/decision$/,
+      endpoint: "authorize",
+      kind: "page",
+      handle: (rq) => decide(state, RULES, rq),
+    },
+    {
+      provider: "spotify",
+      method: "POST",
+      pattern: /^\/spotify-accounts\/api\/token$/,
+      endpoint: "token",
+      kind: "token",
+      account: (rq) =>
+        state.tokens.peekCode(rq.form.get("code") ?? "")?.accountId ??
+        state.tokens.get(rq.form.get("refresh_token") ?? undefined)?.accountId,
+      handle: token,
+    },
+    {
+      provider: "spotify",
+      method: "GET",
+      pattern: api("me"),
+      endpoint: "me",
+      kind: "api",
+      account: tokenOwner,
+      handle: (rq) => {
+        const a = authorize(rq);
+        return "status" in a ? a : json(200, a.profile(state.urls));
+      },
+    },
+    {
+      provider: "spotify",
+      method: "GET",
+      pattern: api("me/playlists"),
+      endpoint: "me/playlists",
+      kind: "api",
+      account: tokenOwner,
+      handle: (rq) => {
+        const a = authorize(rq, "playlist-read-private");
+        if ("status" in a) return a;
+        const u = state.urls;
+        return offsetPage(rq, a.playlistCount, (i) => a.playlist(i, u));
+      },
+    },
+    ...(["artists", "tracks"] as const).map((type): Route => ({
+      provider: "spotify",
+      method: "GET",
+      pattern: api(`me/top/${type}`),
+      endpoint: `me/top/${type}`,
+      kind: "api",
+      account: tokenOwner,
+      handle: (rq) => {
+        const a = authorize(rq, "user-top-read");
+        if ("status" in a) return a;
+        const range = rq.query.get("time_range") ?? "medium_term";
+        if (!["short_term", "medium_term", "long_term"].includes(range)) return apiError(400, "Invalid time range");
+        const all = a.top(type, range, state.urls);
+        return offsetPage(rq, all.length, (i) => all[i]);
+      },
+    })),
+    {
+      provider: "spotify",
+      method: "GET",
+      pattern: api("me/player/recently-played"),
+      endpoint: "me/player/recently-played",
+      kind: "api",
+      account: tokenOwner,
+      handle: (rq) => {
+        const a = authorize(rq, "user-read-recently-played");
+        return "status" in a ? a : recentlyPlayed(rq, a);
+      },
+    },
+    {
+      provider: "spotify",
+      method: "GET",
+      pattern: /^\/cdn\/spotify\/([^/]+)\/([^/]+)\/(\d+)\.jpg$/,
+      endpoint: "cdn",
+      kind: "cdn",
+      account: (rq) => decodeURIComponent(rq.params[0]!),
+      handle: (rq) => {
+        const [account, stem, px] = rq.params as [string, string, string];
+        if (!state.accounts.spotify.has(decodeURIComponent(account))) return apiError(404, "Not found");
+        return {
+          status: 200,
+          headers: { "content-type": "image/jpeg", "cache-control": "public, max-age=86400" },
+          body: jpegFor(`spotify/${account}/${stem}`, Number(px)),
+        };
+      },
+    },
+  ];
+
+  /** CursorPagingObject of PlayHistoryObjects: newest first; `before`/`after` are ms cursors. */
+  function recentlyPlayed(rq: Rq, a: SpotifyAccount): Reply {
+    const limit = intParam(rq.query, "limit", 20, 1, MAX_LIMIT);
+    if (typeof limit !== "number") return limit;
+    const before = rq.query.get("before");
+    const after = rq.query.get("after");
+    if (before !== null && after !== null) return apiError(400, "Only one of before or after may be given");
+    for (const c of [before, after]) if (c !== null && !/^\d+$/.test(c)) return apiError(400, "Invalid cursor");
+    const all = a.recentlyPlayed(state.urls);
+    let page: typeof all;
+    if (after !== null) {
+      const newer = all.filter((p) => p.playedAtMs > Number(after));
+      page = newer.slice(Math.max(0, newer.length - limit));
+    } else {
+      const older = before !== null ? all.filter((p) => p.playedAtMs < Number(before)) : all;
+      page = older.slice(0, limit);
+    }
+    const href = new URL(`${state.baseUrl}${rq.url.pathname}${rq.url.search}`).toString();
+    if (page.length === 0) {
+      // What Spotify sends when there is nothing (more): no cursors, no next.
+      return json(200, { href, items: [], limit, next: null, cursors: null });
+    }
+    const newest = page[0]!.playedAtMs;
+    const oldest = page[page.length - 1]!.playedAtMs;
+    const moreOlder = all.some((p) => p.playedAtMs < oldest);
+    const next = new URL(`${state.baseUrl}${rq.url.pathname}`);
+    next.searchParams.set("before", String(oldest));
+    next.searchParams.set("limit", String(limit));
+    return json(200, {
+      href,
+      items: page.map((p) => p.item),
+      limit,
+      next: moreOlder ? next.toString() : null,
+      cursors: { after: String(newest), before: String(oldest) },
+    });
+  }
+
+  function faultReply(f: ActiveFault): Reply {
+    switch (f.kind) {
+      case "429":
+        return rateLimited(f.retryAfterSeconds ?? 1);
+      case "403":
+        return apiError(403, NOT_ALLOW_LISTED);
+      case "invalid_grant":
+        return tokenError("invalid_grant", "Refresh token revoked");
+      case "ig190":
+        return graphError(400, "Error validating access token: Session has expired.", 190, 463);
+      default: {
+        const status = f.status ?? 503;
+        return apiError(
+          status,
+          status === 502 ? "Bad gateway" : status === 500 ? "Server error" : "Service unavailable",
+        );
+      }
+    }
+  }
+
+  return { routes, faultReply, rateLimited };
+}
+
+export const DEFAULT_SPOTIFY_SCOPES = [...SPOTIFY_SCOPES];

@@ -99,12 +99,12 @@ export function resultUrl(
   const u = new URL(returnTo);
   u.searchParams.delete("connected");
   u.searchParams.delete("oauth_error");
-  u.searchParams.delete("oauth_provider");
+  u.searchParams.delete("provider");
   if ("connected" in result) {
     u.searchParams.set("connected", result.connected);
   } else {
     u.searchParams.set("oauth_error", result.error);
-    u.searchParams.set("oauth_provider", result.provider);
+    u.searchParams.set("provider", result.provider);
   }
   return u.toString();
 }

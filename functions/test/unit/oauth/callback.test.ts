@@ -106,7 +106,7 @@ describe("handleCallback: success", () => {
   });
 
   it("when the return URL carries an old result, then it is replaced by the new one", () => {
-    expect(resultUrl(`${APP}/s?oauth_error=x&oauth_provider=spotify&k=1`, { connected: "spotify" })).toBe(
+    expect(resultUrl(`${APP}/s?oauth_error=x&provider=spotify&k=1`, { connected: "spotify" })).toBe(
       `${APP}/s?k=1&connected=spotify`,
     );
   });
@@ -121,7 +121,7 @@ describe("handleCallback: failures with a valid state redirect with ?oauth_error
     const { deps, connections, providers, state } = await setup();
     const res = await handleCallback(deps, cb("spotify", { state, ...extra }));
     expect(res.status).toBe(302);
-    expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=${code}&oauth_provider=spotify`);
+    expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=${code}&provider=spotify`);
     expect(providers.spotify.calls.exchange).toHaveLength(0);
     expect(connections.saved).toHaveLength(0);
   });
@@ -137,7 +137,7 @@ describe("handleCallback: failures with a valid state redirect with ?oauth_error
     if (stage === "exchange") providers.spotify.behaviour.exchangeError = error;
     else providers.spotify.behaviour.identifyError = error;
     const res = await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state }));
-    expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=${code}&oauth_provider=spotify`);
+    expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=${code}&provider=spotify`);
     expect(connections.saved).toHaveLength(0);
   });
 
@@ -145,7 +145,7 @@ describe("handleCallback: failures with a valid state redirect with ?oauth_error
     const { deps, connections, state } = await setup();
     connections.failSave = new Error("aborted");
     const res = await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state }));
-    expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=server_error&oauth_provider=spotify`);
+    expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=server_error&provider=spotify`);
   });
 
   it("when the Auth user was deleted mid-flow, then nothing is saved and the person returns with account_gone", async () => {

@@ -46,6 +46,21 @@ export class TransientError extends AppError {
 export class ReauthRequiredError extends AppError {
   readonly code = "needs_reauth";
   readonly action = "reauth";
+  /** A sentence for the person (e.g. "Spotify access was revoked or has expired; reconnect Spotify."). */
+  readonly reason: string;
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
+    super(message, options);
+    this.reason = options?.reason ?? message;
+  }
+}
+
+/**
+ * The provider rejected an access token (HTTP 401) that looked valid. Refresh it and try once
+ * more; a 401 right after a fresh refresh is a ReauthRequiredError (providers/session.ts).
+ */
+export class TokenRejectedError extends AppError {
+  readonly code = "token_rejected";
+  readonly action = "retry";
 }
 
 /** The provider refuses this account or app (e.g. Spotify development-mode allow-list). */
@@ -58,6 +73,22 @@ export class NotAllowedError extends AppError {
 export class ProviderSchemaError extends AppError {
   readonly code = "provider_schema";
   readonly action = "give_up";
+}
+
+/**
+ * A file to mirror cannot be stored: too large, not an allowed content type, or the CDN refused it
+ * (e.g. an expired signed URL). Retrying the same URL cannot help; the next sync brings a fresh one.
+ */
+export class DownloadRejectedError extends AppError {
+  readonly code = "download_rejected";
+  readonly action = "give_up";
+  constructor(
+    message: string,
+    readonly reason: "too_large" | "content_type" | "status" | "url",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** Input from a caller (task payload, callback parameters, CLI flags) is invalid. */

@@ -4,6 +4,7 @@
  * providers/registry.ts lists them. Nothing outside providers/ knows a provider's URLs or JSON.
  */
 import type { Config } from "../config";
+import type { HttpDeps } from "../http/client";
 import type { Provider } from "../paths";
 
 /** Tokens as the product stores them (encrypted at rest by crypto/). Dates are absolute. */
@@ -48,7 +49,7 @@ export interface FetchResult {
    * Instagram: profile, media.
    */
   snapshots: Record<string, unknown>;
-  /** Files to mirror to Storage (covers / media). */
+  /** Files to mirror to Storage (covers / media). Empty for Spotify when MIRROR_SPOTIFY_COVERS is false. */
   mirror: MirrorItem[];
   /** Counts for the connection document and the run log (items, pages, skipped bad items…). */
   counts: Record<string, number>;
@@ -60,6 +61,8 @@ export interface FetchResult {
 export interface ProviderContext {
   config: Config;
   now: () => Date;
+  /** Tests only: answer HTTP without sockets, and control sleeping/jitter. Production leaves it out. */
+  http?: HttpDeps;
 }
 
 export interface ProviderModule {

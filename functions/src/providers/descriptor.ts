@@ -1,0 +1,204 @@
+/**
+ * What differs between providers as data. Each provider folder exports one descriptor; the shared
+ * code here (authorize URL, token POSTs, refresh timing, the provider's HTTP client, paging and
+ * item validation) reads it. What data cannot say (Instagram's two-step exchange, each API's JSON)
+ * lives in the provider's own code.
+ */
+import type { z } from "zod";
+import type { Config, SettingName } from "../config";
+import { ProviderSchemaError } from "../errors";
+import { type ErrorClassifier, HttpClient, httpLimits } from "../http/client";
+import { logs } from "../logs";
+import type { Provider } from "../paths";
+import type { ProviderContext, TokenSet } from "./types";
+
+type BaseUrlSetting = Extract<SettingName, `${string}_BASE_URL`>;
+type StringSetting = {
+  [K in SettingName]: Config[K] extends string ? K : never;
+}[SettingName];
+
+export interface ProviderDescriptor {
+  id: Provider;
+  /** Human name, used in messages ("Spotify"). */
+  name: string;
+  clientIdSetting: StringSetting;
+  clientSecretSetting: StringSetting;
+  /** The consent page: `{base}{path}?client_id&redirect_uri&response_type=code&scope&state`. */
+  authorize: { baseUrl: BaseUrlSetting; path: string };
+  /** Code exchange (and, for `refresh_token` providers, refresh): a form POST. */
+  token: { baseUrl: BaseUrlSetting; path: string; clientAuth: "basic" | "form" };
+  scopes: readonly string[];
+  scopeSeparator: " " | ",";
+  /** Meta appends `#_` to the redirect; a code pasted from the address bar ends with it. */
+  codeSuffixToStrip?: string;
+  api: {
+    baseUrl: BaseUrlSetting;
+    /** Prefix of every API path under the base URL ("/v1" for Spotify). */
+    pathPrefix: string;
+    /** Items asked for per page (the provider's maximum). */
+    pageSize: number;
+    /** Safety bound on pages followed for one listing (a looping `next` is a schema error). */
+    maxPages: number;
+  };
+  refresh:
+    | {
+        /** OAuth refresh_token grant; a response without refresh_token keeps the old one. */
+        style: "refresh_token";
+        marginSetting: "TOKEN_REFRESH_MARGIN_SECONDS";
+        marginUnitSeconds: 1;
+      }
+    | {
+        /** The long-lived token refreshes itself, only when old enough and not yet expired. */
+        style: "ig_refresh_token";
+        baseUrl: BaseUrlSetting;
+        path: string;
+        minAgeHours: number;
+        marginSetting: "INSTAGRAM_REFRESH_MARGIN_DAYS";
+        marginUnitSeconds: 86_400;
+      };
+  /** How the provider says "slow down". */
+  rateLimit:
+    | { style: "retry-after" }
+    | {
+        style: "usage-headers";
+        /** Headers carrying JSON usage with `estimated_time_to_regain_access` (minutes). */
+        headers: readonly string[];
+        /** Error codes in the body that mean "rate limited". */
+        errorCodes: readonly number[];
+        /** Wait used when no header says how long. */
+        defaultWaitSeconds: number;
+      };
+}
+
+export function baseUrl(ctx: ProviderContext, setting: BaseUrlSetting): string {
+  return ctx.config[setting];
+}
+
+/** `{base}{path}?query` with the query encoded; undefined values are left out. */
+export function buildUrl(base: string, path: string, query: Record<string, string | number | undefined> = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return `${base}${path}${qs ? `?${qs}` : ""}`;
+}
+
+export function authorizeUrl(
+  d: ProviderDescriptor,
+  ctx: ProviderContext,
+  args: { state: string; redirectUri: string },
+): string {
+  return buildUrl(baseUrl(ctx, d.authorize.baseUrl), d.authorize.path, {
+    client_id: ctx.config[d.clientIdSetting],
+    redirect_uri: args.redirectUri,
+    response_type: "code",
+    scope: d.scopes.join(d.scopeSeparator),
+    state: args.state,
+  });
+}
+
+/** The code as the provider issued it (without Meta's `#_`). */
+export function cleanCode(d: ProviderDescriptor, code: string): string {
+  const suffix = d.codeSuffixToStrip;
+  return suffix && code.endsWith(suffix) ? code.slice(0, -suffix.length) : code;
+}
+
+/** A client for one provider step (a sync, an exchange, a refresh), with the provider's error reading. */
+export function providerClient(d: ProviderDescriptor, ctx: ProviderContext, classify?: ErrorClassifier): HttpClient {
+  return new HttpClient({ service: d.name, limits: httpLimits(ctx.config), classify, deps: ctx.http });
+}
+
+/** POSTs a form to the token endpoint with the client's credentials, as the descriptor says. */
+export function tokenPost(
+  d: ProviderDescriptor,
+  ctx: ProviderContext,
+  client: HttpClient,
+  form: Record<string, string>,
+): Promise<unknown> {
+  const id = ctx.config[d.clientIdSetting];
+  const secret = ctx.config[d.clientSecretSetting];
+  const basic = d.token.clientAuth === "basic";
+  return client.json({
+    method: "POST",
+    url: buildUrl(baseUrl(ctx, d.token.baseUrl), d.token.path),
+    headers: basic ? { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}` } : {},
+    form: basic ? form : { client_id: id, client_secret: secret, ...form },
+  });
+}
+
+/** True when `tokens` expire within the descriptor's margin and the provider allows a refresh now. */
+export function refreshDue(d: ProviderDescriptor, ctx: ProviderContext, tokens: TokenSet): boolean {
+  const now = ctx.now().getTime();
+  const marginMs = ctx.config[d.refresh.marginSetting] * d.refresh.marginUnitSeconds * 1000;
+  const dueByExpiry = tokens.expiresAt.getTime() - now <= marginMs;
+  if (d.refresh.style === "refresh_token") return dueByExpiry && tokens.refreshToken !== undefined;
+  return dueByExpiry && refreshAllowed(d, ctx, tokens);
+}
+
+/** Instagram-style refresh is allowed for a token at least `minAgeHours` old and not yet expired. */
+export function refreshAllowed(d: ProviderDescriptor, ctx: ProviderContext, tokens: TokenSet): boolean {
+  if (d.refresh.style !== "ig_refresh_token") return tokens.refreshToken !== undefined;
+  const now = ctx.now().getTime();
+  return now - tokens.issuedAt.getTime() >= d.refresh.minAgeHours * 3_600_000 && now < tokens.expiresAt.getTime();
+}
+
+/** Parses a whole response (an envelope, a profile, a token answer): a mismatch is a ProviderSchemaError. */
+export function parseEnvelope<T>(d: ProviderDescriptor, what: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ProviderSchemaError(`${d.name} ${what} failed validation: ${issueSummary(parsed.error)}.`);
+}
+
+/** "path.to.field: message" of the first issue; zod messages name types, never values. */
+export function issueSummary(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (!first) return "invalid";
+  return `${first.path.join(".") || "(root)"}: ${first.message}`;
+}
+
+/**
+ * Validates items one by one: a bad item is skipped and counted (one log line per listing), not
+ * fatal. Development-mode apps drop fields, so item schemas mark everything optional that can be.
+ */
+export class ItemParser {
+  skipped = 0;
+  constructor(private readonly d: ProviderDescriptor) {}
+
+  parse<T>(what: string, schema: z.ZodType<T>, items: readonly unknown[]): T[] {
+    const out: T[] = [];
+    let skippedHere = 0;
+    let firstIssue: string | undefined;
+    items.forEach((item) => {
+      const parsed = schema.safeParse(item);
+      if (parsed.success) out.push(parsed.data);
+      else {
+        skippedHere++;
+        firstIssue ??= issueSummary(parsed.error);
+      }
+    });
+    if (skippedHere > 0) {
+      this.skipped += skippedHere;
+      logs.warn("provider.items_skipped", { provider: this.d.id, listing: what, skipped: skippedHere, firstIssue });
+    }
+    return out;
+  }
+}
+
+/** The next-page URL a provider gave, checked to stay under the configured API base (tokens go there). */
+export function checkedNext(
+  d: ProviderDescriptor,
+  ctx: ProviderContext,
+  next: string | null | undefined,
+  seen: Set<string>,
+): string | undefined {
+  if (!next) return undefined;
+  const base = baseUrl(ctx, d.api.baseUrl);
+  if (!next.startsWith(`${base}/`)) {
+    throw new ProviderSchemaError(`${d.name} gave a next-page URL outside ${d.api.baseUrl}.`);
+  }
+  if (seen.has(next)) throw new ProviderSchemaError(`${d.name} gave the same next-page URL twice.`);
+  if (seen.size >= d.api.maxPages) {
+    throw new ProviderSchemaError(`${d.name} listing has more than ${d.api.maxPages} pages.`);
+  }
+  seen.add(next);
+  return next;
+}

@@ -1,0 +1,39 @@
+/** Instagram (Instagram API with Instagram Login) as data: endpoints, scope, refresh and rate-limit style. */
+import type { ProviderDescriptor } from "../descriptor";
+
+export const instagramDescriptor = {
+  id: "instagram",
+  name: "Instagram",
+  clientIdSetting: "INSTAGRAM_CLIENT_ID",
+  clientSecretSetting: "INSTAGRAM_CLIENT_SECRET",
+  authorize: { baseUrl: "INSTAGRAM_AUTHORIZE_BASE_URL", path: "/oauth/authorize" },
+  // Code → short-lived token; the credentials go in the form body.
+  token: { baseUrl: "INSTAGRAM_OAUTH_BASE_URL", path: "/oauth/access_token", clientAuth: "form" },
+  scopes: ["instagram_business_basic"],
+  scopeSeparator: ",",
+  codeSuffixToStrip: "#_",
+  api: { baseUrl: "INSTAGRAM_GRAPH_BASE_URL", pathPrefix: "", pageSize: 50, maxPages: 1_000 },
+  refresh: {
+    style: "ig_refresh_token",
+    baseUrl: "INSTAGRAM_GRAPH_BASE_URL",
+    path: "/refresh_access_token",
+    minAgeHours: 24,
+    marginSetting: "INSTAGRAM_REFRESH_MARGIN_DAYS",
+    marginUnitSeconds: 86_400,
+  },
+  rateLimit: {
+    style: "usage-headers",
+    headers: ["x-business-use-case-usage", "x-app-usage"],
+    errorCodes: [4, 17, 32, 613],
+    // Meta's usage windows are rolling hours.
+    defaultWaitSeconds: 3_600,
+  },
+} as const satisfies ProviderDescriptor;
+
+/** Short-lived → long-lived token exchange (on the Graph host). */
+export const LONG_LIVED_EXCHANGE = { baseUrl: "INSTAGRAM_GRAPH_BASE_URL", path: "/access_token" } as const;
+
+/** Fields asked for. Media children come inline (field expansion), so a carousel costs no extra request. */
+export const PROFILE_FIELDS = "user_id,username,name,account_type,profile_picture_url,media_count";
+export const MEDIA_FIELDS =
+  "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,children{id,media_type,media_url,thumbnail_url}";

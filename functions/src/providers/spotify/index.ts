@@ -1,0 +1,234 @@
+/**
+ * The Spotify provider: confidential authorization-code OAuth, refresh (a rotated refresh token
+ * replaces the old one; an answer without one keeps it), and the per-sync fetch: `/me`, every page
+ * of `/me/playlists`, top tracks and top artists for the three time ranges, recently played.
+ *
+ * Requests are made one after another: a sync of one account is cheap next to the app-wide rolling
+ * rate limit, and a failure stops the fetch at the first typed error (never a partial result).
+ */
+import type { z } from "zod";
+import { ConfigError, ProviderSchemaError, ReauthRequiredError } from "../../errors";
+import { type ErrorClassifier, errorJson, type HttpClient, scrub } from "../../http/client";
+import {
+  authorizeUrl,
+  baseUrl,
+  buildUrl,
+  checkedNext,
+  cleanCode,
+  ItemParser,
+  parseEnvelope,
+  providerClient,
+  refreshDue,
+  tokenPost,
+} from "../descriptor";
+import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule, TokenSet } from "../types";
+import { spotifyDescriptor as d, TIME_RANGES } from "./descriptor";
+import {
+  type ArtistEntry,
+  coverMirrorItems,
+  mapArtist,
+  mapPlay,
+  mapPlaylist,
+  mapProfile,
+  mapTrack,
+  type TopSnapshot,
+  type TrackEntry,
+} from "./mapping";
+import {
+  AccountsError,
+  Artist,
+  CursorPage,
+  OffsetPage,
+  Playlist,
+  PlayHistory,
+  TokenResponse,
+  Track,
+  User,
+} from "./schemas";
+
+/** Items per top list and time range (one page: Spotify's maximum `limit`). */
+export const TOP_LIMIT = 50;
+/** Recently played: the most recent plays, one page (Spotify's maximum `limit`). */
+export const RECENT_LIMIT = 50;
+
+const REAUTH_REASON = "Spotify access was revoked or has expired; reconnect Spotify.";
+
+/** Reads the accounts service's `{error: "invalid_grant" | "invalid_client"}` answers. */
+const classify: ErrorClassifier = (res, info) => {
+  const parsed = AccountsError.safeParse(errorJson(res));
+  if (!parsed.success) return undefined;
+  const detail = parsed.data.error_description ? ` (${scrub(parsed.data.error_description)})` : "";
+  if (parsed.data.error === "invalid_grant") {
+    return new ReauthRequiredError(`${info.service} ${info.method} ${info.path} answered invalid_grant${detail}.`, {
+      reason: REAUTH_REASON,
+    });
+  }
+  if (parsed.data.error === "invalid_client") {
+    return new ConfigError(
+      `Spotify rejected the app credentials (invalid_client${detail}): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET.`,
+    );
+  }
+  return undefined;
+};
+
+function toTokenSet(ctx: ProviderContext, t: TokenResponse, previous?: TokenSet): TokenSet {
+  const now = ctx.now();
+  const refreshToken = t.refresh_token ?? previous?.refreshToken;
+  return {
+    accessToken: t.access_token,
+    ...(refreshToken !== undefined ? { refreshToken } : {}),
+    expiresAt: new Date(now.getTime() + t.expires_in * 1000),
+    issuedAt: now,
+    scopes: t.scope !== undefined ? t.scope.split(" ").filter(Boolean) : (previous?.scopes ?? [...d.scopes]),
+  };
+}
+
+/** GET an API path as JSON with the access token. */
+function apiGet(client: HttpClient, url: string, accessToken: string): Promise<unknown> {
+  return client.json({ method: "GET", url, headers: { authorization: `Bearer ${accessToken}` } });
+}
+
+function apiUrl(ctx: ProviderContext, path: string, query?: Record<string, string | number>): string {
+  return buildUrl(baseUrl(ctx, d.api.baseUrl), `${d.api.pathPrefix}${path}`, query);
+}
+
+/** Every page of an offset-paged listing (following `next`), items validated one by one. */
+async function allPages<T>(
+  ctx: ProviderContext,
+  client: HttpClient,
+  accessToken: string,
+  parser: ItemParser,
+  what: string,
+  firstUrl: string,
+  itemSchema: z.ZodType<T>,
+): Promise<{ items: T[]; total: number; pages: number }> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let url: string | undefined = firstUrl;
+  let total = 0;
+  let pages = 0;
+  while (url) {
+    const page = parseEnvelope(d, `${what} page`, OffsetPage, await apiGet(client, url, accessToken));
+    if (pages === 0) total = page.total;
+    pages++;
+    items.push(...parser.parse(what, itemSchema, page.items));
+    url = checkedNext(d, ctx, page.next, seen);
+  }
+  return { items, total, pages };
+}
+
+async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult> {
+  const client = providerClient(d, ctx, classify);
+  const parser = new ItemParser(d);
+
+  const user = parseEnvelope(d, "/me", User, await apiGet(client, apiUrl(ctx, "/me"), accessToken));
+  const playlists = await allPages(
+    ctx,
+    client,
+    accessToken,
+    parser,
+    "playlists",
+    apiUrl(ctx, "/me/playlists", { limit: d.api.pageSize, offset: 0 }),
+    Playlist,
+  );
+
+  const topTracks = {} as TopSnapshot<TrackEntry>;
+  const topArtists = {} as TopSnapshot<ArtistEntry>;
+  for (const range of TIME_RANGES) {
+    const query = { time_range: range, limit: TOP_LIMIT, offset: 0 };
+    const tracks = parseEnvelope(
+      d,
+      `top tracks (${range})`,
+      OffsetPage,
+      await apiGet(client, apiUrl(ctx, "/me/top/tracks", query), accessToken),
+    );
+    topTracks[range] = {
+      total: tracks.total,
+      items: parser.parse(`top tracks ${range}`, Track, tracks.items).map(mapTrack),
+    };
+  }
+  for (const range of TIME_RANGES) {
+    const query = { time_range: range, limit: TOP_LIMIT, offset: 0 };
+    const artists = parseEnvelope(
+      d,
+      `top artists (${range})`,
+      OffsetPage,
+      await apiGet(client, apiUrl(ctx, "/me/top/artists", query), accessToken),
+    );
+    topArtists[range] = {
+      total: artists.total,
+      items: parser.parse(`top artists ${range}`, Artist, artists.items).map(mapArtist),
+    };
+  }
+  const recent = parseEnvelope(
+    d,
+    "recently played",
+    CursorPage,
+    await apiGet(client, apiUrl(ctx, "/me/player/recently-played", { limit: RECENT_LIMIT }), accessToken),
+  );
+  const plays = parser.parse("recently played", PlayHistory, recent.items).map(mapPlay);
+
+  const mirror = ctx.config.MIRROR_SPOTIFY_COVERS ? coverMirrorItems(playlists.items) : [];
+  const sum = (s: TopSnapshot<unknown>) => TIME_RANGES.reduce((n, r) => n + s[r].items.length, 0);
+  return {
+    account: { id: user.id, displayName: user.display_name ?? null },
+    snapshots: {
+      profile: mapProfile(user),
+      playlists: { total: playlists.total, items: playlists.items.map(mapPlaylist) },
+      "top-tracks": topTracks,
+      "top-artists": topArtists,
+      "recently-played": { items: plays },
+    },
+    mirror,
+    counts: {
+      playlists: playlists.items.length,
+      playlistPages: playlists.pages,
+      topTracks: sum(topTracks),
+      topArtists: sum(topArtists),
+      recentlyPlayed: plays.length,
+      mirror: mirror.length,
+      skipped: parser.skipped,
+    },
+    requests: client.requests,
+  };
+}
+
+export const spotify: ProviderModule = {
+  id: "spotify",
+  scopes: d.scopes,
+
+  authorizeUrl: (ctx, args) => authorizeUrl(d, ctx, args),
+
+  async exchangeCode(ctx, { code, redirectUri }) {
+    const client = providerClient(d, ctx, classify);
+    const body = await tokenPost(d, ctx, client, {
+      grant_type: "authorization_code",
+      code: cleanCode(d, code),
+      redirect_uri: redirectUri,
+    });
+    const t = parseEnvelope(d, "token answer", TokenResponse, body);
+    if (t.refresh_token === undefined) {
+      throw new ProviderSchemaError("Spotify token answer to a code exchange has no refresh_token.");
+    }
+    return toTokenSet(ctx, t);
+  },
+
+  refreshDue: (ctx, tokens) => refreshDue(d, ctx, tokens),
+
+  async refresh(ctx, tokens) {
+    if (tokens.refreshToken === undefined) {
+      throw new ReauthRequiredError("Stored Spotify tokens have no refresh token.", { reason: REAUTH_REASON });
+    }
+    const client = providerClient(d, ctx, classify);
+    const body = await tokenPost(d, ctx, client, { grant_type: "refresh_token", refresh_token: tokens.refreshToken });
+    return toTokenSet(ctx, parseEnvelope(d, "token answer", TokenResponse, body), tokens);
+  },
+
+  async identify(ctx, accessToken): Promise<ProviderAccount> {
+    const client = providerClient(d, ctx, classify);
+    const user = parseEnvelope(d, "/me", User, await apiGet(client, apiUrl(ctx, "/me"), accessToken));
+    return { id: user.id, displayName: user.display_name ?? null };
+  },
+
+  fetchAll,
+};

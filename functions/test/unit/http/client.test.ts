@@ -1,0 +1,213 @@
+import { inspect } from "node:util";
+import {
+  DownloadRejectedError,
+  NotAllowedError,
+  ProviderSchemaError,
+  RateLimitedError,
+  TokenRejectedError,
+  TransientError,
+} from "../../../src/errors";
+import { BACKOFF_BASE_MS, HttpClient, type HttpLimits, parseRetryAfter } from "../../../src/http/client";
+import { downloadFile } from "../../../src/http/download";
+import { type FakeAnswer, fakeHttp, unitConfig } from "../../support/http-fake";
+
+const limits: HttpLimits = { timeoutMs: 50, maxResponseBytes: 1_000, maxRetries: 3, retryAfterCapSeconds: 30 };
+const NOW = new Date("2026-01-01T00:00:00Z");
+
+function client(answers: (FakeAnswer | "hang")[], overrides: Partial<HttpLimits> = {}) {
+  let i = 0;
+  const fake = fakeHttp(() => answers[Math.min(i++, answers.length - 1)]!, { now: () => NOW });
+  const http = new HttpClient({ service: "Test", limits: { ...limits, ...overrides }, deps: fake.deps });
+  return { http, ...fake };
+}
+
+const get = { method: "GET" as const, url: "https://api.example.test/v1/things?access_token=SECRET-IN-QUERY" };
+
+describe("HttpClient retries", () => {
+  it("when a GET answers 5xx and then 200, then it retries with exponential backoff and returns the 200", async () => {
+    const { http, requests, waits } = client([{ status: 503 }, { status: 500 }, { status: 200, body: { ok: 1 } }]);
+    await expect(http.json(get)).resolves.toEqual({ ok: 1 });
+    expect(requests).toHaveLength(3);
+    expect(http.requests).toBe(3);
+    // random() = 0.5 → three quarters of base × 2^attempt.
+    expect(waits).toEqual([0.75 * BACKOFF_BASE_MS, 0.75 * BACKOFF_BASE_MS * 2]);
+  });
+
+  it("when a GET keeps answering 5xx, then it sends 1 + maxRetries requests and throws TransientError", async () => {
+    const { http, requests } = client([{ status: 502 }]);
+    await expect(http.request(get)).rejects.toBeInstanceOf(TransientError);
+    expect(requests).toHaveLength(1 + limits.maxRetries);
+  });
+
+  it("when a GET answers 408, then it is retried like a 5xx", async () => {
+    const { http, requests } = client([{ status: 408 }, { status: 200, body: {} }]);
+    await http.request(get);
+    expect(requests).toHaveLength(2);
+  });
+
+  it("when a POST answers 5xx, then it is not retried (it may have been processed)", async () => {
+    const { http, requests } = client([{ status: 500 }]);
+    await expect(http.request({ method: "POST", url: get.url, form: { a: "b" } })).rejects.toBeInstanceOf(
+      TransientError,
+    );
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when a POST answers 429 with a short Retry-After, then it waits that long and retries", async () => {
+    const { http, requests, waits } = client([
+      { status: 429, headers: { "retry-after": "2" } },
+      { status: 200, body: {} },
+    ]);
+    await http.request({ method: "POST", url: get.url, form: {} });
+    expect(requests).toHaveLength(2);
+    expect(waits).toEqual([2_000]);
+  });
+
+  it("when 4xx other than 408/429 comes back, then there is no retry and the error is typed by status", async () => {
+    const cases: [number, new (...a: never[]) => Error][] = [
+      [401, TokenRejectedError],
+      [403, NotAllowedError],
+      [404, ProviderSchemaError],
+      [400, ProviderSchemaError],
+    ];
+    for (const [status, type] of cases) {
+      const { http, requests } = client([{ status, body: { error: { status, message: "nope" } } }]);
+      await expect(http.request(get)).rejects.toBeInstanceOf(type);
+      expect(requests).toHaveLength(1);
+    }
+  });
+});
+
+describe("HttpClient rate limits", () => {
+  it("when Retry-After exceeds the cap, then it throws RateLimitedError at once, carrying the retry time", async () => {
+    const { http, requests, waits } = client([{ status: 429, headers: { "retry-after": String(12 * 3600) } }]);
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAt.toISOString()).toBe("2026-01-01T12:00:00.000Z");
+    expect(requests).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  it("when 429 keeps coming within the cap, then after maxRetries it throws RateLimitedError", async () => {
+    const { http, requests, waits } = client([{ status: 429, headers: { "retry-after": "1" } }]);
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAt.getTime()).toBe(NOW.getTime() + 1_000);
+    expect(requests).toHaveLength(1 + limits.maxRetries);
+    expect(waits).toEqual([1_000, 1_000, 1_000]);
+  });
+
+  it("when a 429 has no Retry-After, then it backs off exponentially", async () => {
+    const { http, waits } = client([{ status: 429 }, { status: 429 }, { status: 200, body: {} }]);
+    await http.request(get);
+    expect(waits).toEqual([0.75 * BACKOFF_BASE_MS, 1.5 * BACKOFF_BASE_MS]);
+  });
+
+  it("when Retry-After is an HTTP date, then it is read as the time until that date", () => {
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:01:00 GMT", NOW)).toBe(60_000);
+    expect(parseRetryAfter("7", NOW)).toBe(7_000);
+    expect(parseRetryAfter("soon", NOW)).toBeUndefined();
+    expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
+  });
+});
+
+describe("HttpClient limits", () => {
+  it("when the endpoint hangs, then the request fails with TransientError after the timeout, without retry", async () => {
+    const { http, requests } = client(["hang"]);
+    const started = Date.now();
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toMatch(/timed out after 50 ms/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when the answer is larger than the cap, then it is a ProviderSchemaError", async () => {
+    const { http } = client([{ status: 200, body: "x".repeat(1_001) }]);
+    await expect(http.request(get)).rejects.toThrow(/more than 1000 bytes/);
+    await expect(client([{ status: 200, body: "x".repeat(1_001) }]).http.request(get)).rejects.toBeInstanceOf(
+      ProviderSchemaError,
+    );
+  });
+
+  it("when the answer is malformed JSON, then json() throws ProviderSchemaError", async () => {
+    const { http } = client([{ status: 200, body: '{"items": [' }]);
+    await expect(http.json(get)).rejects.toBeInstanceOf(ProviderSchemaError);
+  });
+});
+
+describe("HttpClient redaction", () => {
+  it("when a request with credentials fails, then neither its error nor its cause chain shows them", async () => {
+    const { http } = client([{ status: 400, body: { error: "invalid_request", error_description: "bad" } }]);
+    const error = await http
+      .request({
+        method: "POST",
+        url: "https://accounts.example.test/api/token?code=CODE-IN-QUERY",
+        headers: { authorization: "Basic SECRET-BASIC-CREDENTIALS" },
+        form: { refresh_token: "SECRET-REFRESH-TOKEN", code: "SECRET-CODE" },
+      })
+      .catch((e: unknown) => e);
+    const shown = `${inspect(error, { depth: 10 })} ${JSON.stringify(error)} ${(error as Error).message}`;
+    for (const secret of ["SECRET", "CODE-IN-QUERY", "Basic"]) expect(shown).not.toContain(secret);
+    expect((error as Error).message).toContain("Test POST /api/token answered 400");
+  });
+
+  it("when a provider error message contains a token-like string, then it is masked", async () => {
+    const token = "IGAA" + "x".repeat(60);
+    const { http } = client([{ status: 404, body: { error: { message: `token ${token} unknown` } } }]);
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect((error as Error).message).toContain("token [redacted] unknown");
+    expect((error as Error).message).not.toContain(token);
+  });
+});
+
+describe("downloadFile", () => {
+  const config = unitConfig({ HTTP_TIMEOUT_MS: "50" });
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+  const opts = { maxBytes: 100, allowedContentTypes: ["image/jpeg"] };
+
+  it("when the file is an allowed type within the cap, then its bytes and type come back", async () => {
+    const { deps } = fakeHttp(() => ({ body: jpeg, headers: { "content-type": "image/jpeg; charset=binary" } }));
+    await expect(
+      downloadFile(config, "https://cdn.example.test/a.jpg?sig=1", { ...opts, http: deps }),
+    ).resolves.toEqual({
+      bytes: jpeg,
+      contentType: "image/jpeg",
+    });
+  });
+
+  it("when the content type is not allowed, then DownloadRejectedError(content_type)", async () => {
+    const { deps } = fakeHttp(() => ({ body: "<html>", headers: { "content-type": "text/html" } }));
+    const error = await downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }).catch((e) => e);
+    expect(error).toBeInstanceOf(DownloadRejectedError);
+    expect((error as DownloadRejectedError).reason).toBe("content_type");
+  });
+
+  it("when the file is larger than maxBytes, then DownloadRejectedError(too_large)", async () => {
+    const { deps } = fakeHttp(() => ({ body: Buffer.alloc(101), headers: { "content-type": "image/jpeg" } }));
+    const error = await downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }).catch((e) => e);
+    expect((error as DownloadRejectedError).reason).toBe("too_large");
+  });
+
+  it("when the CDN answers 403 (expired signature), then DownloadRejectedError(status) after one request", async () => {
+    const { deps, requests } = fakeHttp(() => ({ status: 403, body: "URL signature expired" }));
+    const error = await downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }).catch((e) => e);
+    expect((error as DownloadRejectedError).reason).toBe("status");
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when the CDN answers 503, then it is retried and then a TransientError", async () => {
+    const { deps, requests } = fakeHttp(() => ({ status: 503 }));
+    await expect(
+      downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }),
+    ).rejects.toBeInstanceOf(TransientError);
+    expect(requests).toHaveLength(1 + config.HTTP_MAX_RETRIES);
+  });
+
+  it("when the URL is not http(s), then DownloadRejectedError(url) without a request", async () => {
+    const { deps, requests } = fakeHttp(() => ({ body: jpeg }));
+    const error = await downloadFile(config, "file:///etc/passwd", { ...opts, http: deps }).catch((e) => e);
+    expect((error as DownloadRejectedError).reason).toBe("url");
+    expect(requests).toHaveLength(0);
+  });
+});

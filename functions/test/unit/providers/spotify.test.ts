@@ -1,0 +1,300 @@
+import {
+  ConfigError,
+  NotAllowedError,
+  ProviderSchemaError,
+  ReauthRequiredError,
+  TokenRejectedError,
+} from "../../../src/errors";
+import { coverMirrorItems, largestImage, mapPlaylist, mapProfile } from "../../../src/providers/spotify/mapping";
+import { spotify } from "../../../src/providers/spotify";
+import { OffsetPage, Playlist, Track, User } from "../../../src/providers/spotify/schemas";
+import type { ProviderContext, TokenSet } from "../../../src/providers/types";
+import { type FakeAnswer, fakeHttp, fixture, type SeenRequest, unitConfig } from "../../support/http-fake";
+
+const NOW = new Date("2026-03-01T10:00:00Z");
+
+function ctxWith(respond: (r: SeenRequest) => FakeAnswer, config = unitConfig()) {
+  const fake = fakeHttp(respond, { now: () => NOW });
+  const ctx: ProviderContext = { config, now: () => NOW, http: fake.deps };
+  return { ctx, ...fake };
+}
+
+/** Answers every endpoint of a sync from the recorded fixtures (two playlist pages). */
+function syncFixtures(r: SeenRequest): FakeAnswer {
+  const path = r.url.pathname;
+  if (path === "/v1/me") return { body: fixture("spotify/me.json") };
+  if (path === "/v1/me/playlists") {
+    return {
+      body: fixture(
+        r.url.searchParams.get("offset") === "2" ? "spotify/playlists-page-2.json" : "spotify/playlists-page-1.json",
+      ),
+    };
+  }
+  if (path === "/v1/me/top/tracks") return { body: fixture("spotify/top-tracks.json") };
+  if (path === "/v1/me/top/artists") return { body: fixture("spotify/top-artists.json") };
+  if (path === "/v1/me/player/recently-played") return { body: fixture("spotify/recently-played.json") };
+  return { status: 404, body: { error: { status: 404, message: "no such fixture" } } };
+}
+
+describe("Spotify schemas", () => {
+  it("when the recorded playlist page is parsed, then the envelope is valid and one of two items is not", () => {
+    const page = OffsetPage.parse(fixture("spotify/playlists-page-2.json"));
+    expect(page.total).toBe(4);
+    expect(page.items.map((i) => Playlist.safeParse(i).success)).toEqual([true, false]);
+  });
+
+  it("when a development-mode /me lacks followers, name and images, then it still parses", () => {
+    const user = User.parse(fixture("spotify/me-development-mode.json"));
+    expect(mapProfile(user)).toEqual({
+      id: "31dev0example",
+      display_name: null,
+      uri: "spotify:user:31dev0example",
+      external_urls: { spotify: "https://open.spotify.com/user/31dev0example" },
+      images: [],
+      followers: null,
+    });
+  });
+
+  it("when a track is a local file (id null, no album), then it parses", () => {
+    const local = (fixture("spotify/recently-played.json") as { items: { track: unknown }[] }).items[1]!.track;
+    expect(Track.parse(local)).toMatchObject({ id: null, name: "voice memo 03" });
+  });
+
+  it("when a page has no `next` key at all, then the envelope fails (Spotify always sends it)", () => {
+    const { next: _next, ...rest } = fixture("spotify/playlists-page-1.json") as Record<string, unknown>;
+    expect(OffsetPage.safeParse(rest).success).toBe(false);
+  });
+});
+
+describe("Spotify mapping", () => {
+  const page1 = OffsetPage.parse(fixture("spotify/playlists-page-1.json")).items.map((i) => Playlist.parse(i));
+
+  it("when a playlist has several images, then only the largest is kept and it is the cover to mirror", () => {
+    const mapped = mapPlaylist(page1[0]!);
+    expect(mapped).toEqual({
+      id: "3cEYpjA9oz9GiPac4AsH4n",
+      name: "Train rides",
+      description: "Songs for long train rides",
+      public: true,
+      collaborative: false,
+      owner: { id: "ada.example", display_name: "Ada Example" },
+      tracks: { total: 62 },
+      images: [{ url: "https://mosaic.scdn.co/640/ab67616d0000b273example1", width: 640, height: 640 }],
+      snapshot_id: "AAAAB8C+GCt5ZS0Hh6JWd4vm7XLYS8e1",
+      uri: "spotify:playlist:3cEYpjA9oz9GiPac4AsH4n",
+      external_urls: { spotify: "https://open.spotify.com/playlist/3cEYpjA9oz9GiPac4AsH4n" },
+    });
+    expect(coverMirrorItems(page1)).toEqual([
+      {
+        id: "3cEYpjA9oz9GiPac4AsH4n",
+        url: "https://mosaic.scdn.co/640/ab67616d0000b273example1",
+        ext: "jpg",
+        version: "AAAAB8C+GCt5ZS0Hh6JWd4vm7XLYS8e1|https://mosaic.scdn.co/640/ab67616d0000b273example1",
+      },
+    ]);
+  });
+
+  it("when a playlist has no image and counts tracks under the deprecated `tracks`, then images is [] and the count is kept", () => {
+    const mapped = mapPlaylist(page1[1]!);
+    expect(mapped.images).toEqual([]);
+    expect(mapped.tracks).toEqual({ total: 0 });
+    expect(mapped.name).toBe("");
+    expect(mapped.owner).toEqual({ id: "31friendexample", display_name: null });
+  });
+
+  it("when images are listed smallest first, then the largest still wins; unknown sizes keep the first", () => {
+    const a = { url: "a", width: 60, height: 60 };
+    const b = { url: "b", width: 640, height: 640 };
+    expect(largestImage([a, b])?.url).toBe("b");
+    expect(largestImage([{ url: "x", width: null, height: null }, { url: "y" }])?.url).toBe("x");
+    expect(largestImage([])).toBeUndefined();
+  });
+
+  it("when the version inputs change, then the mirror version changes", () => {
+    const p = page1[0]!;
+    const [before] = coverMirrorItems([p]);
+    const [after] = coverMirrorItems([{ ...p, snapshot_id: "new" }]);
+    expect(after!.version).not.toBe(before!.version);
+  });
+});
+
+describe("Spotify fetchAll against the recorded responses", () => {
+  it("when every endpoint answers its fixture, then all pages are fetched, mapped, and bad items are skipped and counted", async () => {
+    const { ctx, requests } = ctxWith(syncFixtures);
+    const result = await spotify.fetchAll(ctx, "ACCESS");
+    expect(result.account).toEqual({ id: "ada.example", displayName: "Ada Example" });
+    expect(Object.keys(result.snapshots).sort()).toEqual([
+      "playlists",
+      "profile",
+      "recently-played",
+      "top-artists",
+      "top-tracks",
+    ]);
+    const playlists = result.snapshots.playlists as { total: number; items: { id: string; name: string }[] };
+    expect(playlists.total).toBe(4);
+    expect(playlists.items.map((p) => p.name)).toEqual(["Train rides", "", "夏の歌 · Été ☀️"]);
+    const top = result.snapshots["top-tracks"] as Record<string, { items: { name: string; album: unknown }[] }>;
+    expect(Object.keys(top)).toEqual(["short_term", "medium_term", "long_term"]);
+    expect(top.short_term!.items.map((t) => t.name)).toEqual(["Cut To The Feeling", "Nuit blanche"]);
+    expect(top.short_term!.items[0]!.album).toEqual({
+      id: "2up3OPMp9Tb4dAKM2erWXQ",
+      name: "Example Compilation",
+      release_date: "1981-12",
+      images: [{ url: "https://i.scdn.co/image/ab67616d0000b273ff9ca10b55ce82ae553c8228", width: 640, height: 640 }],
+    });
+    const artists = result.snapshots["top-artists"] as Record<string, { items: { name: string; genres: string[] }[] }>;
+    expect(artists.long_term!.items.map((a) => [a.name, a.genres])).toEqual([
+      ["Example Artist", ["Prog rock", "Grunge"]],
+      ["Zoë & the Δ", []],
+    ]);
+    const recent = result.snapshots["recently-played"] as { items: { played_at: string; context: unknown }[] };
+    expect(recent.items.map((p) => p.played_at)).toEqual(["2025-01-01T12:00:00.000Z", "2025-01-01T10:00:00.000Z"]);
+    expect(recent.items[1]!.context).toBeNull();
+    // 1 bad playlist + 1 artist without id in each of 3 ranges.
+    expect(result.counts).toEqual({
+      playlists: 3,
+      playlistPages: 2,
+      topTracks: 6,
+      topArtists: 6,
+      recentlyPlayed: 2,
+      mirror: 2,
+      skipped: 4,
+    });
+    expect(result.mirror.map((m) => m.id)).toEqual(["3cEYpjA9oz9GiPac4AsH4n", "1h0CEZCm6IbFTbxThn6Xcs"]);
+    expect(result.requests).toBe(requests.length);
+    expect(requests.length).toBe(1 + 2 + 3 + 3 + 1);
+    expect(requests.every((r) => r.headers.authorization === "Bearer ACCESS")).toBe(true);
+    const ranges = requests
+      .filter((r) => r.url.pathname === "/v1/me/top/tracks")
+      .map((r) => r.url.searchParams.get("time_range"));
+    expect(ranges).toEqual(["short_term", "medium_term", "long_term"]);
+    expect(JSON.stringify(result.snapshots)).not.toContain("undefined");
+  });
+
+  it("when MIRROR_SPOTIFY_COVERS is false, then no cover is listed for mirroring", async () => {
+    const { ctx } = ctxWith(syncFixtures, unitConfig({ MIRROR_SPOTIFY_COVERS: "false" }));
+    const result = await spotify.fetchAll(ctx, "ACCESS");
+    expect(result.mirror).toEqual([]);
+  });
+
+  it("when a page envelope is broken, then the fetch fails with ProviderSchemaError", async () => {
+    const { ctx } = ctxWith((r) =>
+      r.url.pathname === "/v1/me/playlists" ? { body: { items: 12345, next: null, total: 1 } } : syncFixtures(r),
+    );
+    await expect(spotify.fetchAll(ctx, "ACCESS")).rejects.toBeInstanceOf(ProviderSchemaError);
+  });
+
+  it("when `next` points outside the configured API base, then it is not followed (the token would leak)", async () => {
+    const { ctx, requests } = ctxWith((r) =>
+      r.url.pathname === "/v1/me/playlists"
+        ? { body: { ...(fixture("spotify/playlists-page-1.json") as object), next: "https://evil.example/v1/x" } }
+        : syncFixtures(r),
+    );
+    await expect(spotify.fetchAll(ctx, "ACCESS")).rejects.toThrow(/outside SPOTIFY_API_BASE_URL/);
+    expect(requests.some((r) => r.url.host === "evil.example")).toBe(false);
+  });
+
+  it("when the user is not on a development-mode app's allow-list (403), then NotAllowedError", async () => {
+    const { ctx, requests } = ctxWith(() => ({ status: 403, body: fixture("spotify/error-not-allow-listed.json") }));
+    const error = await spotify.fetchAll(ctx, "ACCESS").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotAllowedError);
+    expect((error as Error).message).toContain("may not be registered");
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when the access token is rejected (401), then TokenRejectedError", async () => {
+    const { ctx } = ctxWith(() => ({
+      status: 401,
+      body: { error: { status: 401, message: "The access token expired" } },
+    }));
+    await expect(spotify.fetchAll(ctx, "ACCESS")).rejects.toBeInstanceOf(TokenRejectedError);
+  });
+});
+
+describe("Spotify OAuth", () => {
+  const tokens: TokenSet = {
+    accessToken: "OLD-ACCESS",
+    refreshToken: "OLD-REFRESH",
+    expiresAt: new Date(NOW.getTime() + 60_000),
+    issuedAt: new Date(NOW.getTime() - 3_540_000),
+    scopes: ["user-top-read"],
+  };
+
+  it("when the authorize URL is built, then it carries client id, redirect, code, space-separated scopes and state", () => {
+    const { ctx } = ctxWith(() => ({}));
+    const url = new URL(spotify.authorizeUrl(ctx, { state: "st-1", redirectUri: "https://app.example/cb" }));
+    expect(`${url.origin}${url.pathname}`).toBe("https://accounts.spotify.com/authorize");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: "fake-spotify-client-id",
+      redirect_uri: "https://app.example/cb",
+      response_type: "code",
+      scope: "playlist-read-private playlist-read-collaborative user-top-read user-read-recently-played",
+      state: "st-1",
+    });
+  });
+
+  it("when a code is exchanged, then it POSTs with Basic auth and returns absolute expiry and scopes", async () => {
+    const { ctx, requests } = ctxWith(() => ({ body: fixture("spotify/token-code.json") }));
+    const set = await spotify.exchangeCode(ctx, { code: "CODE", redirectUri: "https://app.example/cb" });
+    expect(set).toEqual({
+      accessToken: "BQDxExampleAccessTokenFromCodeExchange000000000000000000000000",
+      refreshToken: "AQCxExampleRefreshTokenFromCodeExchange00000000000000000000000",
+      expiresAt: new Date(NOW.getTime() + 3_600_000),
+      issuedAt: NOW,
+      scopes: ["playlist-read-private", "playlist-read-collaborative", "user-top-read", "user-read-recently-played"],
+    });
+    const [req] = requests;
+    expect(req!.url.toString()).toBe("https://accounts.spotify.com/api/token");
+    expect(req!.headers.authorization).toBe(
+      `Basic ${Buffer.from("fake-spotify-client-id:unit-spotify-secret").toString("base64")}`,
+    );
+    expect(Object.fromEntries(new URLSearchParams(req!.body))).toEqual({
+      grant_type: "authorization_code",
+      code: "CODE",
+      redirect_uri: "https://app.example/cb",
+    });
+  });
+
+  it("when a refresh answer omits refresh_token, then the old refresh token is kept", async () => {
+    const { ctx, requests } = ctxWith(() => ({ body: fixture("spotify/token-refresh.json") }));
+    const set = await spotify.refresh(ctx, tokens);
+    expect(set.refreshToken).toBe("OLD-REFRESH");
+    expect(set.accessToken).toBe("BQDxExampleAccessTokenFromRefresh00000000000000000000000000000");
+    expect(new URLSearchParams(requests[0]!.body).get("refresh_token")).toBe("OLD-REFRESH");
+  });
+
+  it("when a refresh answer carries a new refresh_token, then it replaces the old one", async () => {
+    const { ctx } = ctxWith(() => ({ body: fixture("spotify/token-refresh-rotated.json") }));
+    const set = await spotify.refresh(ctx, tokens);
+    expect(set.refreshToken).toBe("AQDxExampleRotatedRefreshToken000000000000000000000000000000000");
+  });
+
+  it("when the refresh token is revoked (invalid_grant), then ReauthRequiredError with a reason, after one request", async () => {
+    const { ctx, requests } = ctxWith(() => ({ status: 400, body: fixture("spotify/error-invalid-grant.json") }));
+    const error = await spotify.refresh(ctx, tokens).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReauthRequiredError);
+    expect((error as ReauthRequiredError).reason).toBe("Spotify access was revoked or has expired; reconnect Spotify.");
+    expect((error as Error).message).toContain("Refresh token revoked");
+    expect((error as Error).message).not.toContain("OLD-REFRESH");
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when the app credentials are wrong (invalid_client), then ConfigError", async () => {
+    const { ctx } = ctxWith(() => ({
+      status: 400,
+      body: { error: "invalid_client", error_description: "Invalid client" },
+    }));
+    await expect(
+      spotify.exchangeCode(ctx, { code: "C", redirectUri: "https://app.example/cb" }),
+    ).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it("when the token expires within TOKEN_REFRESH_MARGIN_SECONDS, then a refresh is due; otherwise not", () => {
+    const { ctx } = ctxWith(() => ({}));
+    const margin = ctx.config.TOKEN_REFRESH_MARGIN_SECONDS * 1000;
+    expect(spotify.refreshDue(ctx, { ...tokens, expiresAt: new Date(NOW.getTime() + margin) })).toBe(true);
+    expect(spotify.refreshDue(ctx, { ...tokens, expiresAt: new Date(NOW.getTime() + margin + 1000) })).toBe(false);
+    const { refreshToken: _r, ...without } = tokens;
+    expect(spotify.refreshDue(ctx, without)).toBe(false);
+  });
+});

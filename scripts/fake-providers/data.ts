@@ -38,7 +38,6 @@ export interface Urls {
   spotifyApi: string;
   /** e.g. http://127.0.0.1:9090/cdn */
   cdn: string;
-  now: () => number;
 }
 
 // --- Seeded randomness -----------------------------------------------------------------------------
@@ -229,7 +228,7 @@ export class SpotifyAccount extends BaseAccount {
   /** GET /v1/me (PrivateUserObject). Development-mode apps get no email/country/product/followers. */
   profile(u: Urls): Record<string, unknown> {
     const rng = rngFor(this.seed, "profile");
-    const images = rng.chance(0.5) ? [image(u, this.id, "avatar", 0, 64)] : [];
+    const images = rng.chance(0.5) ? [image(u, this.id, "avatar", 64)] : [];
     const base: Record<string, unknown> = {
       display_name: this.displayName,
       external_urls: { spotify: `https://open.spotify.com/user/${encodeURIComponent(this.id)}` },
@@ -264,7 +263,7 @@ export class SpotifyAccount extends BaseAccount {
         ? []
         : kind < 0.2
           ? [{ url: `${u.cdn}/spotify/${enc(this.id)}/${stem}/64.jpg`, height: null, width: null }]
-          : [image(u, this.id, stem, 0, 64), image(u, this.id, stem, 0, 32), image(u, this.id, stem, 0, 16)];
+          : [image(u, this.id, stem, 64), image(u, this.id, stem, 32), image(u, this.id, stem, 16)];
     const ownedBySelf = rng.chance(0.8);
     const ownerId = ownedBySelf ? this.id : `other-${rng.int(1000)}`;
     const name = v === 0 ? title(rng, 0.06) : `${title(vrng, 0)} (v${v})`;
@@ -309,9 +308,7 @@ export class SpotifyAccount extends BaseAccount {
     if (!full) return simple;
     const out: Record<string, unknown> = {
       ...simple,
-      images: rng.chance(0.15)
-        ? []
-        : [image(u, this.id, `artist-${id}`, 0, 64), image(u, this.id, `artist-${id}`, 0, 32)],
+      images: rng.chance(0.15) ? [] : [image(u, this.id, `artist-${id}`, 64), image(u, this.id, `artist-${id}`, 32)],
     };
     if (this.extendedQuota) {
       Object.assign(out, {
@@ -337,7 +334,7 @@ export class SpotifyAccount extends BaseAccount {
         external_urls: { spotify: `https://open.spotify.com/album/${albumId}` },
         href: `${u.spotifyApi}/v1/albums/${albumId}`,
         id: albumId,
-        images: [image(u, this.id, `album-${albumId}`, 0, 64)],
+        images: [image(u, this.id, `album-${albumId}`, 64)],
         name: title(rng, 0.02),
         release_date: `${1970 + rng.int(56)}`,
         release_date_precision: "year",
@@ -541,6 +538,6 @@ function enc(s: string): string {
   return encodeURIComponent(s);
 }
 
-function image(u: Urls, accountId: string, stem: string, _v: number, px: number) {
+function image(u: Urls, accountId: string, stem: string, px: number) {
   return { url: `${u.cdn}/spotify/${enc(accountId)}/${stem}/${px}.jpg`, height: px, width: px };
 }

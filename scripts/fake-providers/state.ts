@@ -70,7 +70,6 @@ export class FakeState {
     return {
       spotifyApi: `${this.baseUrl}/spotify-api`,
       cdn: `${this.baseUrl}/cdn`,
-      now: () => this.clock.nowMs(),
     };
   }
 

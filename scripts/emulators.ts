@@ -40,8 +40,8 @@ async function main(argv: string[]): Promise<number> {
 
   const args =
     mode === "exec"
-      ? ["emulators:exec", "--project", PROJECT_ID, "--only", EMULATOR_LIST, command.map(shellQuote).join(" ")]
-      : ["emulators:start", "--project", PROJECT_ID, "--only", EMULATOR_LIST];
+      ? ["emulators:exec", "--non-interactive", "--project", PROJECT_ID, "--only", EMULATOR_LIST, command.map(shellQuote).join(" ")]
+      : ["emulators:start", "--non-interactive", "--project", PROJECT_ID, "--only", EMULATOR_LIST];
   const child = spawnGroup(firebaseBin(), args, env);
 
   let stopping = false;

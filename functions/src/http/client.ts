@@ -89,7 +89,7 @@ export interface RequestInfo {
   path: string;
 }
 
-export function describe(info: RequestInfo): string {
+export function requestLabel(info: RequestInfo): string {
   return `${info.service} ${info.method} ${info.path}`;
 }
 
@@ -143,7 +143,7 @@ export class HttpClient {
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"], now);
       if (retryAfterMs !== undefined && retryAfterMs > retryAfterCapSeconds * 1000) {
         throw new RateLimitedError(
-          `${describe(info)} answered ${status} with Retry-After ${Math.ceil(retryAfterMs / 1000)} s, ` +
+          `${requestLabel(info)} answered ${status} with Retry-After ${Math.ceil(retryAfterMs / 1000)} s, ` +
             `longer than RETRY_AFTER_CAP_SECONDS (${retryAfterCapSeconds} s).`,
           new Date(now.getTime() + retryAfterMs),
         );
@@ -152,11 +152,11 @@ export class HttpClient {
       if (attempt >= maxRetries) {
         if (status === 429) {
           throw new RateLimitedError(
-            `${describe(info)} answered 429 ${attempt + 1} times.`,
+            `${requestLabel(info)} answered 429 ${attempt + 1} times.`,
             new Date(now.getTime() + delayMs),
           );
         }
-        throw new TransientError(`${describe(info)} answered ${status} ${attempt + 1} times.`);
+        throw new TransientError(`${requestLabel(info)} answered ${status} ${attempt + 1} times.`);
       }
       logs.warn("http.retry", {
         service: info.service,
@@ -273,7 +273,7 @@ export function parseJson(res: HttpResponse, info: RequestInfo): unknown {
   try {
     return JSON.parse(res.body.toString("utf8"));
   } catch {
-    throw new ProviderSchemaError(`${describe(info)} answered ${res.status} with malformed JSON.`);
+    throw new ProviderSchemaError(`${requestLabel(info)} answered ${res.status} with malformed JSON.`);
   }
 }
 
@@ -304,7 +304,7 @@ function checkContentType(
   const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (!allowed.map((t) => t.toLowerCase()).includes(type)) {
     throw new DownloadRejectedError(
-      `${describe(info)} answered content type "${type.slice(0, 100)}"; allowed: ${allowed.join(", ")}.`,
+      `${requestLabel(info)} answered content type "${type.slice(0, 100)}"; allowed: ${allowed.join(", ")}.`,
       "content_type",
     );
   }
@@ -322,7 +322,7 @@ export function safePath(url: string): string {
 }
 
 function tooLarge(info: RequestInfo, maxBytes: number, purpose: HttpRequest["purpose"]): AppError {
-  const message = `${describe(info)} answered more than ${maxBytes} bytes.`;
+  const message = `${requestLabel(info)} answered more than ${maxBytes} bytes.`;
   return purpose === "download"
     ? new DownloadRejectedError(message, "too_large")
     : new ProviderSchemaError(`${message} (HTTP_MAX_RESPONSE_BYTES)`);
@@ -330,25 +330,25 @@ function tooLarge(info: RequestInfo, maxBytes: number, purpose: HttpRequest["pur
 
 function transportError(e: unknown, info: RequestInfo, timedOut: boolean, timeoutMs: number): AppError {
   if (timedOut || (axios.isAxiosError(e) && (e.code === "ECONNABORTED" || e.code === "ETIMEDOUT"))) {
-    return new TransientError(`${describe(info)} timed out after ${timeoutMs} ms.`);
+    return new TransientError(`${requestLabel(info)} timed out after ${timeoutMs} ms.`);
   }
   const code = (e as { code?: unknown })?.code;
-  return new TransientError(`${describe(info)} failed: ${typeof code === "string" ? code : "network error"}.`);
+  return new TransientError(`${requestLabel(info)} failed: ${typeof code === "string" ? code : "network error"}.`);
 }
 
 /** The generic mapping of a non-2xx answer nobody classified and that is not retried (any more). */
 function statusError(res: HttpResponse, info: RequestInfo, purpose: "api" | "download"): AppError {
   const status = res.status;
-  if (status === 408 || status >= 500) return new TransientError(`${describe(info)} answered ${status}.`);
-  if (purpose === "download") return new DownloadRejectedError(`${describe(info)} answered ${status}.`, "status");
-  if (status === 401) return new TokenRejectedError(`${describe(info)} rejected the access token (401).`);
+  if (status === 408 || status >= 500) return new TransientError(`${requestLabel(info)} answered ${status}.`);
+  if (purpose === "download") return new DownloadRejectedError(`${requestLabel(info)} answered ${status}.`, "status");
+  if (status === 401) return new TokenRejectedError(`${requestLabel(info)} rejected the access token (401).`);
   if (status === 403) {
     return new NotAllowedError(
-      `${describe(info)} answered 403${providerMessage(res)}: the provider does not allow this account or app ` +
+      `${requestLabel(info)} answered 403${providerMessage(res)}: the provider does not allow this account or app ` +
         `(for a Spotify development-mode app, the user must be on its allow-list).`,
     );
   }
-  return new ProviderSchemaError(`${describe(info)} answered ${status}${providerMessage(res)}.`);
+  return new ProviderSchemaError(`${requestLabel(info)} answered ${status}${providerMessage(res)}.`);
 }
 
 /** A short, scrubbed provider error message (": …") for error texts, or "". */

@@ -8,7 +8,7 @@
  * its `paging.next` links carry it); URLs are never logged or put in errors (http/client.ts).
  */
 import { NotAllowedError, RateLimitedError, ReauthRequiredError } from "../../errors";
-import { type ErrorClassifier, errorJson, type HttpResponse, scrub } from "../../http/client";
+import { type ErrorClassifier, errorJson, type HttpResponse, requestLabel, scrub } from "../../http/client";
 import {
   authorizeUrl,
   baseUrl,
@@ -62,7 +62,7 @@ export function regainAccessAt(res: HttpResponse, now: Date): Date | undefined {
 }
 
 const classify: ErrorClassifier = (res, info, now) => {
-  const where = `${info.service} ${info.method} ${info.path}`;
+  const where = requestLabel(info);
   const body = errorJson(res);
   const graph = GraphError.safeParse(body);
   if (graph.success) {

@@ -8,7 +8,7 @@
  */
 import type { z } from "zod";
 import { ConfigError, ProviderSchemaError, ReauthRequiredError } from "../../errors";
-import { type ErrorClassifier, errorJson, type HttpClient, scrub } from "../../http/client";
+import { type ErrorClassifier, errorJson, type HttpClient, requestLabel, scrub } from "../../http/client";
 import {
   authorizeUrl,
   baseUrl,
@@ -23,17 +23,7 @@ import {
 } from "../descriptor";
 import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule, TokenSet } from "../types";
 import { spotifyDescriptor as d, TIME_RANGES } from "./descriptor";
-import {
-  type ArtistEntry,
-  coverMirrorItems,
-  mapArtist,
-  mapPlay,
-  mapPlaylist,
-  mapProfile,
-  mapTrack,
-  type TopSnapshot,
-  type TrackEntry,
-} from "./mapping";
+import { coverMirrorItems, mapArtist, mapPlay, mapPlaylist, mapProfile, mapTrack, type TopSnapshot } from "./mapping";
 import {
   AccountsError,
   Artist,
@@ -59,7 +49,7 @@ const classify: ErrorClassifier = (res, info) => {
   if (!parsed.success) return undefined;
   const detail = parsed.data.error_description ? ` (${scrub(parsed.data.error_description)})` : "";
   if (parsed.data.error === "invalid_grant") {
-    return new ReauthRequiredError(`${info.service} ${info.method} ${info.path} answered invalid_grant${detail}.`, {
+    return new ReauthRequiredError(`${requestLabel(info)} answered invalid_grant${detail}.`, {
       reason: REAUTH_REASON,
     });
   }
@@ -117,6 +107,25 @@ async function allPages<T>(
   return { items, total, pages };
 }
 
+/** One page (TOP_LIMIT items) of top tracks or artists for each of the three time ranges. */
+async function topLists<T, E>(
+  ctx: ProviderContext,
+  client: HttpClient,
+  accessToken: string,
+  parser: ItemParser,
+  kind: "tracks" | "artists",
+  itemSchema: z.ZodType<T>,
+  map: (item: T) => E,
+): Promise<TopSnapshot<E>> {
+  const out = {} as TopSnapshot<E>;
+  for (const range of TIME_RANGES) {
+    const url = apiUrl(ctx, `/me/top/${kind}`, { time_range: range, limit: TOP_LIMIT, offset: 0 });
+    const page = parseEnvelope(d, `top ${kind} (${range})`, OffsetPage, await apiGet(client, url, accessToken));
+    out[range] = { total: page.total, items: parser.parse(`top ${kind} ${range}`, itemSchema, page.items).map(map) };
+  }
+  return out;
+}
+
 async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult> {
   const client = providerClient(d, ctx, classify);
   const parser = new ItemParser(d);
@@ -132,34 +141,8 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
     Playlist,
   );
 
-  const topTracks = {} as TopSnapshot<TrackEntry>;
-  const topArtists = {} as TopSnapshot<ArtistEntry>;
-  for (const range of TIME_RANGES) {
-    const query = { time_range: range, limit: TOP_LIMIT, offset: 0 };
-    const tracks = parseEnvelope(
-      d,
-      `top tracks (${range})`,
-      OffsetPage,
-      await apiGet(client, apiUrl(ctx, "/me/top/tracks", query), accessToken),
-    );
-    topTracks[range] = {
-      total: tracks.total,
-      items: parser.parse(`top tracks ${range}`, Track, tracks.items).map(mapTrack),
-    };
-  }
-  for (const range of TIME_RANGES) {
-    const query = { time_range: range, limit: TOP_LIMIT, offset: 0 };
-    const artists = parseEnvelope(
-      d,
-      `top artists (${range})`,
-      OffsetPage,
-      await apiGet(client, apiUrl(ctx, "/me/top/artists", query), accessToken),
-    );
-    topArtists[range] = {
-      total: artists.total,
-      items: parser.parse(`top artists ${range}`, Artist, artists.items).map(mapArtist),
-    };
-  }
+  const topTracks = await topLists(ctx, client, accessToken, parser, "tracks", Track, mapTrack);
+  const topArtists = await topLists(ctx, client, accessToken, parser, "artists", Artist, mapArtist);
   const recent = parseEnvelope(
     d,
     "recently played",

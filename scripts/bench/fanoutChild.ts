@@ -1,0 +1,84 @@
+/**
+ * One fan-out measurement in a fresh process (so its peak memory is its own): runs the product's
+ * runFanOut over the connections the parent seeded and prints one JSON line.
+ *
+ *   tsx scripts/bench/fanoutChild.ts --n N --port tasks|delay20 --slot K [--queues S,I]
+ */
+import "./quiet";
+import { parseArgs } from "node:util";
+import { FANOUT_EPOCH_MS, requireEmulators, setupEnv } from "./env";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: "string" },
+      port: { type: "string" },
+      slot: { type: "string" },
+      queues: { type: "string" },
+    },
+  });
+  requireEmulators();
+  setupEnv();
+  const { loadConfig } = await import("../../functions/src/config");
+  const { db, taskQueueService } = await import("../../functions/src/admin");
+  const { runFanOut } = await import("../../functions/src/sync/fanOut");
+  const { firebaseTaskQueue } = await import("../../functions/src/sync/taskQueue");
+  const { memorySampler, mb } = await import("./instrument");
+  const config = loadConfig();
+
+  let calls = 0;
+  const queue =
+    values.port === "delay20"
+      ? {
+          async enqueue() {
+            calls++;
+            await new Promise((r) => setTimeout(r, 20));
+            return "enqueued" as const;
+          },
+        }
+      : (() => {
+          const [spotify, instagram] = (values.queues ?? "").split(",");
+          if (!spotify || !instagram)
+            throw new Error("--queues spotifyQueue,instagramQueue is needed with --port tasks");
+          const inner = firebaseTaskQueue(taskQueueService(), { spotify, instagram });
+          return {
+            enqueue: (...args: Parameters<typeof inner.enqueue>) => {
+              calls++;
+              return inner.enqueue(...args);
+            },
+          };
+        })();
+
+  // Every run gets its own hour slot (so task ids never repeat across runs); the seeded
+  // connections are due since FANOUT_EPOCH_MS, long before any real connection.
+  const now = new Date(FANOUT_EPOCH_MS + (Number(values.slot) + 1) * 3_600_000);
+  await db().collection("bench-warmup").limit(1).get(); // open the channel before measuring
+  const baselineRssMb = mb(process.memoryUsage().rss);
+  const sampler = memorySampler(20);
+  const t0 = performance.now();
+  const summary = await runFanOut({ db: db(), queue, clock: { now: () => now }, config });
+  const ms = performance.now() - t0;
+  const mem = sampler.stop();
+  process.stdout.write(
+    `${JSON.stringify({
+      n: Number(values.n),
+      port: values.port,
+      summary,
+      ms: Math.round(ms),
+      calls,
+      tasksPerSecond: Math.round((summary.enqueued / ms) * 1000),
+      baselineRssMb,
+      ...mem,
+      pageSize: config.FANOUT_PAGE_SIZE,
+      concurrency: config.FANOUT_CONCURRENCY,
+    })}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`fanoutChild: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench` — the benchmark harness (run inside the emulators by scripts/bench/launch.ts).
+ *
+ *   npm run bench                      full run (N = 1,000 / 10,000 / 100,000; 200 users × 2)
+ *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × 2)
+ *   npm run bench -- --publish         also writes docs/bench-latest.json (for the README)
+ *   npm run bench -- --only fanout,time,cost
+ *
+ * Prints a table to stdout and writes bench-results/latest.json (+ latest.md, the README tables).
+ * The product's own logs go to bench-results/bench.log.
+ */
+import { LOG_FILE, RESULTS_DIR, logCounts, logEvents } from "./quiet";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "../lib/local-env";
+import { requireEmulators, setupEnv, useFakeProviders } from "./env";
+import { type BenchResults, buildMetrics, buildTargets, machine, markdown, terminalTable } from "./report";
+
+/** The Spotify-like budget of bench 2: API requests per rolling window, for the whole app. */
+export const SPOTIFY_BUDGET = { windowSeconds: 30, budget: 1500 } as const;
+const LATENCY_MS = 100;
+
+const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean" }, publish: { type: "boolean" }, only: { type: "string" } },
+  });
+  const quick = values.quick ?? false;
+  const only = new Set((values.only ?? "fanout,time,cost").split(","));
+  requireEmulators();
+  setupEnv();
+  const started = performance.now();
+
+  const { startFakeProviders } = await import("../fake-providers");
+  const fake = await startFakeProviders({ port: 0 });
+  useFakeProviders({ ...fake.baseUrls });
+  const { loadConfig } = await import("../../functions/src/config");
+  const { instrumentFirestore } = await import("./instrument");
+  const { db } = await import("../../functions/src/admin");
+  instrumentFirestore(db());
+  const config = loadConfig();
+  const tag = Date.now().toString(36);
+
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    command: `npm run bench${quick ? " -- --quick" : ""}`,
+    durationSeconds: 0,
+    machine: machine(),
+    metrics: [],
+    targets: [],
+    notes: [],
+  };
+  try {
+    // Bench 2 first, on an empty emulator: its fan-out finds only its own connections.
+    if (only.has("time")) {
+      const { benchSyncTime } = await import("./syncTime");
+      results.syncTime = await benchSyncTime(fake, config, {
+        users: quick ? 20 : 200,
+        latencyMs: LATENCY_MS,
+        ...SPOTIFY_BUDGET,
+        tag,
+      });
+    }
+    if (only.has("cost")) {
+      const { benchSyncCost } = await import("./syncCost");
+      results.syncCost = await benchSyncCost(fake, config, {
+        usersPerProvider: quick ? 2 : 3,
+        latencyMs: LATENCY_MS,
+        tag,
+      });
+    }
+    if (only.has("fanout")) {
+      const { benchFanOut } = await import("./fanout");
+      results.fanOut = await benchFanOut(quick ? [1_000, 5_000] : [1_000, 10_000, 100_000]);
+    }
+  } finally {
+    await fake.stop();
+  }
+
+  results.durationSeconds = Math.round((performance.now() - started) / 1000);
+  results.metrics = buildMetrics(results);
+  results.targets = buildTargets(results);
+  results.notes.push(
+    `Product log lines during the run: ${logCounts.info} info, ${logCounts.warn} warn, ${logCounts.error} error (in ${LOG_FILE}); events: ${JSON.stringify(logEvents)}.`,
+  );
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const md = `${markdown(results)}\n`;
+  writeFileSync(join(RESULTS_DIR, "latest.json"), json);
+  writeFileSync(join(RESULTS_DIR, "latest.md"), md);
+  if (values.publish) {
+    writeFileSync(join(ROOT, "docs", "bench-latest.json"), json);
+    say("wrote docs/bench-latest.json");
+  }
+  process.stdout.write(`${terminalTable(results)}\n\n`);
+  say(
+    `${results.mode} run took ${results.durationSeconds} s; results in ${join(RESULTS_DIR, "latest.json")} and latest.md`,
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`[bench] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,294 @@
+/**
+ * The bench's results: one JSON document (every number with what it measured and how) and the
+ * same numbers as a terminal table and a Markdown table (for the README).
+ */
+import { cpus, release, totalmem } from "node:os";
+import type { FanOutResult } from "./fanout";
+import type { SyncCostResult } from "./syncCost";
+import type { SyncTimeResult } from "./syncTime";
+
+export interface Metric {
+  section: "fan-out" | "sync time" | "sync cost";
+  id: string;
+  label: string;
+  value: number;
+  unit: string;
+  what: string;
+  how: string;
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  mode: "full" | "quick";
+  command: string;
+  durationSeconds: number;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; os: string };
+  fanOut?: FanOutResult;
+  syncTime?: SyncTimeResult;
+  syncCost?: SyncCostResult;
+  metrics: Metric[];
+  targets: Target[];
+  notes: string[];
+}
+
+export function machine(): BenchResults["machine"] {
+  const c = cpus();
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model.trim() ?? "unknown",
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+  };
+}
+
+const fmt = (n: number) =>
+  Number.isInteger(n) ? n.toLocaleString("en-US") : n.toLocaleString("en-US", { maximumFractionDigits: 2 });
+
+export function buildMetrics(r: Pick<BenchResults, "fanOut" | "syncTime" | "syncCost">): Metric[] {
+  const m: Metric[] = [];
+  if (r.fanOut) {
+    for (const s of r.fanOut.seeding) {
+      m.push({
+        section: "fan-out",
+        id: `fanout.seed.${s.n}`,
+        label: `seed ${fmt(s.n)} connections (not counted)`,
+        value: s.docsPerSecond,
+        unit: "docs/s",
+        what: "Seeding connection documents into the Firestore emulator before a fan-out run.",
+        how: "BulkWriter (throttling off), wall time; excluded from every fan-out number.",
+      });
+    }
+    for (const x of r.fanOut.runs) {
+      const where = x.port === "tasks" ? "Tasks emulator" : "port +20 ms/call";
+      m.push({
+        section: "fan-out",
+        id: `fanout.${x.port}.${x.n}.rate`,
+        label: `N=${fmt(x.n)}, ${where}: tasks/s`,
+        value: x.tasksPerSecond,
+        unit: "tasks/s",
+        what: `runFanOut finding ${fmt(x.due)} due connections and enqueueing them (${fmt(x.enqueued)} enqueued, ${fmt(x.refused)} refused, ${fmt(x.failed)} failed) in ${fmt(x.ms)} ms.`,
+        how:
+          x.port === "tasks"
+            ? "Fresh child process; firebaseTaskQueue into two fresh Tasks-emulator queues that deliver to a local sink; enqueued ÷ wall time of runFanOut."
+            : "Fresh child process; an enqueue port that resolves after setTimeout(20 ms); enqueued ÷ wall time of runFanOut.",
+      });
+      m.push({
+        section: "fan-out",
+        id: `fanout.${x.port}.${x.n}.rss`,
+        label: `N=${fmt(x.n)}, ${where}: peak RSS`,
+        value: x.peakRssMb,
+        unit: "MB",
+        what: `Peak resident memory of the fan-out process (baseline after loading ${x.baselineRssMb} MB; peak heap ${x.peakHeapMb} MB).`,
+        how: "max(process.resourceUsage().maxRSS, RSS sampled every 20 ms) of the child process that ran only this fan-out.",
+      });
+    }
+  }
+  if (r.syncTime) {
+    const t = r.syncTime;
+    const setup = `${t.users} users × 2 providers, fake latency ${t.latencyMs} ms, Spotify budget ${fmt(t.budget)} API requests per rolling ${t.windowSeconds} s`;
+    for (const d of [t.fanOut, t.optionA]) {
+      const name = d.design === "fan-out" ? "fan-out" : "Option A";
+      m.push({
+        section: "sync time",
+        id: `synctime.${d.design}.seconds`,
+        label: `${name}: time until all ${d.connections} synced`,
+        value: d.seconds,
+        unit: "s",
+        what: `${setup}; outcomes ${JSON.stringify(d.outcomes)}.`,
+        how:
+          d.design === "fan-out"
+            ? "runFanOut into in-process queues that dispatch like Cloud Tasks with the product's queue settings (token bucket, concurrency, retries), each task running runSync; wall time from the fan-out's start until both queues are empty."
+            : "One loop: the due-connections query, then runSync on each connection in turn; wall time.",
+      });
+      m.push({
+        section: "sync time",
+        id: `synctime.${d.design}.budget`,
+        label: `${name}: Spotify budget used`,
+        value: Math.round(d.budgetUsed * 1000) / 10,
+        unit: "%",
+        what: `Accepted Spotify API requests (${fmt(d.spotifyApiRequests - d.spotifyRateLimited)}) ÷ what the budget allows over the run; busiest ${t.windowSeconds} s window used ${Math.round(d.peakWindowShare * 1000) / 10}% of the budget.`,
+        how: `Counted by the fake server: accepted ÷ (budget × seconds ÷ ${t.windowSeconds}); busiest window from its counters sampled every 250 ms.`,
+      });
+      m.push({
+        section: "sync time",
+        id: `synctime.${d.design}.ratelimited`,
+        label: `${name}: Spotify requests rate-limited`,
+        value: Math.round(d.rateLimitedShare * 10000) / 100,
+        unit: "%",
+        what: `429 answers (${fmt(d.spotifyRateLimited)}) ÷ Spotify API requests (${fmt(d.spotifyApiRequests)}); nothing else uses the budget, so every 429 is ours.`,
+        how: "Counted by the fake server's rolling-window limiter.",
+      });
+    }
+    m.push({
+      section: "sync time",
+      id: "synctime.ratio",
+      label: "Option A time ÷ fan-out time",
+      value: t.ratio,
+      unit: "×",
+      what: "How many times longer one function syncing everyone in turn takes than the fan-out.",
+      how: "The two wall times above, same run, identical user sets.",
+    });
+  }
+  if (r.syncCost) {
+    for (const row of r.syncCost.rows) {
+      const id = `synccost.${row.provider}.${row.design}.${row.kind}`;
+      const name = `${row.provider} ${row.kind}${row.design === "write-everything" ? " (write everything)" : ""}`;
+      m.push({
+        section: "sync cost",
+        id,
+        label: name,
+        value: row.firestore.writes,
+        unit: "Firestore writes/sync",
+        what:
+          `Per sync (mean of ${row.syncs}): Firestore ${row.firestore.reads} reads, ${row.firestore.writes} writes, ${row.firestore.deletes} deletes; ` +
+          `Storage ${row.storage.saves} objects written (${fmt(row.storage.bytesWritten)} bytes), ${row.storage.classA} Class A ops; ` +
+          `provider ${row.requests.api} API + ${row.requests.token} token + ${row.requests.cdn} CDN requests; ${row.snapshotsWritten} snapshots written; ${row.ms} ms.`,
+        how: "Firestore: counted at the admin SDK's RPC funnel (Firestore.prototype.request/requestStream); Storage: counting BlobStore port; requests: the fake server's counters.",
+      });
+    }
+  }
+  return m;
+}
+
+export function buildTargets(r: Pick<BenchResults, "fanOut" | "syncTime" | "syncCost" | "mode">): Target[] {
+  const t: Target[] = [];
+  if (r.fanOut && r.fanOut.runs.length > 0) {
+    const delay = r.fanOut.runs.filter((x) => x.port === "delay20");
+    const slowest = delay.reduce((a, b) => (b.tasksPerSecond < a.tasksPerSecond ? b : a), delay[0]!);
+    t.push({
+      name: "fan-out throughput with 20 ms per enqueue",
+      target: "≥ 2,000 tasks/s at every N",
+      measured: `${fmt(slowest.tasksPerSecond)} tasks/s (slowest, N=${fmt(slowest.n)})`,
+      met: slowest.tasksPerSecond >= 2000,
+    });
+    const all = r.fanOut.runs;
+    const maxN = Math.max(...all.map((x) => x.n));
+    const minN = Math.min(...all.map((x) => x.n));
+    const peakAt = (n: number) => Math.max(...all.filter((x) => x.n === n).map((x) => x.peakRssMb));
+    t.push({
+      name: "fan-out peak memory",
+      target: `< 300 MB at N=${fmt(maxN)}, not growing with N (≤ 50 MB more than at N=${fmt(minN)})`,
+      measured: `${peakAt(maxN)} MB at N=${fmt(maxN)}, ${peakAt(minN)} MB at N=${fmt(minN)}`,
+      met: peakAt(maxN) < 300 && peakAt(maxN) - peakAt(minN) <= 50,
+    });
+  }
+  if (r.syncTime) {
+    const f = r.syncTime.fanOut;
+    t.push({
+      name: "fan-out uses the provider's rate budget",
+      target: "≥ 80% of the Spotify budget",
+      measured: `${Math.round(f.budgetUsed * 1000) / 10}%`,
+      met: f.budgetUsed >= 0.8,
+    });
+    t.push({
+      name: "requests rate-limited because of us",
+      target: "≤ 1%",
+      measured: `${Math.round(f.rateLimitedShare * 10000) / 100}%`,
+      met: f.rateLimitedShare <= 0.01,
+    });
+  }
+  if (r.syncCost) {
+    const unchanged = r.syncCost.rows.filter((x) => x.design === "product" && x.kind === "unchanged");
+    const snap = Math.max(...unchanged.map((x) => x.snapshotsWritten));
+    const saves = Math.max(...unchanged.map((x) => x.storage.saves));
+    t.push({
+      name: "an unchanged sync writes no snapshot and no Storage object",
+      target: "0 snapshot writes, 0 Storage writes",
+      measured: `${snap} snapshot writes, ${saves} Storage writes per unchanged sync`,
+      met: snap === 0 && saves === 0,
+    });
+  }
+  return t;
+}
+
+function rows(m: Metric[]): string[][] {
+  return m.map((x) => [x.section, x.label, `${fmt(x.value)} ${x.unit}`]);
+}
+
+export function terminalTable(r: BenchResults): string {
+  const body = rows(r.metrics);
+  const w = [0, 1, 2].map((i) => Math.max(...body.map((row) => row[i]!.length), 8));
+  const line = (row: string[]) => row.map((c, i) => (i === 2 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ");
+  const out = [line(["section", "measurement", "value"]), w.map((n) => "-".repeat(n)).join("  "), ...body.map(line)];
+  out.push("", "targets:");
+  for (const x of r.targets)
+    out.push(`  [${x.met ? "met" : "NOT MET"}] ${x.name}: ${x.target} — measured ${x.measured}`);
+  return out.join("\n");
+}
+
+/** The README's tables: fan-out, sync time, sync cost, targets. */
+export function markdown(r: BenchResults): string {
+  const out: string[] = [];
+  if (r.fanOut) {
+    out.push("**Fan-out** (find + enqueue N due connections; one fresh process per run)", "");
+    out.push(
+      "| N | enqueue into | time | tasks/s | peak RSS | peak heap | notes |",
+      "| ---: | --- | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const x of r.fanOut.runs) {
+      const notes = [
+        x.refused ? `${fmt(x.refused)} refused by the emulator` : "",
+        x.failed ? `${fmt(x.failed)} failed` : "",
+        x.delivered !== undefined ? `emulator delivered ${fmt(x.delivered)} in ${fmt(x.drainMs ?? 0)} ms more` : "",
+      ]
+        .filter(Boolean)
+        .join("; ");
+      out.push(
+        `| ${fmt(x.n)} | ${x.port === "tasks" ? "Tasks emulator" : "port, +20 ms/call"} | ${fmt(x.ms)} ms | ${fmt(x.tasksPerSecond)} | ${x.peakRssMb} MB | ${x.peakHeapMb} MB | ${notes} |`,
+      );
+    }
+    out.push(
+      "",
+      `Seeding (not counted): ${r.fanOut.seeding.map((s) => `${fmt(s.n)} docs at ${fmt(s.docsPerSecond)}/s`).join(", ")}. FANOUT_PAGE_SIZE ${r.fanOut.pageSize}, FANOUT_CONCURRENCY ${r.fanOut.concurrency}.`,
+      "",
+    );
+  }
+  if (r.syncTime) {
+    const t = r.syncTime;
+    out.push(
+      `**Time until everyone is synced** (${t.users} users × 2 providers, fake latency ${t.latencyMs} ms, Spotify budget ${fmt(t.budget)} API requests per rolling ${t.windowSeconds} s; queues: ${t.queueSettings.spotify.maxDispatchesPerSecond}/s, ${t.queueSettings.spotify.maxConcurrentDispatches} concurrent per provider)`,
+      "",
+    );
+    out.push(
+      "| design | time | Spotify budget used | busiest 30 s window | rate-limited | outcomes |",
+      "| --- | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const d of [t.fanOut, t.optionA]) {
+      out.push(
+        `| ${d.design === "fan-out" ? "fan-out (queues)" : "Option A (one loop)"} | ${d.seconds} s | ${Math.round(d.budgetUsed * 1000) / 10}% | ${Math.round(d.peakWindowShare * 1000) / 10}% | ${Math.round(d.rateLimitedShare * 10000) / 100}% (${d.spotifyRateLimited}/${fmt(d.spotifyApiRequests)}) | ${Object.entries(
+          d.outcomes,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")} |`,
+      );
+    }
+    out.push("", `Option A takes **${t.ratio}×** as long as the fan-out.`, "");
+  }
+  if (r.syncCost) {
+    out.push(
+      `**What one sync costs** (mean per sync over ${r.syncCost.usersPerProvider} accounts per provider; fake latency ${r.syncCost.latencyMs} ms)`,
+      "",
+    );
+    out.push(
+      "| provider | sync | design | Firestore reads / writes / deletes | Storage writes (bytes) | provider API + token + CDN requests | time |",
+      "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    );
+    for (const x of r.syncCost.rows) {
+      out.push(
+        `| ${x.provider} | ${x.kind} | ${x.design === "product" ? "product" : "write everything"} | ${x.firestore.reads} / ${x.firestore.writes} / ${x.firestore.deletes} | ${x.storage.saves} (${fmt(x.storage.bytesWritten)}) | ${x.requests.api} + ${x.requests.token} + ${x.requests.cdn} | ${fmt(x.ms)} ms |`,
+      );
+    }
+    out.push("");
+  }
+  out.push("**Targets**", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |");
+  for (const x of r.targets) out.push(`| ${x.name} | ${x.target} | ${x.measured} | ${x.met ? "yes" : "**no**"} |`);
+  return out.join("\n");
+}

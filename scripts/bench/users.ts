@@ -1,0 +1,58 @@
+/**
+ * Bench users: a fake provider account per user × provider (default sizes of the fake: 12
+ * playlists, 20 top items per range, 30 recent plays; 15 Instagram media with carousels), its
+ * tokens stored through the product's token store (encrypted), and a connection that is due now.
+ */
+import { db } from "../../functions/src/admin";
+import { newConnection } from "../../functions/src/connections/model";
+import type { TokenStore } from "../../functions/src/crypto/tokenStore";
+import { type Provider, firestorePaths } from "../../functions/src/paths";
+import type { FakeProviders } from "../fake-providers";
+
+export interface BenchConnection {
+  uid: string;
+  provider: Provider;
+  accountId: string;
+}
+
+export async function createUsers(
+  fake: FakeProviders,
+  tokens: TokenStore,
+  opts: { prefix: string; users: number; providers: readonly Provider[]; now: Date },
+): Promise<BenchConnection[]> {
+  const out: BenchConnection[] = [];
+  for (let i = 0; i < opts.users; i++) {
+    for (const provider of opts.providers) {
+      const { id } = fake.addAccount(provider, { seed: 1000 + i });
+      out.push({ uid: `${opts.prefix}-${i}`, provider, accountId: id });
+    }
+  }
+  const nowMs = opts.now.getTime();
+  for (let i = 0; i < out.length; i += 50) {
+    await Promise.all(
+      out.slice(i, i + 50).map(async (c) => {
+        const t = fake.issueTokens(c.provider, c.accountId);
+        await tokens.save(c.uid, c.provider, {
+          accessToken: t.accessToken,
+          ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+          expiresAt: new Date(nowMs + t.expiresIn * 1000),
+          issuedAt: new Date(nowMs),
+          scopes: t.scopes,
+        });
+        await db()
+          .doc(firestorePaths.connection(c.uid, c.provider))
+          .set(
+            newConnection({
+              uid: c.uid,
+              provider: c.provider,
+              providerAccountId: c.accountId,
+              providerAccountName: null,
+              scopes: t.scopes,
+              now: opts.now,
+            }),
+          );
+      }),
+    );
+  }
+  return out;
+}

@@ -7,5 +7,8 @@ import * as dev from "./triggers/dev";
 /** GET /api/media/{uid}/… (Hosting rewrite): the signed-in person's own mirrored images and media. */
 export { media } from "./triggers/media";
 
+/** Sync engine: hourly fan-out, one task queue per provider, and manual "sync now" (callable). */
+export { syncFanOut, syncInstagram, syncNow, syncSpotify } from "./triggers/sync";
+
 /** Emulator-only probe used by the harness tests; absent from `firebase deploy`. */
 export const devProbe = process.env.FUNCTIONS_EMULATOR === "true" ? dev.devProbe : undefined;

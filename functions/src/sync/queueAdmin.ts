@@ -1,0 +1,47 @@
+/**
+ * Administration of the sync queues in a real project, with @google-cloud/tasks (the Cloud Tasks
+ * API client). Used by `npm run queues`, never by the functions.
+ *
+ * Why two libraries: firebase-admin's task queue API only *enqueues* (and it speaks to the Cloud
+ * Tasks emulator, so the product's code path is the same locally and in production); it cannot
+ * describe, pause, resume or purge a queue. @google-cloud/tasks can, but it talks gRPC/REST to
+ * cloudtasks.googleapis.com only — it cannot talk to the Tasks emulator at all.
+ */
+import { CloudTasksClient } from "@google-cloud/tasks";
+import type { Provider } from "../paths";
+import { SYNC_QUEUE_FUNCTIONS } from "./ports";
+
+export const QUEUE_ACTIONS = ["describe", "pause", "resume", "purge"] as const;
+export type QueueAction = (typeof QUEUE_ACTIONS)[number];
+
+/** The queue Firebase creates for an onTaskDispatched function is named after the function. */
+export function queueName(projectId: string, location: string, provider: Provider): string {
+  return `projects/${projectId}/locations/${location}/queues/${SYNC_QUEUE_FUNCTIONS[provider]}`;
+}
+
+export async function administerQueue(args: {
+  projectId: string;
+  location: string;
+  provider: Provider;
+  action: QueueAction;
+  client?: Pick<CloudTasksClient, "getQueue" | "pauseQueue" | "resumeQueue" | "purgeQueue">;
+}): Promise<Record<string, unknown>> {
+  const client = args.client ?? new CloudTasksClient();
+  const name = queueName(args.projectId, args.location, args.provider);
+  const call =
+    args.action === "describe"
+      ? client.getQueue({ name })
+      : args.action === "pause"
+        ? client.pauseQueue({ name })
+        : args.action === "resume"
+          ? client.resumeQueue({ name })
+          : client.purgeQueue({ name });
+  const [queue] = await call;
+  return {
+    name: queue.name,
+    state: queue.state,
+    rateLimits: queue.rateLimits,
+    retryConfig: queue.retryConfig,
+    ...(args.action === "purge" ? { purgeTime: queue.purgeTime } : {}),
+  };
+}

@@ -1,0 +1,479 @@
+/**
+ * The sync handler (runSync), lease, failure policy, snapshot parts, manual sync and fan-out
+ * against the Firestore and Storage emulators, with fakes for the provider module, the download,
+ * the clock and the task queue (the end-to-end run with the fake provider server and the Tasks
+ * emulator is sync-e2e.test.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { deleteApp, initializeApp } from "firebase-admin/app";
+import { type Firestore, Timestamp, getFirestore } from "firebase-admin/firestore";
+import { bucket, db } from "../../src/admin";
+import { loadConfig } from "../../src/config";
+import { newConnection } from "../../src/connections/model";
+import { tokenStoreFromConfig } from "../../src/crypto/tokenStore";
+import {
+  NotAllowedError,
+  ProviderSchemaError,
+  RateLimitedError,
+  ReauthRequiredError,
+  TransientError,
+} from "../../src/errors";
+import { type Provider, firestorePaths } from "../../src/paths";
+import type { FetchResult, TokenSet } from "../../src/providers/types";
+import { bucketBlobStore } from "../../src/sync/blobStore";
+import { runFanOut } from "../../src/sync/fanOut";
+import { ManualSyncRefusedError, requestManualSync } from "../../src/sync/manual";
+import { type SyncDeps, runSync } from "../../src/sync/runSync";
+import { readSnapshot } from "../../src/sync/snapshots";
+import { FakeClock, RecordingQueue, type ScriptedProvider, scriptedProvider } from "../support/sync-fakes";
+
+const config = loadConfig();
+const tokens = tokenStoreFromConfig();
+
+function fetchResult(uid: string, playlists: number, version = "v1", mirror = true): FetchResult {
+  const items = Array.from({ length: playlists }, (_, i) => ({
+    id: `p${i}`,
+    name: `Playlist ${i} of ${uid}`,
+    snapshot_id: version,
+  }));
+  return {
+    account: { id: `acct-${uid}`, displayName: `Name ${uid}` },
+    snapshots: { profile: { id: `acct-${uid}`, owner: uid }, playlists: { items, total: playlists } },
+    mirror: (mirror ? items : []).map((p) => ({
+      id: p.id,
+      url: `http://cdn.test/${uid}/${p.id}.jpg`,
+      ext: "jpg",
+      version,
+    })),
+    counts: { playlists },
+    requests: 2,
+  };
+}
+
+interface Setup {
+  uid: string;
+  provider: ScriptedProvider;
+  clock: FakeClock;
+  deps: SyncDeps;
+  downloads: string[];
+}
+
+async function setup(
+  opts: { playlists?: number; expiresInMs?: number; providerId?: Provider; mirror?: boolean } = {},
+): Promise<Setup> {
+  const uid = `sync-${randomUUID()}`;
+  const providerId = opts.providerId ?? "spotify";
+  const clock = new FakeClock();
+  let current = fetchResult(uid, opts.playlists ?? 3, "v1", opts.mirror ?? true);
+  const provider = scriptedProvider(providerId, () => current);
+  (provider as unknown as { setResult: (r: FetchResult) => void }).setResult = (r) => (current = r);
+  const t: TokenSet = {
+    accessToken: "access-1",
+    refreshToken: "refresh-1",
+    expiresAt: new Date(clock.t + (opts.expiresInMs ?? 3_600_000)),
+    issuedAt: new Date(clock.t),
+    scopes: ["scope-a"],
+  };
+  await tokens.save(uid, providerId, t);
+  await db()
+    .doc(firestorePaths.connection(uid, providerId))
+    .set(
+      newConnection({
+        uid,
+        provider: providerId,
+        providerAccountId: null,
+        providerAccountName: null,
+        scopes: [],
+        now: clock.now(),
+      }),
+    );
+  const downloads: string[] = [];
+  const deps: SyncDeps = {
+    db: db(),
+    clock,
+    config,
+    tokens,
+    provider: () => provider,
+    blobs: bucketBlobStore(bucket()),
+    download: async (url) => {
+      downloads.push(url);
+      return { bytes: Buffer.from(`jpeg:${url}`), contentType: "image/jpeg" };
+    },
+  };
+  return { uid, provider, clock, deps, downloads };
+}
+
+const payload = (s: Setup, reason: "scheduled" | "manual" = "scheduled") => ({
+  uid: s.uid,
+  provider: s.provider.id,
+  reason,
+  requestedAt: s.clock.t,
+});
+const connection = async (s: Setup) => (await db().doc(firestorePaths.connection(s.uid, s.provider.id)).get()).data()!;
+const objects = async (uid: string) => (await bucket().getFiles({ prefix: `${uid}/` }))[0].map((f) => f.name).sort();
+
+describe("a sync run", () => {
+  it("when a connection syncs, then snapshots, images, connection fields and a sync_runs row are written and the lease released", async () => {
+    const s = await setup();
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "success", retry: false });
+    expect(await readSnapshot(db(), s.uid, "spotify", "profile")).toEqual({ id: `acct-${s.uid}`, owner: s.uid });
+    expect(await objects(s.uid)).toEqual([0, 1, 2].map((i) => `${s.uid}/spotify/playlists/p${i}.jpg`));
+    const c = await connection(s);
+    expect(c).toMatchObject({
+      status: "connected",
+      consecutiveFailures: 0,
+      lastError: null,
+      lease: null,
+      counts: { playlists: 3 },
+    });
+    expect(c.lastSuccessAt).toBeInstanceOf(Timestamp);
+    expect(c.nextSyncAt.toMillis()).toBeGreaterThan(s.clock.t);
+    expect(c.providerAccountName).toBe(`Name ${s.uid}`);
+    const runs = await db().collection(firestorePaths.syncRuns(s.uid)).get();
+    expect(runs.size).toBe(1);
+    const run = runs.docs[0]!.data();
+    expect(run).toMatchObject({ outcome: "success", provider: "spotify", reason: "scheduled" });
+    expect(run.expiresAt.toMillis() - run.finishedAt.toMillis()).toBe(config.SYNC_RUN_TTL_DAYS * 86_400_000);
+  });
+
+  it("when nothing changed, then no snapshot document is rewritten and no image downloaded again", async () => {
+    const s = await setup();
+    await runSync(s.deps, payload(s), { retryCount: 0 });
+    const ref = db().doc(firestorePaths.snapshot(s.uid, "spotify", "playlists"));
+    const before = (await ref.get()).updateTime!;
+    s.downloads.length = 0;
+    const r = await runSync(s.deps, payload(s, "manual"), { retryCount: 0 });
+    expect(r.snapshots).toMatchObject({ written: [], unchanged: ["profile", "playlists"] });
+    expect(r.images).toMatchObject({ saved: 0, unchanged: 3 });
+    expect(s.downloads).toEqual([]);
+    expect((await ref.get()).updateTime!.isEqual(before)).toBe(true);
+  });
+
+  it("when a playlist changes and one disappears, then only its image is replaced and the gone one deleted", async () => {
+    const s = await setup();
+    await runSync(s.deps, payload(s), { retryCount: 0 });
+    const next = fetchResult(s.uid, 2);
+    next.mirror[1]!.version = "v2";
+    (s.provider as unknown as { setResult: (r: FetchResult) => void }).setResult(next);
+    s.downloads.length = 0;
+    const r = await runSync(s.deps, payload(s, "manual"), { retryCount: 0 });
+    expect(r.images).toEqual({ saved: 1, unchanged: 1, deleted: 1, failed: 0 });
+    expect(s.downloads).toEqual([`http://cdn.test/${s.uid}/p1.jpg`]);
+    expect(await objects(s.uid)).toEqual([`${s.uid}/spotify/playlists/p0.jpg`, `${s.uid}/spotify/playlists/p1.jpg`]);
+  });
+
+  it("when the payload is malformed, then it is dropped without retry", async () => {
+    const s = await setup();
+    const r = await runSync(s.deps, { uid: "../x", provider: "myspace" }, { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "dropped", retry: false });
+  });
+});
+
+describe("leases", () => {
+  it("when the same task is delivered twice at once, then only one sync happens", async () => {
+    const s = await setup();
+    const original = s.provider.fetchImpl;
+    s.provider.fetchImpl = async (t) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return original(t);
+    };
+    const [a, b] = await Promise.all([
+      runSync(s.deps, payload(s), { retryCount: 0 }),
+      runSync(s.deps, payload(s), { retryCount: 0 }),
+    ]);
+    expect([a.outcome, b.outcome].sort()).toEqual(["skipped", "success"]);
+    expect([a.skipped, b.skipped]).toContain("leased");
+    expect(s.provider.calls.fetch).toBe(1);
+    expect((await db().collection(firestorePaths.syncRuns(s.uid)).get()).size).toBe(1);
+  });
+
+  it("when a lease was left by a crashed run, then it blocks until it expires and can be taken after", async () => {
+    const s = await setup();
+    const ref = db().doc(firestorePaths.connection(s.uid, "spotify"));
+    await ref.update({ lease: { holder: "crashed", expiresAt: Timestamp.fromMillis(s.clock.t + 60_000) } });
+    expect((await runSync(s.deps, payload(s), { retryCount: 0 })).skipped).toBe("leased");
+    s.clock.advance(61_000);
+    expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
+    expect((await ref.get()).get("lease")).toBeNull();
+  });
+
+  it("when a scheduled task arrives after the connection already synced this slot, then it is skipped as not due", async () => {
+    const s = await setup();
+    await runSync(s.deps, payload(s), { retryCount: 0 });
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "skipped", skipped: "not_due" });
+  });
+});
+
+describe("the failure policy", () => {
+  async function failWith(e: unknown, attempt = { retryCount: 0 }) {
+    const s = await setup();
+    await runSync(s.deps, payload(s), { retryCount: 0 }); // a last good snapshot + images
+    await db()
+      .doc(firestorePaths.connection(s.uid, "spotify"))
+      .update({ nextSyncAt: Timestamp.fromMillis(s.clock.t) });
+    const goodSnapshot = await readSnapshot(db(), s.uid, "spotify", "playlists");
+    const goodObjects = await objects(s.uid);
+    s.provider.fetchImpl = async () => {
+      throw e;
+    };
+    const r = await runSync(s.deps, payload(s), attempt);
+    // Whatever the failure: the last good snapshot and images are intact, the lease is released.
+    expect(await readSnapshot(db(), s.uid, "spotify", "playlists")).toEqual(goodSnapshot);
+    expect(await objects(s.uid)).toEqual(goodObjects);
+    const c = await connection(s);
+    expect(c.lease).toBeNull();
+    return { s, r, c };
+  }
+
+  it("when the provider rate-limits for 12 hours, then the connection pauses 12 hours and the task is not retried", async () => {
+    const retryAt = new Date(Date.now() + 12 * 3_600_000);
+    const { r, c } = await failWith(new RateLimitedError("Spotify asked to wait 43200 s.", retryAt));
+    expect(r).toMatchObject({ outcome: "rate_limited", retry: false });
+    expect(c.nextSyncAt.toMillis()).toBe(retryAt.getTime());
+    expect(c.rateLimitedUntil.toMillis()).toBe(retryAt.getTime());
+    expect(c).toMatchObject({ status: "connected", consecutiveFailures: 0, lastError: { code: "rate_limited" } });
+  });
+
+  it("when a transient error happens, then the task is retried and the connection stays due; on the last attempt it is counted", async () => {
+    const first = await failWith(new TransientError("Spotify answered 503."));
+    expect(first.r).toMatchObject({ outcome: "transient", retry: true });
+    expect(first.c).toMatchObject({ status: "connected", consecutiveFailures: 0, lastError: { code: "transient" } });
+    expect(first.c.nextSyncAt.toMillis()).toBeLessThanOrEqual(first.s.clock.t);
+    const last = await failWith(new TransientError("Spotify answered 503."), {
+      retryCount: config.SPOTIFY_QUEUE_MAX_ATTEMPTS - 1,
+    });
+    expect(last.r).toMatchObject({ outcome: "transient", retry: false });
+    expect(last.c.consecutiveFailures).toBe(1);
+  });
+
+  it("when access was revoked, then status is needs_reauth with the reason and no retry", async () => {
+    const { r, c } = await failWith(new ReauthRequiredError("Spotify access was revoked; reconnect Spotify."));
+    expect(r).toMatchObject({ outcome: "reauth", retry: false });
+    expect(c).toMatchObject({ status: "needs_reauth", reauthReason: "Spotify access was revoked; reconnect Spotify." });
+  });
+
+  it.each([
+    ["schema drift", new ProviderSchemaError("Spotify playlists did not match the expected shape.")],
+    ["403 not allow-listed", new NotAllowedError("This Spotify account is not on the app's allow-list.")],
+  ])(
+    "when the provider answers with %s, then the error is recorded, the snapshot kept, and no retry",
+    async (_n, e) => {
+      const { r, c } = await failWith(e);
+      expect(r).toMatchObject({ outcome: "failed", retry: false });
+      expect(c).toMatchObject({
+        status: "connected",
+        consecutiveFailures: 1,
+        lastError: { code: e.code, message: e.message },
+      });
+    },
+  );
+
+  it("when failures reach the threshold, then status is error with exponential backoff, and the fan-out picks it up when it expires", async () => {
+    const { s, c } = await failWith(new ProviderSchemaError("drift"));
+    expect(c.consecutiveFailures).toBe(1);
+    for (let i = 2; i <= config.FAILURE_BACKOFF_THRESHOLD; i++) {
+      await db()
+        .doc(firestorePaths.connection(s.uid, "spotify"))
+        .update({ nextSyncAt: Timestamp.fromMillis(s.clock.t) });
+      await runSync(s.deps, payload(s), { retryCount: 0 });
+    }
+    const after = await connection(s);
+    expect(after.status).toBe("error");
+    expect(after.consecutiveFailures).toBe(config.FAILURE_BACKOFF_THRESHOLD);
+    expect(after.nextSyncAt.toMillis() - s.clock.t).toBeGreaterThanOrEqual(2 * 3_600_000 - 5_000);
+
+    const iso = isolatedFirestore();
+    try {
+      await iso.firestore.doc(firestorePaths.connection(s.uid, "spotify")).set(after);
+      const queue = new RecordingQueue();
+      const fanOutConfig = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 10, FANOUT_CONCURRENCY: 4 };
+      const early = await runFanOut({ db: iso.firestore, queue, clock: s.clock, config: fanOutConfig });
+      expect(early.due).toBe(0);
+      const later = new FakeClock(after.nextSyncAt.toMillis() + 1);
+      const due = await runFanOut({ db: iso.firestore, queue, clock: later, config: fanOutConfig });
+      expect(due).toMatchObject({ due: 1, enqueued: 1 });
+      // And a success resets it.
+      s.provider.fetchImpl = async () => fetchResult(s.uid, 3);
+      s.clock.t = later.t;
+      expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
+      expect(await connection(s)).toMatchObject({ status: "connected", consecutiveFailures: 0, lastError: null });
+    } finally {
+      await iso.close();
+    }
+  });
+
+  it("when a refresh rotates the refresh token and the fetch then fails, then the rotated token is stored", async () => {
+    const s = await setup({ expiresInMs: 60_000 });
+    s.provider.refreshImpl = async (t) => ({
+      ...t,
+      accessToken: "access-2",
+      refreshToken: "refresh-2",
+      expiresAt: new Date(s.clock.t + 3_600_000),
+    });
+    s.provider.fetchImpl = async () => {
+      throw new TransientError("503");
+    };
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "transient", tokenRefreshed: true });
+    expect(await tokens.load(s.uid, "spotify")).toMatchObject({ accessToken: "access-2", refreshToken: "refresh-2" });
+  });
+
+  it("when the stored tokens are gone, then status is needs_reauth", async () => {
+    const s = await setup();
+    await tokens.delete(s.uid, "spotify");
+    expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("reauth");
+    expect((await connection(s)).status).toBe("needs_reauth");
+  });
+});
+
+describe("large snapshots", () => {
+  it("when a snapshot exceeds one document, then it is stored in parts, reads back whole, and shrinking removes the parts", async () => {
+    const s = await setup({ playlists: 12_000, mirror: false });
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r.outcome).toBe("success");
+    expect(r.snapshots!.split.playlists).toBeGreaterThan(1);
+    const back = (await readSnapshot(db(), s.uid, "spotify", "playlists")) as { items: unknown[]; total: number };
+    expect(back.items).toHaveLength(12_000);
+    expect(back).toEqual(fetchResult(s.uid, 12_000, "v1", false).snapshots.playlists);
+    const parts = db().collection(firestorePaths.snapshotParts(s.uid, "spotify", "playlists"));
+    expect((await parts.listDocuments()).length).toBe(r.snapshots!.split.playlists);
+
+    (s.provider as unknown as { setResult: (r: FetchResult) => void }).setResult(fetchResult(s.uid, 2));
+    await runSync(s.deps, payload(s, "manual"), { retryCount: 0 });
+    expect(((await readSnapshot(db(), s.uid, "spotify", "playlists")) as { items: unknown[] }).items).toHaveLength(2);
+    expect((await parts.listDocuments()).length).toBe(0);
+  });
+});
+
+describe("manual sync", () => {
+  it("when a person syncs twice within the cooldown, then the second is refused with the time it will be allowed", async () => {
+    const s = await setup();
+    const queue = new RecordingQueue();
+    const deps = { db: db(), queue, clock: s.clock, config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 } };
+    const first = await requestManualSync(deps, s.uid, { provider: "spotify" });
+    expect(first.enqueued).toBe(true);
+    expect(queue.tasks).toEqual([
+      {
+        provider: "spotify",
+        id: first.taskId,
+        payload: { uid: s.uid, provider: "spotify", reason: "manual", requestedAt: s.clock.t },
+      },
+    ]);
+    s.clock.advance(10_000);
+    const refused = requestManualSync(deps, s.uid, { provider: "spotify" });
+    await expect(refused).rejects.toBeInstanceOf(ManualSyncRefusedError);
+    await expect(refused).rejects.toMatchObject({
+      reason: "cooldown",
+      retryAt: new Date(s.clock.t - 10_000 + 300_000),
+    });
+    s.clock.advance(291_000);
+    expect((await requestManualSync(deps, s.uid, { provider: "spotify" })).enqueued).toBe(true);
+    expect(queue.tasks).toHaveLength(2);
+  });
+
+  it("when two requests race, then exactly one passes", async () => {
+    const s = await setup();
+    const queue = new RecordingQueue();
+    const deps = { db: db(), queue, clock: s.clock, config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 } };
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => requestManualSync(deps, s.uid, { provider: "spotify" })),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(queue.tasks).toHaveLength(1);
+  });
+
+  it("when the connection needs re-auth or does not exist, then the request is refused with that reason", async () => {
+    const s = await setup();
+    const deps = {
+      db: db(),
+      queue: new RecordingQueue(),
+      clock: s.clock,
+      config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 },
+    };
+    await expect(requestManualSync(deps, s.uid, { provider: "instagram" })).rejects.toMatchObject({
+      reason: "not_connected",
+    });
+    await db()
+      .doc(firestorePaths.connection(s.uid, "spotify"))
+      .update({ status: "needs_reauth", reauthReason: "revoked" });
+    await expect(requestManualSync(deps, s.uid, { provider: "spotify" })).rejects.toMatchObject({
+      reason: "needs_reauth",
+    });
+  });
+});
+
+/** A Firestore client on a project of its own (the emulator keeps projects apart): exact fan-out counts. */
+function isolatedFirestore(): { firestore: Firestore; close: () => Promise<void> } {
+  const projectId = `demo-fanout-${randomUUID().slice(0, 8)}`;
+  const app = initializeApp({ projectId, serviceAccountId: `${projectId}@appspot.gserviceaccount.com` }, projectId);
+  return { firestore: getFirestore(app), close: () => deleteApp(app) };
+}
+
+describe("the fan-out", () => {
+  it("when 1,200 connections are due across pages, then each gets one task, a second fan-out in the slot enqueues 0, and not-due or needs_reauth ones are left", async () => {
+    const iso = isolatedFirestore();
+    try {
+      const clock = new FakeClock();
+      const past = Timestamp.fromMillis(clock.t - 60_000);
+      const future = Timestamp.fromMillis(clock.t + 3_600_000);
+      for (let b = 0; b < 3; b++) {
+        const batch = iso.firestore.batch();
+        for (let i = 0; i < 400; i++) {
+          const uid = `fan-${b}-${i}`;
+          const provider: Provider = i % 2 ? "instagram" : "spotify";
+          batch.set(iso.firestore.doc(firestorePaths.connection(uid, provider)), {
+            ...newConnection({
+              uid,
+              provider,
+              providerAccountId: null,
+              providerAccountName: null,
+              scopes: [],
+              now: clock.now(),
+            }),
+            nextSyncAt: past,
+          });
+        }
+        await batch.commit();
+      }
+      const later = iso.firestore.batch();
+      later.set(iso.firestore.doc(firestorePaths.connection("not-due", "spotify")), {
+        ...newConnection({
+          uid: "not-due",
+          provider: "spotify",
+          providerAccountId: null,
+          providerAccountName: null,
+          scopes: [],
+          now: clock.now(),
+        }),
+        nextSyncAt: future,
+      });
+      later.set(iso.firestore.doc(firestorePaths.connection("reauth", "spotify")), {
+        ...newConnection({
+          uid: "reauth",
+          provider: "spotify",
+          providerAccountId: null,
+          providerAccountName: null,
+          scopes: [],
+          now: clock.now(),
+        }),
+        status: "needs_reauth",
+        nextSyncAt: past,
+      });
+      await later.commit();
+
+      const queue = new RecordingQueue(2);
+      const cfg = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 250, FANOUT_CONCURRENCY: 50 };
+      const first = await runFanOut({ db: iso.firestore, queue, clock, config: cfg });
+      expect(first).toMatchObject({ due: 1200, enqueued: 1200, skippedDuplicates: 0, failed: 0 });
+      expect(first.pages).toBe(5);
+      expect(new Set(queue.tasks.map((t) => `${t.payload.uid}/${t.provider}`)).size).toBe(1200);
+      expect(queue.tasks.filter((t) => t.provider === "instagram")).toHaveLength(600);
+      const second = await runFanOut({ db: iso.firestore, queue, clock, config: cfg });
+      expect(second).toMatchObject({ due: 1200, enqueued: 0, skippedDuplicates: 1200, failed: 0 });
+    } finally {
+      await iso.close();
+    }
+  });
+});

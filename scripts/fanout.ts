@@ -1,0 +1,20 @@
+/**
+ * `npm run fanout` — one fan-out now: enqueue a sync task for every due connection (what the
+ * hourly syncFanOut does; the emulator never fires schedules).
+ *
+ *   npm run fanout                          against the emulators (tasks run in the Functions emulator)
+ *   npm run fanout -- --project my-project  against a real project (ADC with permission to enqueue)
+ *
+ * Prints the summary: { due, enqueued, skippedDuplicates, failed, ms, … }.
+ */
+import { parseOptions, runMain, selectTarget, configWithoutSecrets } from "./ops/target";
+
+runMain(async () => {
+  const { values } = parseOptions(process.argv.slice(2), {});
+  const target = selectTarget(values.project);
+  const { fanOutDeps } = await import("../functions/src/sync/runtime");
+  const { runFanOut } = await import("../functions/src/sync/fanOut");
+  const summary = await runFanOut(fanOutDeps(configWithoutSecrets()));
+  process.stdout.write(`${JSON.stringify({ project: target.projectId, ...summary }, null, 2)}\n`);
+  return summary.failed > 0 ? 1 : 0;
+});

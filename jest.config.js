@@ -1,6 +1,7 @@
 /**
- * Two projects: `unit` (no network, no emulators; sockets are refused) and `integration`
- * (runs inside the emulators, started by scripts/emulators.ts).
+ * Three projects: `unit` (no network, no emulators; sockets are refused), `integration`
+ * (runs inside the emulators, started by scripts/emulators.ts) and `e2e` (a browser against the
+ * local system, started by scripts/start.ts).
  */
 const tsJest = ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json", diagnostics: false }];
 
@@ -24,6 +25,17 @@ module.exports = {
       transform: { "^.+\\.ts$": tsJest },
       testTimeout: 120000,
       setupFiles: ["<rootDir>/functions/test/support/integration-env.ts"],
+    },
+    {
+      // Browser tests (Playwright + Debian's Chromium) against the local system of `npm start`,
+      // started by `npm run test:e2e` (scripts/start.ts exec).
+      displayName: "e2e",
+      testEnvironment: "node",
+      roots: ["<rootDir>/functions/test/e2e"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      testTimeout: 180000,
+      setupFiles: ["<rootDir>/functions/test/support/e2e-env.ts"],
     },
   ],
 };

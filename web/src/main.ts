@@ -17,27 +17,34 @@ function routeOf(hash: string): Route {
   return r === "signup" || r === "connections" || r === "dashboard" || r === "signin" ? r : "dashboard";
 }
 
+/** Sentences for the callback's `?oauth_error=` codes (functions/src/oauth/callback.ts). */
+const OAUTH_ERRORS: Record<string, string> = {
+  access_denied: "you did not allow access on the consent page",
+  provider_error: "the provider reported an error",
+  missing_code: "the provider sent no authorization code",
+  exchange_failed: "the authorization could not be completed; try again",
+  identify_failed: "the account could not be identified; try again",
+  not_allowed: "this account is not allowed to use the app (for Spotify: not on the app's allow-list)",
+  provider_unavailable: "the provider is unavailable right now; try again later",
+  account_gone: "your account no longer exists",
+  server_error: "something went wrong on our side; try again",
+};
+
 /**
- * The OAuth callback sends the browser back with the outcome in the query string
- * (e.g. `?connected=spotify` or `?error=access_denied&provider=spotify`). Read it once, then
- * clean the address bar.
+ * The OAuth callback sends the browser back with `?connected=<provider>` or
+ * `?oauth_error=<code>&provider=<provider>`. Read it once, then clean the address bar.
  */
 function takeOAuthOutcome(): { text: string; tone: "info" | "error" } | null {
   const q = new URLSearchParams(location.search);
-  if (![...q.keys()].length) return null;
-  const provider = q.get("provider") ?? q.get("connected") ?? "";
-  const name = provider === "spotify" ? "Spotify" : provider === "instagram" ? "Instagram" : "The account";
-  const error = q.get("error") ?? (q.get("oauth") === "error" ? (q.get("reason") ?? "error") : null);
-  const message = q.get("message") ?? q.get("error_description");
+  const connected = q.get("connected");
+  const error = q.get("oauth_error");
+  if (!connected && !error) return null;
   history.replaceState(null, "", `${location.pathname}${location.hash}`);
-  if (error) {
-    const why = error === "access_denied" ? "you did not allow access" : (message ?? error.replace(/_/g, " "));
-    return { text: `${name} was not connected: ${why}.`, tone: "error" };
-  }
-  if (q.get("connected") || q.get("oauth") === "connected" || q.get("status") === "connected") {
-    return { text: `${name} is connected. The first sync starts right away.`, tone: "info" };
-  }
-  return null;
+  const provider = connected ?? q.get("provider") ?? "";
+  const name = provider === "spotify" ? "Spotify" : provider === "instagram" ? "Instagram" : "The account";
+  if (error)
+    return { text: `${name} was not connected: ${OAUTH_ERRORS[error] ?? error.replace(/_/g, " ")}.`, tone: "error" };
+  return { text: `${name} is connected. Your data appears after the first sync.`, tone: "info" };
 }
 
 class App {

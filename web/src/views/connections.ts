@@ -104,7 +104,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
                     until: err.retryAt,
                     text: `A sync was requested a moment ago. Sync now is possible again ${relative(err.retryAt)} (${formatDateTime(err.retryAt)}).`,
                   };
-                  notes[p] = { text: cooldown[p].text, tone: "info" };
+                  delete notes[p]; // the cooldown line says it
                 } else {
                   notes[p] = { text: err.message, tone: "error" };
                 }
@@ -140,7 +140,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
         "div",
         { class: "confirm", role: "group", "aria-label": `Disconnect ${PROVIDER_INFO[p].name}` },
         h("p", null, `Disconnect ${PROVIDER_INFO[p].name}? Syncing stops and the stored authorization is deleted.`),
-        h("label", { class: "check" }, del, "Also delete the synced data (snapshots, images and sync history)"),
+        h("label", { class: "check" }, del, "Also delete the synced data (playlists, posts and images)"),
         h(
           "div",
           { class: "actions" },

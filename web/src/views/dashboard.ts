@@ -358,7 +358,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
           "span",
           { class: `pill ${w.tone}`, "data-provider": p },
           `${PROVIDER_INFO[p].name}: ${w.label}`,
-          c?.lastSuccessAt ? ` · synced ${relative(c.lastSuccessAt)}` : "",
+          c?.lastSuccessAt && c.status !== "disconnected" ? ` · synced ${relative(c.lastSuccessAt)}` : "",
         );
       }),
     );

@@ -1,0 +1,264 @@
+/**
+ * The web app in a real browser against the local system (emulators + fake providers), the way
+ * a person uses it: sign up, connect Spotify through the fake consent page, see playlists with
+ * covers after the sync, see Instagram media, Sync now and its cooldown, a second person who
+ * cannot see the first one's data, disconnect. Screenshots of each page go to
+ * test-results/screenshots/.
+ *
+ * The steps share one person (a story), so they run in order in this one file.
+ */
+import { randomUUID } from "node:crypto";
+import { deleteApp, getApps } from "firebase-admin/app";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { auth, db } from "../../src/admin";
+import { firestorePaths, storagePaths } from "../../src/paths";
+import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
+import { fanOutOnce } from "../../../scripts/local/fanout";
+import { launchBrowser, screenshot } from "../support/browser";
+
+const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
+const FAKE = process.env.FAKE_PROVIDERS_URL ?? "http://127.0.0.1:9090";
+const PASSWORD = "correct horse battery";
+const run = randomUUID().slice(0, 8);
+const alice = { email: `alice-${run}@e2e.test`, uid: "" };
+const bob = { email: `bob-${run}@e2e.test`, uid: "" };
+const SPOTIFY_PLAYLISTS = 7;
+const INSTAGRAM_MEDIA = 5;
+
+// Syncs and page loads take seconds; jest's project-level testTimeout does not apply per file.
+jest.setTimeout(180_000);
+
+let browser: Browser;
+let aliceContext: BrowserContext;
+let page: Page;
+let spotifyAccount = "";
+let instagramAccount = "";
+
+async function control(op: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${FAKE}/_control/${op}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`fake control ${op}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** An ID token for email+password from the Auth emulator (what the app's SDK would hold). */
+async function idToken(email: string): Promise<string> {
+  const res = await fetch(
+    `http://${EMULATORS.auth.host}:${EMULATORS.auth.port}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-api-key`,
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email, password: PASSWORD, returnSecureToken: true }),
+    },
+  );
+  const json = (await res.json()) as { idToken?: string };
+  if (!json.idToken) throw new Error(`no ID token for ${email}: ${JSON.stringify(json)}`);
+  return json.idToken;
+}
+
+async function signUp(p: Page, email: string): Promise<void> {
+  await p.goto(`${APP}/#/signup`);
+  await p.fill("input[name=email]", email);
+  await p.fill("input[name=password]", PASSWORD);
+  await p.click("button[type=submit]");
+  await p.waitForURL(/#\/dashboard$/);
+}
+
+/** Polls a locator's count until it equals `n` (or the time is up); returns the last count. */
+async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await l.count();
+  while (last !== n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    last = await l.count();
+  }
+  return last;
+}
+
+function card(p: Page, provider: string) {
+  return p.locator(`section.connection[data-provider=${provider}]`);
+}
+
+/** Connect → the fake's consent page → pick the account → Allow → back on Connections. */
+async function connectThroughConsent(p: Page, provider: "spotify" | "instagram", accountId: string, shot: string) {
+  await p.goto(`${APP}/#/connections`);
+  await card(p, provider).locator("button[data-action=connect]").click();
+  await p.waitForURL((u) => u.origin === new URL(FAKE).origin);
+  expect(await p.title()).toContain(provider);
+  await screenshot(p, shot);
+  await p.check(`input[name=account][value="${accountId}"]`);
+  await p.click("button[value=allow]");
+  await p.waitForURL((u) => u.origin === new URL(APP).origin && u.hash === "#/connections");
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  aliceContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  page = await aliceContext.newPage();
+  spotifyAccount = String(
+    (
+      await control("addAccount", {
+        provider: "spotify",
+        spec: { id: `e2e-sp-${run}`, displayName: `alice.spotify.${run}`, playlists: SPOTIFY_PLAYLISTS },
+      })
+    ).id,
+  );
+  instagramAccount = String(
+    (
+      await control("addAccount", {
+        provider: "instagram",
+        spec: { id: `e2e-ig-${run}`, displayName: `alice.ig.${run}`, media: INSTAGRAM_MEDIA, carousels: false },
+      })
+    ).id,
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(getApps().map((a) => deleteApp(a))); // let jest exit: no open Firestore channel
+});
+
+describe("the web app, in a browser, against the local system", () => {
+  it("when a person signs up, then they land on an empty dashboard that tells them what to do", async () => {
+    await page.goto(`${APP}/#/signin`);
+    await page.waitForSelector("form.auth");
+    await screenshot(page, "01-sign-in");
+    await page.goto(`${APP}/#/signup`);
+    await page.waitForSelector("form.auth h1:text('Create your account')");
+    await screenshot(page, "02-sign-up");
+    await signUp(page, alice.email);
+    await page.waitForSelector("text=Nothing synced yet.");
+    expect(await page.locator("[data-role=who]").textContent()).toBe(alice.email);
+    alice.uid = (await auth().getUserByEmail(alice.email)).uid;
+    await screenshot(page, "03-dashboard-empty");
+  });
+
+  it("when they connect Spotify through the fake consent page, then Spotify reads Connected", async () => {
+    await page.goto(`${APP}/#/connections`);
+    await expect(card(page, "spotify").locator("[data-role=status]").textContent()).resolves.toBe("Not connected");
+    await screenshot(page, "04-connections-empty");
+    await connectThroughConsent(page, "spotify", spotifyAccount, "05-consent-spotify");
+    await page.waitForSelector("[data-role=flash]:has-text('Spotify is connected')");
+    await page.waitForSelector("section.connection[data-provider=spotify] [data-role=status]:text-is('Connected')");
+    const conn = await db().doc(firestorePaths.connection(alice.uid, "spotify")).get();
+    expect(conn.get("providerAccountId")).toBe(spotifyAccount);
+    await screenshot(page, "06-connections-spotify");
+  });
+
+  it("when the fan-out runs and the sync finishes, then the dashboard shows every playlist with its mirrored cover", async () => {
+    const f = await fanOutOnce("test");
+    expect(f.error).toBeUndefined();
+    expect(f.summary!.enqueued).toBeGreaterThanOrEqual(1);
+    await page.goto(`${APP}/#/dashboard`);
+    const tiles = page.locator("[data-section=playlists] li.tile");
+    expect(await countReaches(tiles, SPOTIFY_PLAYLISTS, 60_000)).toBe(SPOTIFY_PLAYLISTS);
+    const covers = page.locator("[data-section=playlists] img[src^='blob:']");
+    expect(await countReaches(covers, SPOTIFY_PLAYLISTS, 30_000)).toBe(SPOTIFY_PLAYLISTS);
+    const decoded = await covers.first().evaluate((img) => (img as HTMLImageElement).naturalWidth);
+    expect(decoded).toBeGreaterThan(0);
+    // Top lists follow the time-range switch.
+    await page.click("[data-section=top] button[data-range=long_term]");
+    await expect(
+      page.locator("[data-section=top] button[data-range=long_term]").getAttribute("aria-checked"),
+    ).resolves.toBe("true");
+    expect(await page.locator("[data-section=top] ol.rank li").count()).toBeGreaterThan(0);
+    expect(await page.locator("[data-section=recent] li").count()).toBeGreaterThan(0);
+    await page.waitForSelector("[data-section=history] tbody tr");
+    await screenshot(page, "07-dashboard-spotify");
+  });
+
+  it("when Instagram is connected and synced, then the media grid shows the mirrored images", async () => {
+    await connectThroughConsent(page, "instagram", instagramAccount, "08-consent-instagram");
+    await page.waitForSelector("section.connection[data-provider=instagram] [data-role=status]:text-is('Connected')");
+    const f = await fanOutOnce("test");
+    expect(f.summary!.enqueued).toBeGreaterThanOrEqual(1);
+    await page.goto(`${APP}/#/dashboard`);
+    const tiles = page.locator("[data-section=instagram] li.tile");
+    expect(await countReaches(tiles, INSTAGRAM_MEDIA, 60_000)).toBe(INSTAGRAM_MEDIA);
+    await page.locator("[data-section=instagram]").scrollIntoViewIfNeeded();
+    const images = page.locator("[data-section=instagram] img[src^='blob:']");
+    expect(await countReaches(images, INSTAGRAM_MEDIA, 30_000)).toBe(INSTAGRAM_MEDIA);
+    await screenshot(page, "09-dashboard-instagram");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, "dashboard-viewport", { fullPage: false }); // the README's picture
+  });
+
+  it("when they press Sync now twice, then the first starts a sync and the second is refused with the time it is allowed again", async () => {
+    await page.goto(`${APP}/#/connections`);
+    const spotify = card(page, "spotify");
+    await spotify.locator("button[data-action=sync]").click();
+    await spotify.locator("[data-role=note]:has-text('Sync started')").waitFor();
+    await expect(spotify.locator("button[data-action=sync]").isDisabled()).resolves.toBe(true);
+    await expect(spotify.locator("[data-role=cooldown]").textContent()).resolves.toMatch(/possible again/);
+    // A fresh page forgets the client-side cooldown; the server still refuses.
+    await page.reload();
+    await spotify.locator("button[data-action=sync]:not([disabled])").click();
+    await spotify.locator("[data-role=cooldown]").waitFor();
+    await expect(spotify.locator("[data-role=cooldown]").textContent()).resolves.toMatch(
+      /requested a moment ago.*possible again/,
+    );
+    await expect(spotify.locator("button[data-action=sync]").isDisabled()).resolves.toBe(true);
+    await screenshot(page, "10-connections-cooldown");
+  });
+
+  it("when a second person signs in, then they see none of the first one's data, and the server refuses them", async () => {
+    const bobContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const bobPage = await bobContext.newPage();
+    await signUp(bobPage, bob.email);
+    await bobPage.waitForSelector("text=Nothing synced yet.");
+    expect(await bobPage.locator("[data-playlist]").count()).toBe(0);
+    await bobPage.goto(`${APP}/#/connections`);
+    await expect(card(bobPage, "spotify").locator("[data-role=status]").textContent()).resolves.toBe("Not connected");
+    await screenshot(bobPage, "11-second-person");
+    await bobContext.close();
+
+    const playlistId = await page
+      .goto(`${APP}/#/dashboard`)
+      .then(() => page.locator("[data-playlist]").first().getAttribute("data-playlist"));
+    const cover = `${APP}/api/media/${storagePaths.spotifyCover(alice.uid, playlistId!)}`;
+    const snapshot = `http://${EMULATORS.firestore.host}:${EMULATORS.firestore.port}/v1/projects/${PROJECT_ID}/databases/(default)/documents/${firestorePaths.snapshot(alice.uid, "spotify", "playlists")}`;
+    const [aliceToken, bobToken] = [await idToken(alice.email), await idToken(bob.email)];
+    const as = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+    // The owner gets both (so the refusals below are about who asks, not about a broken path).
+    expect((await fetch(cover, as(aliceToken))).status).toBe(200);
+    expect((await fetch(snapshot, as(aliceToken))).status).toBe(200);
+    expect((await fetch(cover, as(bobToken))).status).toBe(403);
+    expect((await fetch(snapshot, as(bobToken))).status).toBe(403);
+    expect((await fetch(cover)).status).toBe(401);
+  });
+
+  it("when they disconnect Spotify and choose to delete the data, then it reads Not connected and the playlists are gone", async () => {
+    await page.goto(`${APP}/#/connections`);
+    const spotify = card(page, "spotify");
+    await spotify.locator("button[data-action=disconnect]").click();
+    await spotify.locator("input[name=deleteData]").check();
+    await screenshot(page, "12-disconnect-confirm");
+    await spotify.locator("button[data-action=confirm-disconnect]").click();
+    await page.waitForSelector("section.connection[data-provider=spotify] [data-role=status]:text-is('Not connected')");
+    await expect(card(page, "spotify").locator("[data-role=note]").textContent()).resolves.toContain("deleted");
+    await screenshot(page, "13-connections-disconnected");
+    expect(
+      (
+        await db()
+          .doc(firestorePaths.snapshot(alice.uid, "spotify", "playlists"))
+          .get()
+      ).exists,
+    ).toBe(false);
+    await page.goto(`${APP}/#/dashboard`);
+    await page.waitForSelector("[data-section=playlists] >> text=Connect Spotify to see your playlists here.");
+    expect(await page.locator("[data-playlist]").count()).toBe(0);
+    // Instagram is untouched.
+    expect(await page.locator("[data-section=instagram] li.tile").count()).toBe(INSTAGRAM_MEDIA);
+    await screenshot(page, "14-dashboard-after-disconnect");
+  });
+
+  it("when they sign out, then the app returns to the sign-in page", async () => {
+    await page.click("button[data-action=signout]");
+    await page.waitForURL(/#\/signin$/);
+    await page.waitForSelector("form.auth");
+  });
+});

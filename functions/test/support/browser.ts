@@ -1,0 +1,36 @@
+/**
+ * Playwright (playwright-core) driving Debian's Chromium, headless, for the browser tests.
+ * `npx playwright install` cannot download browsers on these machines, so the system's
+ * /usr/bin/chromium is used, with the flags that work offline.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { ROOT } from "../../../scripts/lib/local-env";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const SCREENSHOTS = join(ROOT, "test-results", "screenshots");
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+/** Writes test-results/screenshots/<name>.png (a test artifact; git-ignored). */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
+  return path;
+}

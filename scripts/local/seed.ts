@@ -1,0 +1,115 @@
+/**
+ * Demo people for `npm start`: Auth users with known passwords, connected to fake Spotify and
+ * Instagram accounts of different sizes, and one in trouble (its Instagram grant is revoked at
+ * the fake, so its first sync ends in "needs re-auth" — the real path, not a faked status).
+ *
+ * Connections are written the way the OAuth callback writes them (encrypted tokens + connection
+ * document in one transaction, oauth/connectionStore.ts), so they are due for sync at once.
+ */
+import { auth, db } from "../../functions/src/admin";
+import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
+import { FirestoreConnectionStore } from "../../functions/src/oauth/connectionStore";
+import type { Provider } from "../../functions/src/paths";
+import type { FakeProviders } from "../fake-providers";
+
+export const DEMO_PASSWORD = "demo-password";
+
+export interface DemoPerson {
+  uid: string;
+  email: string;
+  displayName: string;
+  /** What is connected, in words, for the start screen. */
+  summary: string;
+  spotify?: { playlists: number; revoked?: boolean };
+  instagram?: { media: number; revoked?: boolean };
+}
+
+export const DEMO_PEOPLE: DemoPerson[] = [
+  {
+    uid: "demo-ada",
+    email: "ada@demo.test",
+    displayName: "Ada",
+    summary: "Spotify (8 playlists) + Instagram (12 posts)",
+    spotify: { playlists: 8 },
+    instagram: { media: 12 },
+  },
+  {
+    uid: "demo-grace",
+    email: "grace@demo.test",
+    displayName: "Grace",
+    summary: "Spotify (120 playlists, several pages) + Instagram (60 posts)",
+    spotify: { playlists: 120 },
+    instagram: { media: 60 },
+  },
+  {
+    uid: "demo-linus",
+    email: "linus@demo.test",
+    displayName: "Linus",
+    summary: "Spotify (20 playlists); Instagram revoked → needs re-auth",
+    spotify: { playlists: 20 },
+    instagram: { media: 9, revoked: true },
+  },
+  {
+    uid: "demo-new",
+    email: "new@demo.test",
+    displayName: "Newcomer",
+    summary: "nothing connected yet (empty states; connect through the fake consent page)",
+  },
+];
+
+async function connect(
+  fake: FakeProviders,
+  person: DemoPerson,
+  provider: Provider,
+  spec: { playlists?: number; media?: number; revoked?: boolean },
+  seed: number,
+): Promise<void> {
+  const name = `${person.displayName.toLowerCase()}.${provider}`;
+  const { id } = fake.addAccount(provider, {
+    id: `${person.uid}-${provider}`,
+    seed,
+    displayName: name,
+    ...(provider === "spotify" ? { playlists: spec.playlists } : { media: spec.media }),
+  });
+  const issued = fake.issueTokens(provider, id);
+  const now = new Date();
+  await new FirestoreConnectionStore(db(), tokenStoreFromConfig()).saveConnected({
+    uid: person.uid,
+    provider,
+    tokens: {
+      accessToken: issued.accessToken,
+      ...(issued.refreshToken ? { refreshToken: issued.refreshToken } : {}),
+      expiresAt: new Date(now.getTime() + issued.expiresIn * 1000),
+      issuedAt: now,
+      scopes: issued.scopes,
+    },
+    account: { id, displayName: name },
+    scopes: issued.scopes,
+    now,
+  });
+  if (spec.revoked) fake.revokeTokens(provider, id);
+}
+
+/** Creates the demo people and their connections. Returns how many connections were made. */
+export async function seedDemo(fake: FakeProviders, people: DemoPerson[] = DEMO_PEOPLE): Promise<number> {
+  let connections = 0;
+  let seed = 1;
+  for (const person of people) {
+    await auth().createUser({
+      uid: person.uid,
+      email: person.email,
+      password: DEMO_PASSWORD,
+      displayName: person.displayName,
+      emailVerified: true,
+    });
+    if (person.spotify) {
+      await connect(fake, person, "spotify", person.spotify, seed++);
+      connections++;
+    }
+    if (person.instagram) {
+      await connect(fake, person, "instagram", person.instagram, seed++);
+      connections++;
+    }
+  }
+  return connections;
+}

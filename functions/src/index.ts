@@ -4,6 +4,9 @@
  */
 import * as dev from "./triggers/dev";
 
+/** Auth user created → profile `users/{uid}`; Auth user deleted → everything the user owns is removed. */
+export { userCreated, userDeleted } from "./triggers/auth";
+
 /** GET /api/media/{uid}/… (Hosting rewrite): the signed-in person's own mirrored images and media. */
 export { media } from "./triggers/media";
 

@@ -13,5 +13,8 @@ export { media } from "./triggers/media";
 /** Sync engine: hourly fan-out, one task queue per provider, and manual "sync now" (callable). */
 export { syncFanOut, syncInstagram, syncNow, syncSpotify } from "./triggers/sync";
 
+/** OAuth connect: start and callback (Hosting rewrites under /api/oauth/), disconnect (callable). */
+export { disconnect, oauthCallback, oauthStart } from "./triggers/oauth";
+
 /** Emulator-only probe used by the harness tests; absent from `firebase deploy`. */
 export const devProbe = process.env.FUNCTIONS_EMULATOR === "true" ? dev.devProbe : undefined;

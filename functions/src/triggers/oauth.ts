@@ -1,0 +1,105 @@
+/**
+ * OAuth connect triggers: thin wrappers that build the real dependencies and call oauth/.
+ *
+ *   oauthStart     onRequest  /api/oauth/start                (Hosting rewrite)
+ *   oauthCallback  onRequest  /api/oauth/callback/{provider}  (Hosting rewrite)
+ *   disconnect     onCall     { provider, deleteData? }
+ *
+ * Config is read inside the handlers, never at module load.
+ */
+import type { Request } from "firebase-functions/v2/https";
+import { HttpsError, onCall, onRequest } from "firebase-functions/v2/https";
+import type { Response } from "express";
+import { auth, bucket, db } from "../admin";
+import { ALL_SECRETS, getConfig } from "../config";
+import { tokenStoreFromConfig } from "../crypto/tokenStore";
+import { InvalidInputError } from "../errors";
+import { logs } from "../logs";
+import { handleCallback } from "../oauth/callback";
+import { FirestoreConnectionStore } from "../oauth/connectionStore";
+import { FirestoreStorageEraser, disconnect as disconnectProvider } from "../oauth/disconnect";
+import type { HttpRequest, HttpResponse } from "../oauth/http";
+import { handleStart } from "../oauth/start";
+import { FirestoreStateStore } from "../oauth/state";
+import { getProvider } from "../providers/registry";
+
+const now = () => new Date();
+
+function toHttpRequest(req: Request): HttpRequest {
+  return {
+    method: req.method,
+    path: req.path,
+    query: req.query as Record<string, unknown>,
+    headers: req.headers,
+    body: req.body as unknown,
+  };
+}
+
+function send(res: Response, out: HttpResponse): void {
+  res.status(out.status);
+  for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
+  if (out.body !== undefined) res.send(out.body);
+  else res.end();
+}
+
+function connectionStore() {
+  return new FirestoreConnectionStore(db(), tokenStoreFromConfig());
+}
+
+export const oauthStart = onRequest({ secrets: ALL_SECRETS, invoker: "public" }, async (req, res) => {
+  const config = getConfig();
+  const out = await handleStart(
+    {
+      config,
+      now,
+      states: new FirestoreStateStore(db()),
+      provider: getProvider,
+      verifyIdToken: async (idToken) => {
+        const decoded = await auth().verifyIdToken(idToken, true);
+        return { uid: decoded.uid };
+      },
+    },
+    toHttpRequest(req),
+  );
+  send(res, out);
+});
+
+export const oauthCallback = onRequest({ secrets: ALL_SECRETS, invoker: "public" }, async (req, res) => {
+  const config = getConfig();
+  const out = await handleCallback(
+    {
+      config,
+      now,
+      states: new FirestoreStateStore(db()),
+      connections: connectionStore(),
+      provider: getProvider,
+      userExists: async (uid) => {
+        try {
+          await auth().getUser(uid);
+          return true;
+        } catch (e) {
+          if ((e as { code?: string }).code === "auth/user-not-found") return false;
+          throw e;
+        }
+      },
+    },
+    toHttpRequest(req),
+  );
+  send(res, out);
+});
+
+export const disconnect = onCall({ secrets: ALL_SECRETS }, async (request) => {
+  const uid = request.auth?.uid;
+  if (!uid) throw new HttpsError("unauthenticated", "Sign in to disconnect an account.");
+  try {
+    return await disconnectProvider(
+      { now, connections: connectionStore(), eraser: new FirestoreStorageEraser(db(), bucket()) },
+      uid,
+      request.data,
+    );
+  } catch (e) {
+    if (e instanceof InvalidInputError) throw new HttpsError("invalid-argument", e.message);
+    logs.error("oauth.disconnect.failed", { uid, error: e });
+    throw new HttpsError("internal", "Could not disconnect; try again.");
+  }
+});

@@ -1,0 +1,475 @@
+/**
+ * The whole connect flow over real HTTP: Hosting rewrites → Functions emulator → the fake provider
+ * server (started here on 127.0.0.1:9090, where functions/.env.local points the functions) →
+ * Firestore / Storage emulators. No browser: the consent form is POSTed directly.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { Timestamp } from "firebase-admin/firestore";
+import { auth, bucket, db } from "../../src/admin";
+import { getConfig } from "../../src/config";
+import { createTokenStore } from "../../src/crypto/tokenStore";
+import { vaultFromConfig } from "../../src/crypto/vault";
+import { stateId } from "../../src/oauth/state";
+import { type Provider, firestorePaths, storagePaths } from "../../src/paths";
+import { EMULATORS, FAKE_PROVIDERS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
+import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
+
+const HOSTING = `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
+const FUNCTIONS = `http://${EMULATORS.functions.host}:${EMULATORS.functions.port}/${PROJECT_ID}/${REGION}`;
+const AUTH_REST = `http://${EMULATORS.auth.host}:${EMULATORS.auth.port}/identitytoolkit.googleapis.com/v1`;
+const APP = HOSTING; // APP_URL in functions/.env.local
+
+// jest ignores `testTimeout` inside a project entry; the first call cold-starts the functions.
+jest.setTimeout(60_000);
+
+let fake: FakeProviders;
+
+beforeAll(async () => {
+  fake = await startFakeProviders({ host: FAKE_PROVIDERS.host, port: FAKE_PROVIDERS.port });
+});
+
+afterAll(async () => {
+  await fake?.stop();
+});
+
+afterEach(() => fake.clearFaults());
+
+// --- helpers ----------------------------------------------------------------------------------
+
+interface Person {
+  uid: string;
+  idToken: string;
+}
+
+async function newPerson(): Promise<Person> {
+  const email = `oauth-${randomUUID()}@example.test`;
+  const password = "correct horse battery";
+  const user = await auth().createUser({ email, password });
+  const res = await fetch(`${AUTH_REST}/accounts:signInWithPassword?key=any`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password, returnSecureToken: true }),
+  });
+  expect(res.status).toBe(200);
+  const { idToken } = (await res.json()) as { idToken: string };
+  return { uid: user.uid, idToken };
+}
+
+async function start(
+  person: Person | undefined,
+  provider: string,
+  opts: { returnTo?: string; redirect?: boolean } = {},
+): Promise<Response> {
+  const u = new URL(`${HOSTING}/api/oauth/start`);
+  u.searchParams.set("provider", provider);
+  if (opts.returnTo !== undefined) u.searchParams.set("returnTo", opts.returnTo);
+  if (opts.redirect) u.searchParams.set("redirect", "1");
+  return fetch(u, {
+    redirect: "manual",
+    headers: { Origin: APP, ...(person ? { Authorization: `Bearer ${person.idToken}` } : {}) },
+  });
+}
+
+async function authorizeUrlFor(person: Person, provider: Provider, returnTo?: string): Promise<URL> {
+  const res = await start(person, provider, { returnTo });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { authorizeUrl: string };
+  return new URL(body.authorizeUrl);
+}
+
+/** GETs the consent page (it must render the form), then POSTs the decision like the browser would. */
+async function consent(authorizeUrl: URL, decision: "allow" | "deny", account = "new"): Promise<URL> {
+  const page = await fetch(authorizeUrl);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('name="decision"');
+  const form = new URLSearchParams(authorizeUrl.searchParams);
+  form.set("decision", decision);
+  form.set("account", account);
+  const res = await fetch(`${authorizeUrl.origin}${authorizeUrl.pathname}/decision`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: form,
+  });
+  expect(res.status).toBe(302);
+  return new URL(res.headers.get("location")!);
+}
+
+async function follow(url: URL | string): Promise<{ status: number; location: URL | null; body: string }> {
+  const res = await fetch(url, { redirect: "manual" });
+  const location = res.headers.get("location");
+  return { status: res.status, location: location ? new URL(location) : null, body: await res.text() };
+}
+
+async function tokenDoc(uid: string, provider: Provider) {
+  return db().doc(firestorePaths.oauthToken(uid, provider)).get();
+}
+async function connectionDoc(uid: string, provider: Provider) {
+  return db().doc(firestorePaths.connection(uid, provider)).get();
+}
+
+async function expectNothingStored(uid: string, provider: Provider) {
+  expect((await tokenDoc(uid, provider)).exists).toBe(false);
+  expect((await connectionDoc(uid, provider)).exists).toBe(false);
+}
+
+/** Connects `provider` for `person` all the way; returns the fake account id used. */
+async function connect(person: Person, provider: Provider, returnTo?: string) {
+  const account = fake.addAccount(provider, { allowListed: true });
+  const authorizeUrl = await authorizeUrlFor(person, provider, returnTo);
+  const callback = await consent(authorizeUrl, "allow", account.id);
+  const res = await follow(callback);
+  return { account, authorizeUrl, callback, res };
+}
+
+async function callDisconnect(person: Person | undefined, data: unknown) {
+  const res = await fetch(`${FUNCTIONS}/disconnect`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      ...(person ? { Authorization: `Bearer ${person.idToken}` } : {}),
+    },
+    body: JSON.stringify({ data }),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { result?: Record<string, unknown>; error?: { status: string } },
+  };
+}
+
+const tokens = () => createTokenStore(db(), vaultFromConfig(getConfig()));
+
+// --- the happy path -----------------------------------------------------------------------------
+
+describe("connecting an account", () => {
+  it.each(["spotify", "instagram"] as const)(
+    "when a signed-in person connects %s, then encrypted tokens and a connected, due connection are stored and they return with ?connected",
+    async (provider) => {
+      const person = await newPerson();
+      const before = Date.now();
+      const { account, authorizeUrl, callback, res } = await connect(person, provider, "/settings?tab=accounts");
+
+      // The authorize URL goes to the fake provider with this provider's own redirect URI.
+      expect(authorizeUrl.origin).toBe(`http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port}`);
+      expect(authorizeUrl.searchParams.get("redirect_uri")).toBe(`${APP}/api/oauth/callback/${provider}`);
+      expect(callback.pathname).toBe(`/api/oauth/callback/${provider}`);
+
+      expect(res.status).toBe(302);
+      expect(res.location?.toString()).toBe(`${APP}/settings?tab=accounts&connected=${provider}`);
+
+      // The state is stored hashed only, and now used.
+      const state = authorizeUrl.searchParams.get("state")!;
+      const stateSnap = await db()
+        .doc(firestorePaths.oauthState(stateId(state)))
+        .get();
+      expect(stateSnap.data()).toMatchObject({ uid: person.uid, provider });
+      expect(stateSnap.get("consumedAt")).toBeInstanceOf(Timestamp);
+      expect(JSON.stringify(stateSnap.data())).not.toContain(state);
+
+      // Tokens: encrypted at rest, decryptable through the vault, and really the provider's tokens.
+      const snap = await tokenDoc(person.uid, provider);
+      expect(snap.exists).toBe(true);
+      const stored = tokens().fromDoc(person.uid, provider, snap.data());
+      expect(stored.accessToken.length).toBeGreaterThan(10);
+      const raw = JSON.stringify(snap.data());
+      expect(raw).not.toContain(stored.accessToken);
+      if (stored.refreshToken) expect(raw).not.toContain(stored.refreshToken);
+      // The decrypted access token is the one the provider issued: its API accepts it for this account.
+      const me = await fetch(
+        provider === "spotify"
+          ? `${fake.baseUrls.SPOTIFY_API_BASE_URL}/v1/me`
+          : `${fake.baseUrls.INSTAGRAM_GRAPH_BASE_URL}/me?fields=user_id`,
+        { headers: { Authorization: `Bearer ${stored.accessToken}` } },
+      );
+      expect(me.status).toBe(200);
+      const meBody = (await me.json()) as { id?: string; user_id?: string };
+      expect(provider === "spotify" ? meBody.id : meBody.user_id).toBe(account.id);
+      if (provider === "spotify") expect(stored.refreshToken).toBeTruthy();
+      else expect(stored.expiresAt.getTime() - Date.now()).toBeGreaterThan(50 * 24 * 3600_000); // long-lived
+
+      // The connection: connected, with the account, scopes, and due for sync right away.
+      const conn = (await connectionDoc(person.uid, provider)).data()!;
+      expect(conn).toMatchObject({
+        uid: person.uid,
+        provider,
+        status: "connected",
+        lastError: null,
+        consecutiveFailures: 0,
+      });
+      expect(conn.providerAccountId).toBe(account.id); // Instagram: user_id, which the fake sets to its account id
+      expect(conn.scopes.length).toBeGreaterThan(0);
+      const due = (conn.nextSyncAt as Timestamp).toMillis();
+      expect(due).toBeGreaterThanOrEqual(before - 1000);
+      expect(due).toBeLessThanOrEqual(Date.now());
+    },
+  );
+
+  it("when start is called with redirect=1, then it answers 302 to the provider's authorize page", async () => {
+    const person = await newPerson();
+    const res = await start(person, "spotify", { redirect: true });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toMatch(/^http:\/\/127\.0\.0\.1:9090\/spotify-accounts\/authorize\?/);
+  });
+
+  it("when the app's origin sends a CORS preflight to start, then Authorization is allowed for it", async () => {
+    const res = await fetch(`${HOSTING}/api/oauth/start`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: APP,
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/Authorization/i);
+  });
+
+  it("when a person reconnects after an error, then the tokens are replaced and the error state is reset", async () => {
+    const person = await newPerson();
+    const account = fake.addAccount("spotify", { allowListed: true });
+    const first = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id));
+    expect(first.status).toBe(302);
+    const oldTokens = tokens().fromDoc(person.uid, "spotify", (await tokenDoc(person.uid, "spotify")).data());
+    await db()
+      .doc(firestorePaths.connection(person.uid, "spotify"))
+      .update({
+        status: "needs_reauth",
+        reauthReason: "revoked",
+        consecutiveFailures: 5,
+        lastError: { code: "needs_reauth", message: "revoked", at: Timestamp.now() },
+        lastSuccessAt: Timestamp.fromMillis(1_700_000_000_000),
+        nextSyncAt: Timestamp.fromMillis(Date.now() + 86_400_000),
+      });
+
+    const again = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id));
+    expect(again.location?.searchParams.get("connected")).toBe("spotify");
+    const newTokens = tokens().fromDoc(person.uid, "spotify", (await tokenDoc(person.uid, "spotify")).data());
+    expect(newTokens.accessToken).not.toBe(oldTokens.accessToken);
+    const conn = (await connectionDoc(person.uid, "spotify")).data()!;
+    expect(conn).toMatchObject({ status: "connected", reauthReason: null, consecutiveFailures: 0, lastError: null });
+    expect((conn.lastSuccessAt as Timestamp).toMillis()).toBe(1_700_000_000_000); // history kept
+    expect((conn.nextSyncAt as Timestamp).toMillis()).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+// --- failures -----------------------------------------------------------------------------------
+
+describe("a connect attempt that fails stores nothing", () => {
+  it.each(["spotify", "instagram"] as const)(
+    "when the person denies consent on %s, then they return with oauth_error=access_denied",
+    async (provider) => {
+      const person = await newPerson();
+      const res = await follow(await consent(await authorizeUrlFor(person, provider, "/settings"), "deny"));
+      expect(res.status).toBe(302);
+      expect(res.location?.pathname).toBe("/settings");
+      expect(res.location?.searchParams.get("oauth_error")).toBe("access_denied");
+      expect(res.location?.searchParams.get("connected")).toBeNull();
+      await expectNothingStored(person.uid, provider);
+    },
+  );
+
+  it("when the callback has no state, then an error page (400) says so", async () => {
+    const person = await newPerson();
+    const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
+    callback.searchParams.delete("state");
+    const res = await follow(callback);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain("state_missing");
+    await expectNothingStored(person.uid, "spotify");
+  });
+
+  it("when the callback's state was never issued, then an error page (400) says so", async () => {
+    const person = await newPerson();
+    const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
+    callback.searchParams.set("state", randomBytes(32).toString("base64url"));
+    const res = await follow(callback);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain("state_invalid");
+    await expectNothingStored(person.uid, "spotify");
+  });
+
+  it("when a state already used by a denied attempt is replayed with a fresh code, then it is refused", async () => {
+    const person = await newPerson();
+    const authorizeUrl = await authorizeUrlFor(person, "instagram");
+    const denied = await follow(await consent(authorizeUrl, "deny"));
+    expect(denied.location?.searchParams.get("oauth_error")).toBe("access_denied");
+    const replay = await follow(await consent(authorizeUrl, "allow"));
+    expect(replay.status).toBe(400);
+    expect(replay.body).toContain("state_used");
+    await expectNothingStored(person.uid, "instagram");
+  });
+
+  it("when a successful callback is replayed, then it is refused and the stored tokens are untouched", async () => {
+    const person = await newPerson();
+    const { callback, res } = await connect(person, "spotify");
+    expect(res.status).toBe(302);
+    const before = (await tokenDoc(person.uid, "spotify")).updateTime!;
+    const replay = await follow(callback);
+    expect(replay.status).toBe(400);
+    expect(replay.body).toContain("state_used");
+    expect((await tokenDoc(person.uid, "spotify")).updateTime!.isEqual(before)).toBe(true);
+  });
+
+  it("when the state has expired, then an error page (400) says so", async () => {
+    const person = await newPerson();
+    const authorizeUrl = await authorizeUrlFor(person, "spotify");
+    const id = stateId(authorizeUrl.searchParams.get("state")!);
+    await db()
+      .doc(firestorePaths.oauthState(id))
+      .update({ expiresAt: Timestamp.fromMillis(Date.now() - 1000) });
+    const res = await follow(await consent(authorizeUrl, "allow"));
+    expect(res.status).toBe(400);
+    expect(res.body).toContain("state_expired");
+    await expectNothingStored(person.uid, "spotify");
+  });
+
+  it("when a Spotify code and state arrive at the Instagram callback, then it is refused as the wrong provider", async () => {
+    const person = await newPerson();
+    const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
+    callback.pathname = "/api/oauth/callback/instagram";
+    const res = await follow(callback);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain("state_wrong_provider");
+    await expectNothingStored(person.uid, "spotify");
+    await expectNothingStored(person.uid, "instagram");
+  });
+
+  it("when Spotify's token endpoint rejects the code, then the person returns with oauth_error=exchange_failed", async () => {
+    const person = await newPerson();
+    const callback = await consent(await authorizeUrlFor(person, "spotify", "/settings"), "allow");
+    fake.fault("spotify", { endpoint: "token", kind: "invalid_grant" });
+    const res = await follow(callback);
+    expect(res.status).toBe(302);
+    expect(res.location?.searchParams.get("oauth_error")).toBe("exchange_failed");
+    await expectNothingStored(person.uid, "spotify");
+  });
+
+  it("when Instagram's long-lived token exchange fails, then the person returns with an oauth_error", async () => {
+    const person = await newPerson();
+    const callback = await consent(await authorizeUrlFor(person, "instagram"), "allow");
+    fake.fault("instagram", { endpoint: "access_token", kind: "ig190" });
+    const res = await follow(callback);
+    expect(res.status).toBe(302);
+    expect(res.location?.searchParams.get("oauth_error")).toBe("exchange_failed");
+    await expectNothingStored(person.uid, "instagram");
+  });
+
+  it("when Spotify's profile call fails after the exchange, then no tokens are kept", async () => {
+    const person = await newPerson();
+    const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
+    fake.fault("spotify", { endpoint: "me", kind: "403" });
+    const res = await follow(callback);
+    expect(res.status).toBe(302);
+    expect(res.location?.searchParams.get("oauth_error")).toMatch(/^(not_allowed|identify_failed)$/);
+    await expectNothingStored(person.uid, "spotify");
+  });
+
+  it("when start is called without an ID token or with a forged one, then it answers 401 and stores no state", async () => {
+    const count = async () => (await db().collection(firestorePaths.oauthStates()).count().get()).data().count;
+    const before = await count();
+    expect((await start(undefined, "spotify")).status).toBe(401);
+    const forged = await start({ uid: "x", idToken: "not.a.token" }, "spotify");
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: string }).error).toBe("unauthenticated");
+    expect(await count()).toBe(before);
+  });
+
+  it("when the return URL is outside the allow-list, then start answers 400 and stores no state", async () => {
+    const person = await newPerson();
+    const res = await start(person, "spotify", { returnTo: "https://evil.example/steal" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("return_url_not_allowed");
+    const states = await db().collection(firestorePaths.oauthStates()).where("uid", "==", person.uid).get();
+    expect(states.size).toBe(0);
+  });
+});
+
+// --- disconnect ---------------------------------------------------------------------------------
+
+describe("disconnecting", () => {
+  async function seedData(uid: string) {
+    const snap = db().doc(firestorePaths.snapshot(uid, "spotify", "playlists"));
+    await snap.set({ items: [] });
+    await db()
+      .doc(firestorePaths.snapshotPart(uid, "spotify", "playlists", 0))
+      .set({ items: [1] });
+    await db()
+      .doc(firestorePaths.snapshot(uid, "spotify", "top-tracks"))
+      .set({ items: [] });
+    await db()
+      .doc(firestorePaths.snapshot(uid, "instagram", "media"))
+      .set({ items: [] });
+    await bucket().file(storagePaths.spotifyCover(uid, "p1")).save(Buffer.from("jpg1"));
+    await bucket().file(storagePaths.spotifyCover(uid, "p2")).save(Buffer.from("jpg2"));
+    await bucket()
+      .file(storagePaths.instagramMedia(uid, "m1", "jpg"))
+      .save(Buffer.from("jpg3"));
+  }
+  const objects = async (prefix: string) => (await bucket().getFiles({ prefix }))[0].length;
+
+  it("when a person disconnects without deleteData, then tokens go, the connection is disconnected, data stays", async () => {
+    const person = await newPerson();
+    const { account } = await connect(person, "spotify");
+    await seedData(person.uid);
+    const res = await callDisconnect(person, { provider: "spotify" });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ provider: "spotify", hadConnection: true, deletedDocuments: 0 });
+    expect((await tokenDoc(person.uid, "spotify")).exists).toBe(false);
+    const conn = (await connectionDoc(person.uid, "spotify")).data()!;
+    expect(conn.status).toBe("disconnected");
+    expect(conn.providerAccountId).toBe(account.id);
+    expect(
+      (
+        await db()
+          .doc(firestorePaths.snapshot(person.uid, "spotify", "playlists"))
+          .get()
+      ).exists,
+    ).toBe(true);
+    expect(await objects(storagePaths.providerPrefix(person.uid, "spotify"))).toBe(2);
+  });
+
+  it("when a person disconnects with deleteData, then that provider's snapshots, parts and objects go, others stay", async () => {
+    const person = await newPerson();
+    await connect(person, "spotify");
+    await seedData(person.uid);
+    const res = await callDisconnect(person, { provider: "spotify", deleteData: true });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ deletedDocuments: 3, deletedObjects: 2 });
+    expect((await db().collection(firestorePaths.snapshots(person.uid, "spotify")).get()).size).toBe(0);
+    expect(
+      (
+        await db()
+          .collection(firestorePaths.snapshotParts(person.uid, "spotify", "playlists"))
+          .get()
+      ).size,
+    ).toBe(0);
+    expect(await objects(storagePaths.providerPrefix(person.uid, "spotify"))).toBe(0);
+    expect(
+      (
+        await db()
+          .doc(firestorePaths.snapshot(person.uid, "instagram", "media"))
+          .get()
+      ).exists,
+    ).toBe(true);
+    expect(await objects(storagePaths.providerPrefix(person.uid, "instagram"))).toBe(1);
+    expect((await connectionDoc(person.uid, "spotify")).get("status")).toBe("disconnected");
+    expect((await tokenDoc(person.uid, "spotify")).exists).toBe(false);
+  });
+
+  it("when a signed-out caller disconnects, then it is refused and nothing changes", async () => {
+    const person = await newPerson();
+    await connect(person, "instagram");
+    const res = await callDisconnect(undefined, { provider: "instagram" });
+    expect(res.status).toBe(401);
+    expect(res.body.error?.status).toBe("UNAUTHENTICATED");
+    expect((await tokenDoc(person.uid, "instagram")).exists).toBe(true);
+  });
+
+  it("when the provider is unknown, then it is refused as invalid-argument", async () => {
+    const person = await newPerson();
+    const res = await callDisconnect(person, { provider: "myspace" });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.status).toBe("INVALID_ARGUMENT");
+  });
+});

@@ -36,16 +36,22 @@ export async function collectStats(emails: Map<string, string>): Promise<Stats> 
       status?: string;
       lease?: { expiresAt?: Timestamp } | null;
       rateLimitedUntil?: Timestamp | null;
-      lastError?: { message?: string } | null;
+      lastError?: { message?: string; at?: Timestamp } | null;
+      lastSuccessAt?: Timestamp | null;
       reauthReason?: string | null;
     };
     const leased = c.lease?.expiresAt && c.lease.expiresAt.toMillis() > now;
     const limited = c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now;
     const key = leased ? "syncing" : c.status === "connected" && limited ? "rate_limited" : (c.status ?? "unknown");
     byStatus[key] = (byStatus[key] ?? 0) + 1;
+    const who = parseConnectionPath(d.ref.path);
+    const name = who ? `${emails.get(who.uid) ?? who.uid} ${who.provider}` : d.ref.path;
+    const failedSinceSuccess =
+      c.lastError?.at && (!c.lastSuccessAt || c.lastError.at.toMillis() > c.lastSuccessAt.toMillis());
+    if (c.status === "connected" && failedSinceSuccess) {
+      errors.push(`${name}: last attempt failed, will retry (${c.lastError?.message ?? "error"})`);
+    }
     if (c.status === "needs_reauth" || c.status === "error") {
-      const who = parseConnectionPath(d.ref.path);
-      const name = who ? `${emails.get(who.uid) ?? who.uid} ${who.provider}` : d.ref.path;
       errors.push(
         `${name}: ${c.status === "needs_reauth" ? (c.reauthReason ?? "needs re-auth") : (c.lastError?.message ?? "error")}`,
       );

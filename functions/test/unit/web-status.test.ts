@@ -109,16 +109,28 @@ describe("snapshot readers", () => {
     expect(row?.playedAt?.toISOString()).toBe("2026-05-01T10:00:00.000Z");
   });
 
-  it("when Instagram media has videos, then their mirrored extension is mp4, images jpg", () => {
+  it("when Instagram media is read, then each tile shows its mirrored image: itself, a video's still, a carousel's first child", () => {
     const out = readMedia({
       items: [
-        { id: "m1", media_type: "VIDEO" },
-        { id: "m2", media_type: "IMAGE", caption: "hi" },
+        { id: "m1", media_type: "IMAGE", file_ext: "jpg", caption: "hi", children: [] },
+        { id: "m2", media_type: "VIDEO", file_ext: "jpg", children: [] },
+        {
+          id: "m3",
+          media_type: "CAROUSEL_ALBUM",
+          file_ext: null,
+          children: [
+            { id: "c1", media_type: "VIDEO", file_ext: null },
+            { id: "c2", media_type: "IMAGE", file_ext: "jpg" },
+          ],
+        },
+        { id: "m4", media_type: "VIDEO", file_ext: null, children: [] },
       ],
     });
-    expect(out.map((m) => [m.id, m.ext])).toEqual([
-      ["m1", "mp4"],
-      ["m2", "jpg"],
+    expect(out.map((m) => [m.id, m.image?.id ?? null, m.children])).toEqual([
+      ["m1", "m1", 0],
+      ["m2", "m2", 0],
+      ["m3", "c2", 2],
+      ["m4", null, 0],
     ]);
   });
 });

@@ -311,6 +311,18 @@ describe("a connect attempt that fails stores nothing", () => {
     expect((await tokenDoc(person.uid, "spotify")).updateTime!.isEqual(before)).toBe(true);
   });
 
+  it("when the same callback arrives twice at once, then exactly one connects and the other is refused as used", async () => {
+    const person = await newPerson();
+    const account = fake.addAccount("spotify", { allowListed: true });
+    const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id);
+    const results = await Promise.all([follow(callback), follow(callback)]);
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([302, 400]);
+    expect(results.find((r) => r.status === 400)!.body).toContain("state_used");
+    expect(results.find((r) => r.status === 302)!.location?.searchParams.get("connected")).toBe("spotify");
+    expect((await connectionDoc(person.uid, "spotify")).get("status")).toBe("connected");
+  });
+
   it("when the state has expired, then an error page (400) says so", async () => {
     const person = await newPerson();
     const authorizeUrl = await authorizeUrlFor(person, "spotify");

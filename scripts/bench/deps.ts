@@ -7,7 +7,7 @@ import { getProvider } from "../../functions/src/providers/registry";
 import { bucketBlobStore } from "../../functions/src/sync/blobStore";
 import { type Clock, systemClock } from "../../functions/src/sync/ports";
 import type { SyncDeps } from "../../functions/src/sync/runSync";
-import type { FakeProviders } from "../fake-providers";
+import type { Stats } from "../fake-providers";
 import { type StorageCounts, countingBlobStore } from "./instrument";
 
 export function benchSyncDeps(config: Config, storage: StorageCounts, clock: Clock = systemClock): SyncDeps {
@@ -32,8 +32,7 @@ export interface ProviderRequests {
 
 const NOT_API = new Set(["authorize", "token", "access_token", "refresh_access_token", "cdn"]);
 
-export function providerRequests(fake: FakeProviders, only?: "spotify" | "instagram"): ProviderRequests {
-  const s = fake.stats();
+export function providerRequests(s: Stats, only?: "spotify" | "instagram"): ProviderRequests {
   const out: ProviderRequests = { api: 0, token: 0, cdn: 0, rateLimited: s.rateLimited };
   for (const [key, n] of Object.entries(s.byEndpoint)) {
     const [provider, endpoint] = key.split(":") as [string, string];

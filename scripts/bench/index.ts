@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../lib/local-env";
-import { requireEmulators, setupEnv, useFakeProviders } from "./env";
+import { requireEmulators, resetToDefault, setupEnv, useFakeProviders } from "./env";
 import { type BenchResults, buildMetrics, buildTargets, machine, markdown, terminalTable } from "./report";
 
 /** The Spotify-like budget of bench 2: API requests per rolling window, for the whole app. */
@@ -33,8 +33,8 @@ async function main(): Promise<number> {
   setupEnv();
   const started = performance.now();
 
-  const { startFakeProviders } = await import("../fake-providers");
-  const fake = await startFakeProviders({ port: 0 });
+  const { startFakeProcess } = await import("./fakeProcess");
+  const fake = await startFakeProcess();
   useFakeProviders({ ...fake.baseUrls });
   const { loadConfig } = await import("../../functions/src/config");
   const { instrumentFirestore } = await import("./instrument");
@@ -84,6 +84,7 @@ async function main(): Promise<number> {
   results.metrics = buildMetrics(results);
   results.targets = buildTargets(results);
   results.notes.push(
+    `Settings as deployed: functions/.env.local's test values reset to their defaults: ${JSON.stringify(resetToDefault)}.`,
     `Product log lines during the run: ${logCounts.info} info, ${logCounts.warn} warn, ${logCounts.error} error (in ${LOG_FILE}); events: ${JSON.stringify(logEvents)}.`,
   );
   const json = `${JSON.stringify(results, null, 2)}\n`;

@@ -254,7 +254,7 @@ export function markdown(r: BenchResults): string {
   if (r.syncTime) {
     const t = r.syncTime;
     out.push(
-      `**Time until everyone is synced** (${t.users} users × 2 providers, fake latency ${t.latencyMs} ms, Spotify budget ${fmt(t.budget)} API requests per rolling ${t.windowSeconds} s; queues: ${t.queueSettings.spotify.maxDispatchesPerSecond}/s, ${t.queueSettings.spotify.maxConcurrentDispatches} concurrent per provider)`,
+      `**Time until everyone is synced** (${t.users} users × 2 providers with small libraries (${JSON.stringify(t.accounts)}), fake latency ${t.latencyMs} ms, Spotify budget ${fmt(t.budget)} API requests per rolling ${t.windowSeconds} s; queues: ${t.queueSettings.spotify.maxDispatchesPerSecond}/s, ${t.queueSettings.spotify.maxConcurrentDispatches} concurrent per provider)`,
       "",
     );
     out.push(

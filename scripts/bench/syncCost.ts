@@ -17,7 +17,7 @@ import { PROVIDERS, type Provider, firestorePaths, storagePaths } from "../../fu
 import type { ProviderContext } from "../../functions/src/providers/types";
 import { type SyncDeps, runSync } from "../../functions/src/sync/runSync";
 import { canonicalJson, firestoreSize } from "../../functions/src/sync/snapshots";
-import type { FakeProviders } from "../fake-providers";
+import type { BenchFake } from "./fakeProcess";
 import { benchSyncDeps, diffRequests, providerRequests } from "./deps";
 import {
   type FirestoreCounts,
@@ -133,12 +133,12 @@ function toPlain(v: unknown): unknown {
 }
 
 export async function benchSyncCost(
-  fake: FakeProviders,
+  fake: BenchFake,
   config: Config,
   opts: { usersPerProvider: number; latencyMs: number; tag: string },
 ): Promise<SyncCostResult> {
-  fake.latency(opts.latencyMs);
-  fake.rateLimit("spotify", null);
+  await fake.latency(opts.latencyMs);
+  await fake.rateLimit("spotify", null);
   const tokens = tokenStoreFromConfig();
   const clock = new MovableClock(Date.now());
   const storage = newStorageCounts();
@@ -163,15 +163,15 @@ export async function benchSyncCost(
     for (const kind of ["first", "unchanged", "small-change"] as const) {
       if (kind !== "first") {
         clock.t += 61 * 60_000;
-        fake.clock.advance(61 * 60_000);
+        await fake.advanceClock(61 * 60_000);
       }
       if (kind === "small-change")
-        for (const c of [...product, ...naive]) fake.account(provider, c.accountId).changeItems(1);
+        for (const c of [...product, ...naive]) await fake.changeItems(provider, c.accountId, 1);
       for (const design of ["product", "write-everything"] as const) {
         const set = design === "product" ? product : naive;
         const fs0: FirestoreCounts = snapshotFirestore();
         const st0: StorageCounts = { ...storage };
-        const rq0 = providerRequests(fake, provider);
+        const rq0 = providerRequests(await fake.stats(), provider);
         let ms = 0;
         let snapshotsWritten = 0;
         const outcomes: string[] = [];
@@ -193,7 +193,7 @@ export async function benchSyncCost(
         }
         const fs = diffFirestore(fs0);
         const st = diffStorage(st0, storage);
-        const rq = diffRequests(rq0, providerRequests(fake, provider));
+        const rq = diffRequests(rq0, providerRequests(await fake.stats(), provider));
         const n = set.length;
         const per = (x: number) => Math.round((x / n) * 100) / 100;
         if (design === "product" && kind === "first")

@@ -7,7 +7,7 @@ import { db } from "../../functions/src/admin";
 import { newConnection } from "../../functions/src/connections/model";
 import type { TokenStore } from "../../functions/src/crypto/tokenStore";
 import { type Provider, firestorePaths } from "../../functions/src/paths";
-import type { FakeProviders } from "../fake-providers";
+import type { BenchFake } from "./fakeProcess";
 
 export interface BenchConnection {
   uid: string;
@@ -16,14 +16,21 @@ export interface BenchConnection {
 }
 
 export async function createUsers(
-  fake: FakeProviders,
+  fake: BenchFake,
   tokens: TokenStore,
-  opts: { prefix: string; users: number; providers: readonly Provider[]; now: Date },
+  opts: {
+    prefix: string;
+    users: number;
+    providers: readonly Provider[];
+    now: Date;
+    /** Account sizes per provider (default: the fake's defaults). */
+    specs?: Partial<Record<Provider, Record<string, unknown>>>;
+  },
 ): Promise<BenchConnection[]> {
   const out: BenchConnection[] = [];
   for (let i = 0; i < opts.users; i++) {
     for (const provider of opts.providers) {
-      const { id } = fake.addAccount(provider, { seed: 1000 + i });
+      const { id } = await fake.addAccount(provider, { seed: 1000 + i, ...opts.specs?.[provider] });
       out.push({ uid: `${opts.prefix}-${i}`, provider, accountId: id });
     }
   }
@@ -31,7 +38,7 @@ export async function createUsers(
   for (let i = 0; i < out.length; i += 50) {
     await Promise.all(
       out.slice(i, i + 50).map(async (c) => {
-        const t = fake.issueTokens(c.provider, c.accountId);
+        const t = await fake.issueTokens(c.provider, c.accountId);
         await tokens.save(c.uid, c.provider, {
           accessToken: t.accessToken,
           ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),

@@ -1,0 +1,86 @@
+/**
+ * The fake provider server in its own process (scripts/fake-providers/cli.ts on a random port),
+ * driven over its HTTP control API. The bench keeps it out of its own process so the fake's work
+ * (generating pages and JPEGs) does not share one Node thread with the syncs being measured —
+ * as real providers do not share the sync's CPU.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import type { IssuedTokens, Stats } from "../fake-providers";
+import { ROOT } from "../lib/local-env";
+
+export type FakeProvider = "spotify" | "instagram";
+
+export interface BenchFake {
+  url: string;
+  baseUrls: Record<string, string>;
+  addAccount(provider: FakeProvider, spec?: Record<string, unknown>): Promise<{ id: string }>;
+  issueTokens(provider: FakeProvider, accountId: string): Promise<IssuedTokens>;
+  changeItems(provider: FakeProvider, accountId: string, n: number): Promise<void>;
+  rateLimit(provider: FakeProvider, limit: { windowSeconds: number; budget: number } | null): Promise<void>;
+  latency(ms: number): Promise<void>;
+  advanceClock(ms: number): Promise<void>;
+  stats(): Promise<Stats>;
+  resetStats(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startFakeProcess(): Promise<BenchFake> {
+  const child: ChildProcess = spawn(
+    join(ROOT, "node_modules", ".bin", "tsx"),
+    [join(ROOT, "scripts", "fake-providers", "cli.ts"), "--port", "0"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("The fake provider server did not start within 30 s.")), 30_000);
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`The fake provider server exited (${code}) before listening.`)));
+  });
+  child.stdout!.resume();
+
+  const control = async <T>(op: string, body: Record<string, unknown> = {}): Promise<T> => {
+    const r = await fetch(`${url}/_control/${op}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const json = (await r.json()) as T & { error?: string };
+    if (!r.ok) throw new Error(`fake-providers ${op}: ${json.error ?? r.status}`);
+    return json;
+  };
+
+  return {
+    url,
+    baseUrls: {
+      SPOTIFY_ACCOUNTS_BASE_URL: `${url}/spotify-accounts`,
+      SPOTIFY_API_BASE_URL: `${url}/spotify-api`,
+      INSTAGRAM_AUTHORIZE_BASE_URL: `${url}/instagram-www`,
+      INSTAGRAM_OAUTH_BASE_URL: `${url}/instagram-api`,
+      INSTAGRAM_GRAPH_BASE_URL: `${url}/instagram-graph`,
+    },
+    addAccount: (provider, spec) => control("addAccount", { provider, ...(spec ? { spec } : {}) }),
+    issueTokens: (provider, accountId) => control("issueTokens", { provider, accountId }),
+    changeItems: async (provider, id, n) =>
+      void (await control("account", { provider, id, action: "changeItems", args: [n] })),
+    rateLimit: async (provider, limit) => void (await control("rateLimit", { provider, limit })),
+    latency: async (ms) => void (await control("latency", { ms })),
+    advanceClock: async (ms) => void (await control("clock/advance", { ms })),
+    stats: () => control<Stats>("stats"),
+    resetStats: async () => void (await control("resetStats")),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      child.kill("SIGINT");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
+}

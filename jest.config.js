@@ -23,8 +23,8 @@ module.exports = {
       roots: ["<rootDir>/functions/test/integration"],
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      testTimeout: 120000,
       setupFiles: ["<rootDir>/functions/test/support/integration-env.ts"],
+      setupFilesAfterEnv: ["<rootDir>/functions/test/support/slow-tests.ts"],
     },
     {
       // Browser tests (Playwright + Debian's Chromium) against the local system of `npm start`,
@@ -34,8 +34,8 @@ module.exports = {
       roots: ["<rootDir>/functions/test/e2e"],
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      testTimeout: 180000,
       setupFiles: ["<rootDir>/functions/test/support/e2e-env.ts"],
+      setupFilesAfterEnv: ["<rootDir>/functions/test/support/slow-tests.ts"],
     },
   ],
 };

@@ -31,6 +31,9 @@ export function resolveTarget(opts: Options, env: NodeJS.ProcessEnv = process.en
   let project: string;
   if (emulated) {
     for (const [k, v] of Object.entries(emulatorEnv())) if (!env[k]) env[k] = v;
+    // Emulator runs talk to loopback only: google-auth-library must not probe the GCE metadata
+    // server (it did, intermittently, from one of the Google clients; seen as MetadataLookupWarning).
+    env.METADATA_SERVER_DETECTION = "none";
     project = opts.project ?? env.GCLOUD_PROJECT!;
     if (!project.startsWith("demo-") && !opts.project) {
       throw new InvalidInputError(`Project ${project} is not a demo- project: name it with --project to confirm.`);

@@ -249,6 +249,7 @@ export function harnessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
     FAKE_PROVIDERS_URL: `http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port}`,
     // Never let a local run pick up real credentials.
     GOOGLE_APPLICATION_CREDENTIALS: "",
+    METADATA_SERVER_DETECTION: e.METADATA_SERVER_DETECTION,
     ...extra,
   };
 }

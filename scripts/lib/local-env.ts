@@ -62,6 +62,9 @@ export function emulatorEnv(): Record<string, string> {
     STORAGE_EMULATOR_HOST: `http://${hostPort(EMULATORS.storage)}`,
     CLOUD_TASKS_EMULATOR_HOST: hostPort(EMULATORS.tasks),
     STORAGE_BUCKET: `${PROJECT_ID}.appspot.com`,
+    // Google client libraries otherwise probe the GCE metadata server (169.254.169.254) for
+    // credentials and project id; local runs must never leave loopback.
+    METADATA_SERVER_DETECTION: "none",
   };
 }
 

@@ -40,7 +40,15 @@ async function main(argv: string[]): Promise<number> {
 
   const args =
     mode === "exec"
-      ? ["emulators:exec", "--non-interactive", "--project", PROJECT_ID, "--only", EMULATOR_LIST, command.map(shellQuote).join(" ")]
+      ? [
+          "emulators:exec",
+          "--non-interactive",
+          "--project",
+          PROJECT_ID,
+          "--only",
+          EMULATOR_LIST,
+          command.map(shellQuote).join(" "),
+        ]
       : ["emulators:start", "--non-interactive", "--project", PROJECT_ID, "--only", EMULATOR_LIST];
   const child = spawnGroup(firebaseBin(), args, env);
 

@@ -53,6 +53,7 @@ async function main(): Promise<number> {
     targets: [],
     notes: [],
   };
+  const savePartial = () => writeFileSync(join(RESULTS_DIR, "partial.json"), `${JSON.stringify(results, null, 2)}\n`);
   try {
     // Bench 2 first, on an empty emulator: its fan-out finds only its own connections.
     if (only.has("time")) {
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
         ...SPOTIFY_BUDGET,
         tag,
       });
+      savePartial();
     }
     if (only.has("cost")) {
       const { benchSyncCost } = await import("./syncCost");
@@ -71,6 +73,7 @@ async function main(): Promise<number> {
         latencyMs: LATENCY_MS,
         tag,
       });
+      savePartial();
     }
     if (only.has("fanout")) {
       const { benchFanOut } = await import("./fanout");

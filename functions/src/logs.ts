@@ -14,6 +14,16 @@ const SENSITIVE_KEY =
 const MAX_STRING = 500;
 const MAX_DEPTH = 5;
 
+/**
+ * A value under a sensitive-looking key that cannot be a credential: a boolean, a number, null,
+ * or — for `code` — a short identifier such as an error code ("rate_limited", "needs_reauth").
+ * OAuth codes are long random strings and stay redacted.
+ */
+function harmless(key: string, value: unknown): boolean {
+  if (value === null || typeof value === "boolean" || typeof value === "number") return true;
+  return key === "code" && typeof value === "string" && /^[a-z][a-z_/-]{0,48}$/.test(value);
+}
+
 /** Returns a copy of `value` safe to log. */
 export function redact(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value;
@@ -28,7 +38,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SENSITIVE_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+    out[k] = SENSITIVE_KEY.test(k) && !harmless(k, v) ? "[redacted]" : redact(v, depth + 1);
   }
   return out;
 }

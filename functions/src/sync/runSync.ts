@@ -13,6 +13,7 @@ import type { Config } from "../config";
 import { isAppError, ReauthRequiredError } from "../errors";
 import { logs } from "../logs";
 import { type Provider, firestorePaths } from "../paths";
+import { withAccessToken } from "../providers/session";
 import type { ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { type LeaseResult, acquireLease } from "./lease";
 import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
@@ -106,16 +107,22 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   let account: { id: string; displayName: string | null } | undefined;
 
   try {
-    let tokens = await deps.tokens.load(uid, provider);
+    const tokens = await deps.tokens.load(uid, provider);
     if (!tokens)
       throw new ReauthRequiredError(`No ${provider} tokens are stored for this account; reconnect ${provider}.`);
-    if (module.refreshDue(ctx, tokens)) {
-      tokens = await module.refresh(ctx, tokens);
-      // Persist first: a rotated refresh token must survive whatever happens next.
-      await deps.tokens.save(uid, provider, tokens);
-      result.tokenRefreshed = true;
-    }
-    const fetched = await module.fetchAll(ctx, tokens.accessToken);
+    // Refreshes when due (and once more on a 401), persisting new tokens before they are used:
+    // a rotated refresh token must survive whatever happens next. A 401 right after a refresh
+    // means the grant is gone: ReauthRequiredError.
+    const { result: fetched } = await withAccessToken(
+      ctx,
+      module,
+      tokens,
+      async (fresh) => {
+        await deps.tokens.save(uid, provider, fresh);
+        result.tokenRefreshed = true;
+      },
+      (accessToken) => module.fetchAll(ctx, accessToken),
+    );
     result.requests = fetched.requests;
     result.counts = fetched.counts;
     account = fetched.account;

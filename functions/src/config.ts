@@ -450,9 +450,47 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 let cached: Config | undefined;
 
+/**
+ * Settings whose defaults only make sense locally (fake client ids, loopback URLs). In a deployed
+ * function they mean the operator forgot to set them; say so instead of calling a fake.
+ */
+export function placeholderSettings(c: Config): string[] {
+  const loopback = (u: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(u);
+  const problems: string[] = [];
+  if (c.SPOTIFY_CLIENT_ID.startsWith("fake-")) problems.push("SPOTIFY_CLIENT_ID");
+  if (c.INSTAGRAM_CLIENT_ID.startsWith("fake-")) problems.push("INSTAGRAM_CLIENT_ID");
+  for (const name of [
+    "APP_URL",
+    "OAUTH_REDIRECT_URI",
+    "SPOTIFY_ACCOUNTS_BASE_URL",
+    "SPOTIFY_API_BASE_URL",
+    "INSTAGRAM_AUTHORIZE_BASE_URL",
+    "INSTAGRAM_OAUTH_BASE_URL",
+    "INSTAGRAM_GRAPH_BASE_URL",
+  ] as const) {
+    if (loopback(c[name])) problems.push(name);
+  }
+  return problems;
+}
+
+/** True inside a deployed Cloud Function (Cloud Run sets K_SERVICE; the emulator sets FUNCTIONS_EMULATOR). */
+export function isDeployed(env: Record<string, string | undefined> = process.env): boolean {
+  return env.K_SERVICE !== undefined && env.FUNCTIONS_EMULATOR !== "true";
+}
+
 /** The config of this process, loaded once. Call inside handlers, not at module load. */
 export function getConfig(): Config {
-  cached ??= loadConfig();
+  if (cached) return cached;
+  const config = loadConfig();
+  const placeholders = isDeployed() ? placeholderSettings(config) : [];
+  if (placeholders.length > 0) {
+    throw new ConfigError(
+      `Setting${placeholders.length > 1 ? "s" : ""} ${placeholders.join(", ")} still ` +
+        `${placeholders.length > 1 ? "have their" : "has its"} local default (a fake client id or a loopback URL); ` +
+        "set the production value in functions/.env.<project> or when `firebase deploy` asks.",
+    );
+  }
+  cached = config;
   return cached;
 }
 

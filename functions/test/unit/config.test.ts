@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { SETTINGS, loadConfig } from "../../src/config";
+import { SETTINGS, isDeployed, loadConfig, placeholderSettings } from "../../src/config";
 import { ConfigError } from "../../src/errors";
 
 const key = (n = 32) => randomBytes(n).toString("base64");
@@ -81,5 +81,38 @@ describe("loadConfig", () => {
       else expect(typeof (spec as { default?: string }).default).toBe("string");
       expect(name).toMatch(/^[A-Z][A-Z0-9_]+$/);
     }
+  });
+});
+
+describe("production placeholders", () => {
+  const base = () => ({
+    SPOTIFY_CLIENT_SECRET: "s",
+    INSTAGRAM_CLIENT_SECRET: "i",
+    TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+  });
+
+  it("when the local defaults are left in place, then each placeholder setting is named", () => {
+    const names = placeholderSettings(loadConfig(base()));
+    expect(names).toEqual(
+      expect.arrayContaining(["SPOTIFY_CLIENT_ID", "INSTAGRAM_CLIENT_ID", "APP_URL", "OAUTH_REDIRECT_URI"]),
+    );
+    expect(names).not.toContain("SPOTIFY_API_BASE_URL");
+  });
+
+  it("when real values are set, then nothing is flagged", () => {
+    const c = loadConfig({
+      ...base(),
+      SPOTIFY_CLIENT_ID: "0123abcd",
+      INSTAGRAM_CLIENT_ID: "98765",
+      APP_URL: "https://metrics.example",
+      OAUTH_REDIRECT_URI: "https://metrics.example/api/oauth/callback",
+    });
+    expect(placeholderSettings(c)).toEqual([]);
+  });
+
+  it("when running as a deployed function, then it is detected; the emulator is not", () => {
+    expect(isDeployed({ K_SERVICE: "syncspotify" })).toBe(true);
+    expect(isDeployed({ K_SERVICE: "syncspotify", FUNCTIONS_EMULATOR: "true" })).toBe(false);
+    expect(isDeployed({})).toBe(false);
   });
 });

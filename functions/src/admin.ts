@@ -49,7 +49,9 @@ export function defaultBucketName(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export function adminApp(): App {
-  if (getApps().length > 0) return getApp();
+  // Look for the default app by name: other code (the emulator's runtime, firebase-functions'
+  // v2 Firestore event decoding) may have created named apps, and getApp() wants the default one.
+  if (getApps().some((a) => a.name === "[DEFAULT]")) return getApp();
   const id = projectId();
   if (isEmulated()) {
     return initializeApp({

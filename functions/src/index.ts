@@ -7,6 +7,9 @@ import * as dev from "./triggers/dev";
 /** Auth user created → profile `users/{uid}`; Auth user deleted → everything the user owns is removed. */
 export { userCreated, userDeleted } from "./triggers/auth";
 
+/** A profile's settings.syncEnabled pauses / resumes its connections. */
+export { profileUpdated } from "./triggers/profile";
+
 /** GET /api/media/{uid}/… (Hosting rewrite): the signed-in person's own mirrored images and media. */
 export { media } from "./triggers/media";
 

@@ -52,6 +52,9 @@ export const OPS = "ops";
 export const SNAPSHOT_PARTS = "parts";
 export const SNAPSHOT_PREFIX = "last-response_";
 
+/** Trigger pattern of the profile document (firebase-functions path pattern). */
+export const USER_DOC_PATTERN = `${USERS}/{uid}`;
+
 export const firestorePaths = {
   usersCollection: () => USERS,
   /** The profile: the seed's `/users/{userId}/profile`. */

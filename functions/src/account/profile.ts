@@ -7,9 +7,8 @@
  *
  * Settings (the only fields a client may change, and only with these types — firestore.rules):
  * - `timeZone` (default "Etc/UTC"): IANA time zone the app shows times in; 1–64 characters.
- * - `syncEnabled` (default true): the person's wish to pause the hourly sync of all their
- *   connections. Stored and rule-checked here; the sync engine does not read it yet (follow-up:
- *   the fan-out or task handler should skip people with syncEnabled false).
+ * - `syncEnabled` (default true): pauses / resumes the sync of all the person's connections
+ *   (account/syncSetting.ts, run by the profileUpdated trigger).
  */
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";

@@ -6,14 +6,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import type { IssuedTokens, Stats } from "../fake-providers";
+import { type BaseUrls, type IssuedTokens, type Stats, baseUrlsFor } from "../fake-providers";
 import { ROOT } from "../lib/local-env";
 
 export type FakeProvider = "spotify" | "instagram";
 
 export interface BenchFake {
   url: string;
-  baseUrls: Record<string, string>;
+  baseUrls: BaseUrls;
   addAccount(provider: FakeProvider, spec?: Record<string, unknown>): Promise<{ id: string }>;
   issueTokens(provider: FakeProvider, accountId: string): Promise<IssuedTokens>;
   changeItems(provider: FakeProvider, accountId: string, n: number): Promise<void>;
@@ -59,13 +59,7 @@ export async function startFakeProcess(): Promise<BenchFake> {
 
   return {
     url,
-    baseUrls: {
-      SPOTIFY_ACCOUNTS_BASE_URL: `${url}/spotify-accounts`,
-      SPOTIFY_API_BASE_URL: `${url}/spotify-api`,
-      INSTAGRAM_AUTHORIZE_BASE_URL: `${url}/instagram-www`,
-      INSTAGRAM_OAUTH_BASE_URL: `${url}/instagram-api`,
-      INSTAGRAM_GRAPH_BASE_URL: `${url}/instagram-graph`,
-    },
+    baseUrls: baseUrlsFor(url),
     addAccount: (provider, spec) => control("addAccount", { provider, ...(spec ? { spec } : {}) }),
     issueTokens: (provider, accountId) => control("issueTokens", { provider, accountId }),
     changeItems: async (provider, id, n) =>

@@ -32,6 +32,17 @@ export interface BaseUrls {
   INSTAGRAM_GRAPH_BASE_URL: string;
 }
 
+/** The settings that point the product's clients at a fake listening on `url` (route prefixes). */
+export function baseUrlsFor(url: string): BaseUrls {
+  return {
+    SPOTIFY_ACCOUNTS_BASE_URL: `${url}/spotify-accounts`,
+    SPOTIFY_API_BASE_URL: `${url}/spotify-api`,
+    INSTAGRAM_AUTHORIZE_BASE_URL: `${url}/instagram-www`,
+    INSTAGRAM_OAUTH_BASE_URL: `${url}/instagram-api`,
+    INSTAGRAM_GRAPH_BASE_URL: `${url}/instagram-graph`,
+  };
+}
+
 export interface IssuedTokens {
   accessToken: string;
   refreshToken?: string;
@@ -97,13 +108,7 @@ export async function startFakeProviders(opts: { host?: string; port?: number } 
 
   api = {
     url,
-    baseUrls: {
-      SPOTIFY_ACCOUNTS_BASE_URL: `${url}/spotify-accounts`,
-      SPOTIFY_API_BASE_URL: `${url}/spotify-api`,
-      INSTAGRAM_AUTHORIZE_BASE_URL: `${url}/instagram-www`,
-      INSTAGRAM_OAUTH_BASE_URL: `${url}/instagram-api`,
-      INSTAGRAM_GRAPH_BASE_URL: `${url}/instagram-graph`,
-    },
+    baseUrls: baseUrlsFor(url),
     addAccount: (provider, spec) => ({ id: state.addAccount(provider, spec).id }),
     account: ((provider: ProviderId, id: string) => state.account(provider, id)) as FakeProviders["account"],
     accounts: (provider) =>

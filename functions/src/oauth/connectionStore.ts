@@ -59,16 +59,19 @@ export function disconnectFields(now: Date): Partial<ConnectionDoc> {
   return { status: "disconnected", updatedAt: Timestamp.fromDate(now), reauthReason: null, lease: null };
 }
 
+/** What the callback hands the store once a code is exchanged and the account identified. */
+export interface SaveConnectedArgs {
+  uid: string;
+  provider: Provider;
+  tokens: TokenSet;
+  account: ProviderAccount;
+  scopes: string[];
+  now: Date;
+}
+
 export interface ConnectionStore {
   /** Stores tokens and marks the connection connected, atomically. */
-  saveConnected(args: {
-    uid: string;
-    provider: Provider;
-    tokens: TokenSet;
-    account: ProviderAccount;
-    scopes: string[];
-    now: Date;
-  }): Promise<{ mode: ConnectionWrite["mode"] }>;
+  saveConnected(args: SaveConnectedArgs): Promise<{ mode: ConnectionWrite["mode"] }>;
   /** Deletes tokens and marks an existing connection disconnected, atomically. */
   markDisconnected(args: { uid: string; provider: Provider; now: Date }): Promise<{ hadConnection: boolean }>;
 }
@@ -79,14 +82,7 @@ export class FirestoreConnectionStore implements ConnectionStore {
     private readonly tokens: TokenSealer,
   ) {}
 
-  async saveConnected(args: {
-    uid: string;
-    provider: Provider;
-    tokens: TokenSet;
-    account: ProviderAccount;
-    scopes: string[];
-    now: Date;
-  }): Promise<{ mode: ConnectionWrite["mode"] }> {
+  async saveConnected(args: SaveConnectedArgs): Promise<{ mode: ConnectionWrite["mode"] }> {
     const ref = this.db.doc(firestorePaths.connection(args.uid, args.provider));
     return this.db.runTransaction(async (tx: Transaction) => {
       const snap = await tx.get(ref);

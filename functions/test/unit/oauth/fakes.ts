@@ -1,7 +1,7 @@
 /** In-memory fakes of the OAuth module's ports (state store, connection store, provider module). */
 import { Timestamp } from "firebase-admin/firestore";
 import { loadConfig, type Config } from "../../../src/config";
-import type { ConnectionStore } from "../../../src/oauth/connectionStore";
+import type { ConnectionStore, SaveConnectedArgs } from "../../../src/oauth/connectionStore";
 import { type StateCheck, type StateStore, checkState, newState, stateId, stateRecord } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
 import type { ProviderAccount, ProviderModule, TokenSet } from "../../../src/providers/types";
@@ -44,14 +44,7 @@ export class MemoryConnectionStore implements ConnectionStore {
   disconnected: Array<{ uid: string; provider: Provider }> = [];
   failSave: Error | undefined;
   hasConnection = true;
-  async saveConnected(args: {
-    uid: string;
-    provider: Provider;
-    tokens: TokenSet;
-    account: ProviderAccount;
-    scopes: string[];
-    now: Date;
-  }): Promise<{ mode: "set" | "update" }> {
+  async saveConnected(args: SaveConnectedArgs): Promise<{ mode: "set" | "update" }> {
     if (this.failSave) throw this.failSave;
     this.saved.push(args);
     return { mode: "set" };

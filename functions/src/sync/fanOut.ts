@@ -64,7 +64,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
     try {
       const r = await deps.queue.enqueue(
         target.provider,
-        { uid: target.uid, provider: target.provider, reason: "scheduled", requestedAt: slot },
+        { uid: target.uid, provider: target.provider, reason: "scheduled", requestedAt: now.getTime() },
         { id: syncTaskId(target.uid, target.provider, slot) },
       );
       if (r === "enqueued") summary.enqueued++;

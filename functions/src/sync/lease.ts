@@ -10,9 +10,6 @@ import { type Provider, firestorePaths } from "../paths";
 import { isSyncable } from "./policy";
 import type { SyncReason } from "./ports";
 
-/** A scheduled task runs only when the connection is due, give or take this much clock skew. */
-export const DUE_GRACE_MS = 60_000;
-
 export type LeaseResult =
   | { kind: "acquired"; connection: ConnectionDoc }
   | { kind: "missing" }
@@ -24,7 +21,16 @@ export type LeaseResult =
 
 export async function acquireLease(
   db: Firestore,
-  args: { uid: string; provider: Provider; holder: string; now: Date; leaseSeconds: number; reason: SyncReason },
+  args: {
+    uid: string;
+    provider: Provider;
+    holder: string;
+    now: Date;
+    leaseSeconds: number;
+    reason: SyncReason;
+    /** The payload's requestedAt: for a scheduled task, the moment the fan-out found the connection due. */
+    requestedAt: number;
+  },
 ): Promise<LeaseResult> {
   const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
   return db.runTransaction(async (tx) => {
@@ -37,7 +43,11 @@ export async function acquireLease(
     if (!isSyncable(c.status)) return { kind: "not_syncable", status: c.status } as const;
     if (c.lease && c.lease.expiresAt.toMillis() > now)
       return { kind: "leased", until: c.lease.expiresAt.toDate() } as const;
-    if (args.reason === "scheduled" && c.nextSyncAt.toMillis() > now + DUE_GRACE_MS) {
+    // A scheduled task is due when the connection is still as due as the fan-out saw it: any sync
+    // since then (this task delivered twice, a manual sync) moved nextSyncAt past requestedAt.
+    // Compared with the fan-out's own clock reading, not this instance's `now`, so a run that
+    // finishes seconds before the next slot does not make a duplicate of its task look due again.
+    if (args.reason === "scheduled" && c.nextSyncAt.toMillis() > args.requestedAt) {
       return { kind: "not_due", nextSyncAt: c.nextSyncAt.toDate() } as const;
     }
     if (args.reason === "manual" && c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now) {

@@ -28,7 +28,10 @@ export const SyncTaskPayload = z
       .regex(/^[^/]+$/),
     provider: z.enum(PROVIDERS),
     reason: z.enum(SYNC_REASONS),
-    /** When the task was created (ms since epoch): the fan-out's slot start, or the manual request time. */
+    /**
+     * When the task was created (ms since epoch): for a scheduled task the fan-out's clock when it
+     * queried (the connection had nextSyncAt <= requestedAt then), for a manual one the request time.
+     */
     requestedAt: z.number().int().nonnegative(),
   })
   .strict();

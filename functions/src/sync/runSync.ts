@@ -94,6 +94,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     now: startedAt,
     leaseSeconds: config.LEASE_SECONDS,
     reason,
+    requestedAt: parsed.data.requestedAt,
   });
   if (lease.kind !== "acquired") {
     logs.info("sync.skipped", { uid, provider, reason, skipped: lease.kind });

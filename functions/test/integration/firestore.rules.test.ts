@@ -3,14 +3,7 @@
  * every collection of the architecture note, allowed and denied. Data is seeded with rules
  * disabled and cleared before each group; the project id is this file's own.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import {
-  assertFails,
-  assertSucceeds,
-  initializeTestEnvironment,
-  type RulesTestEnvironment,
-} from "@firebase/rules-unit-testing";
+import { assertFails, assertSucceeds, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
 import {
   Timestamp,
   collection,
@@ -25,7 +18,7 @@ import {
   updateDoc,
   where,
 } from "firebase/firestore";
-import { EMULATORS, ROOT } from "../../../scripts/lib/local-env";
+import { firestoreRulesEnv } from "../support/firestore-rules-env";
 
 let env: RulesTestEnvironment;
 
@@ -65,14 +58,7 @@ const as = (uid: string | null) =>
   uid ? env.authenticatedContext(uid).firestore() : env.unauthenticatedContext().firestore();
 
 beforeAll(async () => {
-  env = await initializeTestEnvironment({
-    projectId: `demo-rules-${Date.now()}`,
-    firestore: {
-      host: EMULATORS.firestore.host,
-      port: EMULATORS.firestore.port,
-      rules: readFileSync(join(ROOT, "firestore.rules"), "utf8"),
-    },
-  });
+  env = await firestoreRulesEnv(`demo-rules-${Date.now()}`);
 });
 afterAll(async () => env?.cleanup());
 beforeEach(async () => {

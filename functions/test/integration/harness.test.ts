@@ -3,18 +3,11 @@
  * firebase-admin's task queue API reaches an onTaskDispatched function in the Functions emulator.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import {
-  assertFails,
-  assertSucceeds,
-  initializeTestEnvironment,
-  type RulesTestEnvironment,
-} from "@firebase/rules-unit-testing";
+import { assertFails, assertSucceeds, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
 import { doc, getDoc, setDoc } from "firebase/firestore";
 import { auth, bucket, db, taskQueueService } from "../../src/admin";
 import { firestorePaths } from "../../src/paths";
-import { EMULATORS, ROOT } from "../../../scripts/lib/local-env";
+import { firestoreRulesEnv } from "../support/firestore-rules-env";
 import { waitFor } from "../support/wait";
 
 describe("the emulator harness", () => {
@@ -65,14 +58,7 @@ describe("firestore.rules (deny by default)", () => {
   let env: RulesTestEnvironment;
 
   beforeAll(async () => {
-    env = await initializeTestEnvironment({
-      projectId: `demo-rules-${Date.now()}`,
-      firestore: {
-        host: EMULATORS.firestore.host,
-        port: EMULATORS.firestore.port,
-        rules: readFileSync(join(ROOT, "firestore.rules"), "utf8"),
-      },
-    });
+    env = await firestoreRulesEnv(`demo-rules-${Date.now()}`);
     await env.withSecurityRulesDisabled(async (ctx) => {
       await setDoc(doc(ctx.firestore(), "users/alice"), { displayName: "Alice" });
     });

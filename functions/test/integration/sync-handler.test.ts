@@ -60,11 +60,11 @@ interface Setup {
 }
 
 async function setup(
-  opts: { playlists?: number; expiresInMs?: number; providerId?: Provider; mirror?: boolean } = {},
+  opts: { playlists?: number; expiresInMs?: number; providerId?: Provider; mirror?: boolean; at?: number } = {},
 ): Promise<Setup> {
   const uid = `sync-${randomUUID()}`;
   const providerId = opts.providerId ?? "spotify";
-  const clock = new FakeClock();
+  const clock = new FakeClock(opts.at);
   let current = fetchResult(uid, opts.playlists ?? 3, "v1", opts.mirror ?? true);
   const provider = scriptedProvider(providerId, () => current);
   (provider as unknown as { setResult: (r: FetchResult) => void }).setResult = (r) => (current = r);
@@ -207,6 +207,24 @@ describe("leases", () => {
     await runSync(s.deps, payload(s), { retryCount: 0 });
     const r = await runSync(s.deps, payload(s), { retryCount: 0 });
     expect(r).toMatchObject({ outcome: "skipped", skipped: "not_due" });
+  });
+
+  it("when a sync finishes seconds before the next slot, then a second delivery of its task is still not due", async () => {
+    // The last CI failure: a run at hh:59:44 set nextSyncAt to hh+1:00, which a 60 s clock-skew
+    // grace counted as due, so the duplicate synced again.
+    const hour = 3_600_000;
+    const s = await setup({ at: Math.ceil(Date.now() / hour) * hour + 5 * hour - 16_000 });
+    expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
+    expect((await connection(s)).nextSyncAt.toMillis() - s.clock.t).toBe(16_000);
+    s.clock.advance(2_000);
+    expect(await runSync(s.deps, payload(s), { retryCount: 0 })).toMatchObject({
+      outcome: "skipped",
+      skipped: "not_due",
+    });
+    expect(s.provider.calls.fetch).toBe(1);
+    // The next slot's task (the fan-out's clock past nextSyncAt) runs.
+    s.clock.advance(15_000);
+    expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
   });
 });
 

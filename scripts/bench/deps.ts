@@ -3,6 +3,7 @@ import { bucket, db } from "../../functions/src/admin";
 import type { Config } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
 import { downloadFile } from "../../functions/src/http/download";
+import { FirestoreStorageEraser } from "../../functions/src/oauth/disconnect";
 import { getProvider } from "../../functions/src/providers/registry";
 import { bucketBlobStore } from "../../functions/src/sync/blobStore";
 import { type Clock, systemClock } from "../../functions/src/sync/ports";
@@ -19,6 +20,7 @@ export function benchSyncDeps(config: Config, storage: StorageCounts, clock: Clo
     provider: getProvider,
     blobs: countingBlobStore(bucketBlobStore(bucket()), storage),
     download: (url, opts) => downloadFile(config, url, opts),
+    eraser: new FirestoreStorageEraser(db(), bucket()),
   };
 }
 

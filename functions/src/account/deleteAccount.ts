@@ -8,6 +8,9 @@
  *    included — with Firestore's recursiveDelete over a BulkWriter;
  * 4. every Storage object under `{uid}/`, listed page by page and deleted with bounded concurrency.
  *
+ * A sync already past its lease when this runs may write after step 3 or 4; it finds its
+ * connection gone when it records the outcome and erases what it wrote (sync/runSync.ts).
+ *
  * Idempotent: every step deletes what is there and tolerates what is already gone, so a retried
  * trigger (failurePolicy) or a second run finishes the job and reports zeros for what was done.
  */

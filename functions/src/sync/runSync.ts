@@ -6,12 +6,18 @@
  * due and SAVE the new tokens before any other call → fetch everything → write changed snapshots
  * → mirror images → record the outcome on the connection and in `sync_runs` → release the lease.
  * What a failure does is decided by policy.ts; the result says whether the queue should retry.
+ *
+ * When the connection document is gone by the time the run records its outcome, the account was
+ * deleted while the run was fetching: the account deletion may already have swept past what this
+ * run then wrote (snapshots, images, a refreshed token), so the run erases its provider's data
+ * for that uid before it returns — nothing of a deleted account outlives it.
  */
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import type { Config } from "../config";
 import { isAppError, ReauthRequiredError } from "../errors";
 import { logs } from "../logs";
+import type { ProviderDataEraser } from "../oauth/disconnect";
 import { type Provider, firestorePaths } from "../paths";
 import { withAccessToken } from "../providers/session";
 import type { ProviderContext, ProviderModule, TokenSet } from "../providers/types";
@@ -25,6 +31,7 @@ import { writeSnapshots } from "./snapshots";
 export interface SyncTokenStore {
   load(uid: string, provider: Provider): Promise<TokenSet | null>;
   save(uid: string, provider: Provider, tokens: TokenSet): Promise<void>;
+  delete(uid: string, provider: Provider): Promise<void>;
 }
 
 export interface SyncDeps {
@@ -35,6 +42,8 @@ export interface SyncDeps {
   provider: (id: Provider) => ProviderModule;
   blobs: BlobStore;
   download: Download;
+  /** Erases a provider's snapshots and objects of one uid (when the account vanished mid-run). */
+  eraser: ProviderDataEraser;
   newRunId?: (now: Date) => string;
 }
 
@@ -62,6 +71,8 @@ export interface SyncResult {
   images?: MirrorCounts;
   tokenRefreshed?: boolean;
   requests?: number;
+  /** Set when the connection was deleted during the run and what the run wrote was erased again. */
+  erasedAfterDeletion?: { documents: number; objects: number };
   ms: number;
 }
 
@@ -185,7 +196,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
 
   const finishedAt = clock.now();
   result.ms = Date.now() - t0;
-  await finishRun(db, {
+  const recorded = await finishRun(db, {
     uid,
     provider,
     runId,
@@ -217,6 +228,18 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       expiresAt: Timestamp.fromMillis(finishedAt.getTime() + config.SYNC_RUN_TTL_DAYS * 86_400_000),
     },
   });
+  if (!recorded) {
+    // The connection was deleted while this run worked (account deletion deletes connections
+    // first). Undo what the run may have written after the deletion swept past; no retry.
+    const documents = await deps.eraser.eraseDocuments(uid, provider);
+    const objects = await deps.eraser.eraseObjects(uid, provider);
+    await deps.tokens.delete(uid, provider);
+    result.retry = false;
+    result.erasedAfterDeletion = { documents, objects };
+    result.ms = Date.now() - t0;
+    logs.warn("sync.connection_gone", { uid, provider, runId, outcome: result.outcome, documents, objects });
+    return result;
+  }
   if (result.outcome === "success") {
     logs.info("sync.completed", {
       uid,
@@ -238,7 +261,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
  * Records the outcome on the connection, appends the sync_runs document and releases the lease,
  * in one transaction. A connection deleted meanwhile (disconnect) is not recreated; a status set
  * meanwhile by someone else (paused, disconnected) is not overwritten; a lease now held by another
- * run (ours expired) is left alone.
+ * run (ours expired) is left alone. Returns false when the connection document no longer exists.
  */
 async function finishRun(
   db: Firestore,
@@ -249,11 +272,11 @@ async function finishRun(
     update: Record<string, unknown>;
     run: Record<string, unknown>;
   },
-): Promise<void> {
+): Promise<boolean> {
   const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
-  await db.runTransaction(async (tx) => {
+  return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
-    if (!snap.exists) return;
+    if (!snap.exists) return false;
     const data = snap.data() as { status?: string; lease?: { holder?: string } | null };
     const update = { ...args.update };
     if (typeof data.status === "string" && !isSyncable(data.status as never) && "status" in update)
@@ -261,5 +284,6 @@ async function finishRun(
     if (data.lease?.holder === args.runId) update.lease = null;
     tx.update(ref, update);
     tx.set(db.doc(firestorePaths.syncRun(args.uid, args.runId)), args.run);
+    return true;
   });
 }

@@ -6,6 +6,7 @@ import { bucket, db, taskQueueService } from "../admin";
 import { type Config, getConfig } from "../config";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
 import { downloadFile } from "../http/download";
+import { FirestoreStorageEraser } from "../oauth/disconnect";
 import { getProvider } from "../providers/registry";
 import { bucketBlobStore } from "./blobStore";
 import type { FanOutDeps } from "./fanOut";
@@ -23,6 +24,7 @@ export function syncDeps(config: Config = getConfig()): SyncDeps {
     provider: getProvider,
     blobs: bucketBlobStore(bucket()),
     download: (url, opts) => downloadFile(config, url, opts),
+    eraser: new FirestoreStorageEraser(db(), bucket()),
   };
 }
 

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { deleteApp, initializeApp } from "firebase-admin/app";
 import { type Firestore, Timestamp, getFirestore } from "firebase-admin/firestore";
+import { deleteAccountData } from "../../src/account/deleteAccount";
 import { bucket, db } from "../../src/admin";
 import { loadConfig } from "../../src/config";
 import { newConnection } from "../../src/connections/model";
@@ -19,6 +20,7 @@ import {
   TokenRejectedError,
   TransientError,
 } from "../../src/errors";
+import { FirestoreStorageEraser } from "../../src/oauth/disconnect";
 import { type Provider, firestorePaths } from "../../src/paths";
 import type { FetchResult, TokenSet } from "../../src/providers/types";
 import { bucketBlobStore } from "../../src/sync/blobStore";
@@ -100,6 +102,7 @@ async function setup(
       downloads.push(url);
       return { bytes: Buffer.from(`jpeg:${url}`), contentType: "image/jpeg" };
     },
+    eraser: new FirestoreStorageEraser(db(), bucket()),
   };
   return { uid, provider, clock, deps, downloads };
 }
@@ -370,6 +373,32 @@ describe("the failure policy", () => {
     await tokens.delete(s.uid, "spotify");
     expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("reauth");
     expect((await connection(s)).status).toBe("needs_reauth");
+  });
+});
+
+describe("an account deleted during a run", () => {
+  it("when the account is deleted while the provider is being fetched, then nothing the run wrote outlives it", async () => {
+    // The deletion happens during the first fetch, which then answers 401: the run refreshes and
+    // saves a new token, fetches again, writes snapshots and images, all after the deletion
+    // already removed the connection, the tokens and the data.
+    const s = await setup();
+    const original = s.provider.fetchImpl;
+    let fetches = 0;
+    s.provider.fetchImpl = async (t) => {
+      if (++fetches === 1) {
+        await deleteAccountData({ db: db(), bucket: bucket(), throttling: false }, s.uid);
+        throw new TokenRejectedError("401");
+      }
+      return original(t);
+    };
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "success", retry: false, tokenRefreshed: true });
+    expect(r.erasedAfterDeletion).toEqual({ documents: 2, objects: 3 });
+    expect(await tokens.load(s.uid, "spotify")).toBeNull();
+    expect(await db().collection(firestorePaths.snapshots(s.uid, "spotify")).get()).toHaveProperty("size", 0);
+    expect(await db().collection(firestorePaths.syncRuns(s.uid)).get()).toHaveProperty("size", 0);
+    expect((await db().doc(firestorePaths.connection(s.uid, "spotify")).get()).exists).toBe(false);
+    expect(await objects(s.uid)).toEqual([]);
   });
 });
 

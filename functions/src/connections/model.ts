@@ -36,6 +36,11 @@ export const ConnectionDoc = z.object({
   lease: z.object({ holder: z.string(), expiresAt: timestamp }).nullable(),
   /** Item counts of the last successful sync (playlists, media, …). */
   counts: z.record(z.string(), z.number()),
+  /**
+   * When a disconnect with deleteData erased this provider's data. A sync that was running then
+   * (started before this time) erases what it wrote once more when it finishes.
+   */
+  dataErasedAt: timestamp.nullable().optional(),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 

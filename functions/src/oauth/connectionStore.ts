@@ -54,9 +54,19 @@ export function connectionWrite(
   };
 }
 
-/** The fields changed by a disconnect: history (last sync, counts, account) is kept. */
-export function disconnectFields(now: Date): Partial<ConnectionDoc> {
-  return { status: "disconnected", updatedAt: Timestamp.fromDate(now), reauthReason: null, lease: null };
+/**
+ * The fields changed by a disconnect: history (last sync, counts, account) is kept. With
+ * `dataErased`, the time the provider's data is erased, for a sync still running (runSync.ts).
+ */
+export function disconnectFields(now: Date, opts: { dataErased?: boolean } = {}): Partial<ConnectionDoc> {
+  const at = Timestamp.fromDate(now);
+  return {
+    status: "disconnected",
+    updatedAt: at,
+    reauthReason: null,
+    lease: null,
+    ...(opts.dataErased ? { dataErasedAt: at } : {}),
+  };
 }
 
 /** What the callback hands the store once a code is exchanged and the account identified. */
@@ -73,7 +83,12 @@ export interface ConnectionStore {
   /** Stores tokens and marks the connection connected, atomically. */
   saveConnected(args: SaveConnectedArgs): Promise<{ mode: ConnectionWrite["mode"] }>;
   /** Deletes tokens and marks an existing connection disconnected, atomically. */
-  markDisconnected(args: { uid: string; provider: Provider; now: Date }): Promise<{ hadConnection: boolean }>;
+  markDisconnected(args: {
+    uid: string;
+    provider: Provider;
+    now: Date;
+    dataErased?: boolean;
+  }): Promise<{ hadConnection: boolean }>;
 }
 
 export class FirestoreConnectionStore implements ConnectionStore {
@@ -97,12 +112,17 @@ export class FirestoreConnectionStore implements ConnectionStore {
     });
   }
 
-  async markDisconnected(args: { uid: string; provider: Provider; now: Date }): Promise<{ hadConnection: boolean }> {
+  async markDisconnected(args: {
+    uid: string;
+    provider: Provider;
+    now: Date;
+    dataErased?: boolean;
+  }): Promise<{ hadConnection: boolean }> {
     const ref = this.db.doc(firestorePaths.connection(args.uid, args.provider));
     return this.db.runTransaction(async (tx: Transaction) => {
       const snap = await tx.get(ref);
       tx.delete(this.db.doc(firestorePaths.oauthToken(args.uid, args.provider)));
-      if (snap.exists) tx.update(ref, disconnectFields(args.now));
+      if (snap.exists) tx.update(ref, disconnectFields(args.now, { dataErased: args.dataErased }));
       return { hadConnection: snap.exists };
     });
   }

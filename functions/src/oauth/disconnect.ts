@@ -45,7 +45,12 @@ export async function disconnect(deps: DisconnectDeps, uid: string, input: unkno
     throw new InvalidInputError(`provider must be one of ${PROVIDERS.join(", ")}; deleteData must be a boolean.`);
   }
   const { provider, deleteData } = parsed.data;
-  const { hadConnection } = await deps.connections.markDisconnected({ uid, provider, now: deps.now() });
+  const { hadConnection } = await deps.connections.markDisconnected({
+    uid,
+    provider,
+    now: deps.now(),
+    dataErased: deleteData,
+  });
   let deletedDocuments = 0;
   let deletedObjects = 0;
   if (deleteData) {

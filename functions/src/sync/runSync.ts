@@ -7,10 +7,12 @@
  * → mirror images → record the outcome on the connection and in `sync_runs` → release the lease.
  * What a failure does is decided by policy.ts; the result says whether the queue should retry.
  *
- * When the connection document is gone by the time the run records its outcome, the account was
- * deleted while the run was fetching: the account deletion may already have swept past what this
- * run then wrote (snapshots, images, a refreshed token), so the run erases its provider's data
- * for that uid before it returns — nothing of a deleted account outlives it.
+ * A run can be overtaken while it fetches. When it records its outcome it looks at the connection:
+ * - gone: the account was deleted, and the deletion may have swept past what the run wrote after
+ *   (snapshots, images, a refreshed token) — the run erases its provider's data and tokens;
+ * - disconnected: the run deletes the tokens it may have re-saved on a refresh, and when the
+ *   disconnect erased the data (`dataErasedAt` after the run started) erases it again.
+ * So nothing of a deleted account, and nothing a person asked to delete, outlives the run.
  */
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
@@ -71,8 +73,8 @@ export interface SyncResult {
   images?: MirrorCounts;
   tokenRefreshed?: boolean;
   requests?: number;
-  /** Set when the connection was deleted during the run and what the run wrote was erased again. */
-  erasedAfterDeletion?: { documents: number; objects: number };
+  /** Set when the account was deleted or the provider disconnected during the run (see the file comment). */
+  superseded?: { by: "account_deleted" | "disconnected"; documents: number; objects: number };
   ms: number;
 }
 
@@ -196,10 +198,11 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
 
   const finishedAt = clock.now();
   result.ms = Date.now() - t0;
-  const recorded = await finishRun(db, {
+  const fate = await finishRun(db, {
     uid,
     provider,
     runId,
+    startedAt,
     update: {
       ...update,
       lastSyncAt: Timestamp.fromDate(finishedAt),
@@ -228,16 +231,18 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       expiresAt: Timestamp.fromMillis(finishedAt.getTime() + config.SYNC_RUN_TTL_DAYS * 86_400_000),
     },
   });
-  if (!recorded) {
-    // The connection was deleted while this run worked (account deletion deletes connections
-    // first). Undo what the run may have written after the deletion swept past; no retry.
-    const documents = await deps.eraser.eraseDocuments(uid, provider);
-    const objects = await deps.eraser.eraseObjects(uid, provider);
+  if (fate.kind !== "recorded") {
+    // Overtaken by an account deletion or a disconnect: undo what the run may have written
+    // after they swept past. No retry either way.
+    const erase = fate.kind === "gone" || fate.dataErasedDuringRun;
+    const documents = erase ? await deps.eraser.eraseDocuments(uid, provider) : 0;
+    const objects = erase ? await deps.eraser.eraseObjects(uid, provider) : 0;
     await deps.tokens.delete(uid, provider);
+    const by = fate.kind === "gone" ? "account_deleted" : "disconnected";
     result.retry = false;
-    result.erasedAfterDeletion = { documents, objects };
+    result.superseded = { by, documents, objects };
     result.ms = Date.now() - t0;
-    logs.warn("sync.connection_gone", { uid, provider, runId, outcome: result.outcome, documents, objects });
+    logs.warn("sync.superseded", { uid, provider, runId, outcome: result.outcome, by, documents, objects });
     return result;
   }
   if (result.outcome === "success") {
@@ -261,7 +266,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
  * Records the outcome on the connection, appends the sync_runs document and releases the lease,
  * in one transaction. A connection deleted meanwhile (disconnect) is not recreated; a status set
  * meanwhile by someone else (paused, disconnected) is not overwritten; a lease now held by another
- * run (ours expired) is left alone. Returns false when the connection document no longer exists.
+ * run (ours expired) is left alone. Says whether the connection was gone or disconnected meanwhile.
  */
 async function finishRun(
   db: Firestore,
@@ -269,21 +274,30 @@ async function finishRun(
     uid: string;
     provider: Provider;
     runId: string;
+    startedAt: Date;
     update: Record<string, unknown>;
     run: Record<string, unknown>;
   },
-): Promise<boolean> {
+): Promise<RunFate> {
   const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
-  return db.runTransaction(async (tx) => {
+  return db.runTransaction(async (tx): Promise<RunFate> => {
     const snap = await tx.get(ref);
-    if (!snap.exists) return false;
-    const data = snap.data() as { status?: string; lease?: { holder?: string } | null };
+    if (!snap.exists) return { kind: "gone" };
+    const data = snap.data() as {
+      status?: string;
+      lease?: { holder?: string } | null;
+      dataErasedAt?: Timestamp | null;
+    };
     const update = { ...args.update };
     if (typeof data.status === "string" && !isSyncable(data.status as never) && "status" in update)
       delete update.status;
     if (data.lease?.holder === args.runId) update.lease = null;
     tx.update(ref, update);
     tx.set(db.doc(firestorePaths.syncRun(args.uid, args.runId)), args.run);
-    return true;
+    if (data.status !== "disconnected") return { kind: "recorded" };
+    const erasedAt = data.dataErasedAt instanceof Timestamp ? data.dataErasedAt.toMillis() : null;
+    return { kind: "disconnected", dataErasedDuringRun: erasedAt !== null && erasedAt >= args.startedAt.getTime() };
   });
 }
+
+type RunFate = { kind: "recorded" } | { kind: "gone" } | { kind: "disconnected"; dataErasedDuringRun: boolean };

@@ -20,7 +20,8 @@ import {
   TokenRejectedError,
   TransientError,
 } from "../../src/errors";
-import { FirestoreStorageEraser } from "../../src/oauth/disconnect";
+import { FirestoreConnectionStore } from "../../src/oauth/connectionStore";
+import { FirestoreStorageEraser, disconnect } from "../../src/oauth/disconnect";
 import { type Provider, firestorePaths } from "../../src/paths";
 import type { FetchResult, TokenSet } from "../../src/providers/types";
 import { bucketBlobStore } from "../../src/sync/blobStore";
@@ -393,13 +394,46 @@ describe("an account deleted during a run", () => {
     };
     const r = await runSync(s.deps, payload(s), { retryCount: 0 });
     expect(r).toMatchObject({ outcome: "success", retry: false, tokenRefreshed: true });
-    expect(r.erasedAfterDeletion).toEqual({ documents: 2, objects: 3 });
+    expect(r.superseded).toEqual({ by: "account_deleted", documents: 2, objects: 3 });
     expect(await tokens.load(s.uid, "spotify")).toBeNull();
     expect(await db().collection(firestorePaths.snapshots(s.uid, "spotify")).get()).toHaveProperty("size", 0);
     expect(await db().collection(firestorePaths.syncRuns(s.uid)).get()).toHaveProperty("size", 0);
     expect((await db().doc(firestorePaths.connection(s.uid, "spotify")).get()).exists).toBe(false);
     expect(await objects(s.uid)).toEqual([]);
   });
+
+  it.each([true, false])(
+    "when the person disconnects during the fetch (deleteData %p), then the re-saved token goes and the data only when asked",
+    async (deleteData) => {
+      const s = await setup();
+      const original = s.provider.fetchImpl;
+      let fetches = 0;
+      const disconnectDeps = {
+        now: () => s.clock.now(),
+        connections: new FirestoreConnectionStore(db(), tokens),
+        eraser: new FirestoreStorageEraser(db(), bucket()),
+      };
+      s.provider.fetchImpl = async (t) => {
+        if (++fetches === 1) {
+          await disconnect(disconnectDeps, s.uid, { provider: "spotify", deleteData });
+          throw new TokenRejectedError("401"); // → refresh, save a token, fetch again
+        }
+        return original(t);
+      };
+      const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+      expect(r).toMatchObject({ outcome: "success", retry: false, tokenRefreshed: true });
+      expect(r.superseded).toEqual({
+        by: "disconnected",
+        documents: deleteData ? 2 : 0,
+        objects: deleteData ? 3 : 0,
+      });
+      expect(await tokens.load(s.uid, "spotify")).toBeNull();
+      expect((await connection(s)).status).toBe("disconnected");
+      const snapshots = (await db().collection(firestorePaths.snapshots(s.uid, "spotify")).get()).size;
+      expect(snapshots).toBe(deleteData ? 0 : 2);
+      expect((await objects(s.uid)).length).toBe(deleteData ? 0 : 3);
+    },
+  );
 });
 
 describe("large snapshots", () => {

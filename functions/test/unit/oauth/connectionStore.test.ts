@@ -85,4 +85,10 @@ describe("disconnectFields", () => {
     expect(f.status).toBe("disconnected");
     expect(f.updatedAt!.toDate()).toEqual(NOW);
   });
+
+  it("when disconnecting with the data erased, then the erase time is recorded for a sync still running", () => {
+    const f = disconnectFields(NOW, { dataErased: true });
+    expect(f.dataErasedAt!.toDate()).toEqual(NOW);
+    expect(disconnectFields(NOW, { dataErased: false })).not.toHaveProperty("dataErasedAt");
+  });
 });

@@ -23,14 +23,16 @@ describe("disconnect", () => {
     const { deps, connections, erased } = setup();
     const res = await disconnect(deps, "u1", { provider: "spotify" });
     expect(res).toEqual({ provider: "spotify", hadConnection: true, deletedDocuments: 0, deletedObjects: 0 });
-    expect(connections.disconnected).toEqual([{ uid: "u1", provider: "spotify" }]);
+    expect(connections.disconnected).toEqual([{ uid: "u1", provider: "spotify", dataErased: false }]);
     expect(erased).toEqual([]);
   });
 
   it("when asked with deleteData, then the provider's documents and objects are erased and counted", async () => {
-    const { deps, erased } = setup();
+    const { deps, connections, erased } = setup();
     const res = await disconnect(deps, "u1", { provider: "instagram", deleteData: true });
     expect(res).toMatchObject({ deletedDocuments: 3, deletedObjects: 7 });
+    // Marked before erasing, so a sync still running erases what it writes after this point.
+    expect(connections.disconnected).toEqual([{ uid: "u1", provider: "instagram", dataErased: true }]);
     expect(erased).toEqual([
       { what: "docs", uid: "u1", provider: "instagram" },
       { what: "objects", uid: "u1", provider: "instagram" },

@@ -41,7 +41,7 @@ export class MemoryStateStore implements StateStore {
 
 export class MemoryConnectionStore implements ConnectionStore {
   saved: Array<{ uid: string; provider: Provider; tokens: TokenSet; account: ProviderAccount; scopes: string[] }> = [];
-  disconnected: Array<{ uid: string; provider: Provider }> = [];
+  disconnected: Array<{ uid: string; provider: Provider; dataErased: boolean }> = [];
   failSave: Error | undefined;
   hasConnection = true;
   async saveConnected(args: SaveConnectedArgs): Promise<{ mode: "set" | "update" }> {
@@ -49,8 +49,13 @@ export class MemoryConnectionStore implements ConnectionStore {
     this.saved.push(args);
     return { mode: "set" };
   }
-  async markDisconnected(args: { uid: string; provider: Provider; now: Date }): Promise<{ hadConnection: boolean }> {
-    this.disconnected.push({ uid: args.uid, provider: args.provider });
+  async markDisconnected(args: {
+    uid: string;
+    provider: Provider;
+    now: Date;
+    dataErased?: boolean;
+  }): Promise<{ hadConnection: boolean }> {
+    this.disconnected.push({ uid: args.uid, provider: args.provider, dataErased: args.dataErased ?? false });
     return { hadConnection: this.hasConnection };
   }
 }

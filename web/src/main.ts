@@ -44,7 +44,7 @@ function takeOAuthOutcome(): { text: string; tone: "info" | "error" } | null {
   const name = provider === "spotify" ? "Spotify" : provider === "instagram" ? "Instagram" : "The account";
   if (error)
     return { text: `${name} was not connected: ${OAUTH_ERRORS[error] ?? error.replace(/_/g, " ")}.`, tone: "error" };
-  return { text: `${name} is connected. Your data appears after the first sync.`, tone: "info" };
+  return { text: `${name} is connected. Its first sync has started; your data appears in a moment.`, tone: "info" };
 }
 
 class App {

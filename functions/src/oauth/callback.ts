@@ -11,7 +11,10 @@
  *      `?oauth_error=<code>`;
  *   5. the code is exchanged (Instagram: short → long-lived inside the provider module), the
  *      account identified, and tokens + connection written in one transaction;
- *   6. 302 to the return URL with `?connected=<provider>`.
+ *   6. the first sync is enqueued (reason `connect`), so data arrives in seconds rather than at
+ *      the next hourly fan-out; if enqueueing fails the connection is still due and the next
+ *      fan-out picks it up, so the person is not told about it;
+ *   7. 302 to the return URL with `?connected=<provider>`.
  *
  * Nothing is written before step 5 succeeds, and logs carry codes and reasons, never the code,
  * the state or a token.
@@ -22,6 +25,7 @@ import { NotAllowedError, RateLimitedError, TransientError, isAppError } from ".
 import { logs } from "../logs";
 import type { Provider } from "../paths";
 import type { ProviderAccount, ProviderModule, TokenSet } from "../providers/types";
+import { type TaskQueue, syncTaskId } from "../sync/ports";
 import type { ConnectionStore } from "./connectionStore";
 import { type HttpRequest, type HttpResponse, errorPage, redirect } from "./http";
 import type { StateRejection } from "./state";
@@ -36,6 +40,8 @@ export interface CallbackDeps {
   provider: (id: Provider) => ProviderModule;
   /** False when the Auth user behind the state no longer exists (deleted mid-flow). */
   userExists: (uid: string) => Promise<boolean>;
+  /** The sync task queues: the first sync is enqueued right after connecting. */
+  queue: TaskQueue;
 }
 
 /** Codes put in `?oauth_error=` (the app shows a sentence for each). */
@@ -180,10 +186,12 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
     return fail(classifyFailure(e, "identify"), errorSummary(e));
   }
 
+  let connectedAt: Date;
   try {
     if (!(await deps.userExists(uid))) return fail("account_gone");
     const scopes = tokens.scopes.length > 0 ? tokens.scopes : [...module.scopes];
-    const { mode } = await deps.connections.saveConnected({ uid, provider, tokens, account, scopes, now: deps.now() });
+    connectedAt = deps.now();
+    const { mode } = await deps.connections.saveConnected({ uid, provider, tokens, account, scopes, now: connectedAt });
     logs.info("oauth.connected", {
       uid,
       provider,
@@ -194,5 +202,24 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
   } catch (e) {
     return fail("server_error", errorSummary(e));
   }
+  await enqueueFirstSync(deps.queue, uid, provider, connectedAt);
   return redirect(resultUrl(returnTo, { connected: provider }));
+}
+
+/**
+ * The connection was saved due at `connectedAt`; a `connect` task requested at that moment is due
+ * for exactly as long as no sync has run since (runSync's lease compares the two).
+ */
+async function enqueueFirstSync(queue: TaskQueue, uid: string, provider: Provider, connectedAt: Date): Promise<void> {
+  const at = connectedAt.getTime();
+  try {
+    const r = await queue.enqueue(
+      provider,
+      { uid, provider, reason: "connect", requestedAt: at },
+      { id: syncTaskId(uid, provider, `connect-${at}`) },
+    );
+    logs.info("oauth.first_sync_enqueued", { uid, provider, duplicate: r === "duplicate" });
+  } catch (e) {
+    logs.warn("oauth.first_sync_not_enqueued", { uid, provider, ...errorSummary(e) });
+  }
 }

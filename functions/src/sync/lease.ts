@@ -28,7 +28,10 @@ export async function acquireLease(
     now: Date;
     leaseSeconds: number;
     reason: SyncReason;
-    /** The payload's requestedAt: for a scheduled task, the moment the fan-out found the connection due. */
+    /**
+     * The payload's requestedAt: for a scheduled task the moment the fan-out found the connection
+     * due, for a connect task the moment the callback saved it due.
+     */
     requestedAt: number;
   },
 ): Promise<LeaseResult> {
@@ -43,11 +46,12 @@ export async function acquireLease(
     if (!isSyncable(c.status)) return { kind: "not_syncable", status: c.status } as const;
     if (c.lease && c.lease.expiresAt.toMillis() > now)
       return { kind: "leased", until: c.lease.expiresAt.toDate() } as const;
-    // A scheduled task is due when the connection is still as due as the fan-out saw it: any sync
-    // since then (this task delivered twice, a manual sync) moved nextSyncAt past requestedAt.
+    // A scheduled (or connect) task is due when the connection is still as due as it was when the
+    // task was made: any sync since (this task delivered twice, a manual sync, the fan-out's task
+    // for the same connection) moved nextSyncAt past requestedAt.
     // Compared with the fan-out's own clock reading, not this instance's `now`, so a run that
     // finishes seconds before the next slot does not make a duplicate of its task look due again.
-    if (args.reason === "scheduled" && c.nextSyncAt.toMillis() > args.requestedAt) {
+    if (args.reason !== "manual" && c.nextSyncAt.toMillis() > args.requestedAt) {
       return { kind: "not_due", nextSyncAt: c.nextSyncAt.toDate() } as const;
     }
     if (args.reason === "manual" && c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now) {

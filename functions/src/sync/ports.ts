@@ -15,7 +15,8 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 /** Why a sync task exists: the hourly fan-out, or a person pressing "sync now". */
-export const SYNC_REASONS = ["scheduled", "manual"] as const;
+/** scheduled: the hourly fan-out; manual: Sync now; connect: the first sync after the OAuth callback. */
+export const SYNC_REASONS = ["scheduled", "manual", "connect"] as const;
 export type SyncReason = (typeof SYNC_REASONS)[number];
 
 /** The payload of a sync task (checked with zod by the handler; anything else is dropped). */

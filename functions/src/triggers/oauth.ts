@@ -10,7 +10,7 @@
 import type { Request } from "firebase-functions/v2/https";
 import { HttpsError, onCall, onRequest } from "firebase-functions/v2/https";
 import type { Response } from "express";
-import { auth, bucket, db } from "../admin";
+import { auth, bucket, db, taskQueueService } from "../admin";
 import { ALL_SECRETS, getConfig } from "../config";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
 import { InvalidInputError } from "../errors";
@@ -22,6 +22,7 @@ import type { HttpRequest, HttpResponse } from "../oauth/http";
 import { handleStart } from "../oauth/start";
 import { FirestoreStateStore } from "../oauth/state";
 import { getProvider } from "../providers/registry";
+import { firebaseTaskQueue } from "../sync/taskQueue";
 
 const now = () => new Date();
 
@@ -82,6 +83,7 @@ export const oauthCallback = onRequest({ secrets: ALL_SECRETS, invoker: "public"
           throw e;
         }
       },
+      queue: firebaseTaskQueue(taskQueueService()),
     },
     toHttpRequest(req),
   );

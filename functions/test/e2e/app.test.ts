@@ -1,9 +1,9 @@
 /**
  * The web app in a real browser against the local system (emulators + fake providers), the way
  * a person uses it: sign up, connect Spotify through the fake consent page, see playlists with
- * covers after the sync, see Instagram media, Sync now and its cooldown, a second person who
- * cannot see the first one's data, disconnect. Screenshots of each page go to
- * test-results/screenshots/.
+ * covers after the first sync (which connecting starts; no fan-out involved), see Instagram
+ * media, Sync now and its cooldown, a second person who cannot see the first one's data,
+ * disconnect. Screenshots of each page go to test-results/screenshots/.
  *
  * The steps share one person (a story), so they run in order in this one file.
  */
@@ -13,7 +13,6 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
-import { fanOutOnce } from "../../../scripts/local/fanout";
 import { launchBrowser, screenshot } from "../support/browser";
 
 const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
@@ -149,10 +148,7 @@ describe("the web app, in a browser, against the local system", () => {
     await screenshot(page, "06-connections-spotify");
   });
 
-  it("when the fan-out runs and the sync finishes, then the dashboard shows every playlist with its mirrored cover", async () => {
-    const f = await fanOutOnce("test");
-    expect(f.error).toBeUndefined();
-    expect(f.summary!.enqueued).toBeGreaterThanOrEqual(1);
+  it("when the first sync (started by connecting) finishes, then the dashboard shows every playlist with its mirrored cover", async () => {
     await page.goto(`${APP}/#/dashboard`);
     const tiles = page.locator("[data-section=playlists] li.tile");
     expect(await countReaches(tiles, SPOTIFY_PLAYLISTS, 60_000)).toBe(SPOTIFY_PLAYLISTS);
@@ -168,14 +164,17 @@ describe("the web app, in a browser, against the local system", () => {
     expect(await page.locator("[data-section=top] ol.rank li").count()).toBeGreaterThan(0);
     expect(await page.locator("[data-section=recent] li").count()).toBeGreaterThan(0);
     await page.waitForSelector("[data-section=history] tbody tr");
+    // The data came from the sync the callback started, not from a fan-out.
+    const runs = (await db().collection(firestorePaths.syncRuns(alice.uid)).get()).docs.map((d) => d.data());
+    expect(runs.filter((r) => r.provider === "spotify").map((r) => [r.reason, r.outcome])).toEqual([
+      ["connect", "success"],
+    ]);
     await screenshot(page, "07-dashboard-spotify");
   });
 
   it("when Instagram is connected and synced, then the media grid shows the mirrored images", async () => {
     await connectThroughConsent(page, "instagram", instagramAccount, "08-consent-instagram");
     await page.waitForSelector("section.connection[data-provider=instagram] [data-role=status]:text-is('Connected')");
-    const f = await fanOutOnce("test");
-    expect(f.summary!.enqueued).toBeGreaterThanOrEqual(1);
     await page.goto(`${APP}/#/dashboard`);
     const tiles = page.locator("[data-section=instagram] li.tile");
     expect(await countReaches(tiles, INSTAGRAM_MEDIA, 60_000)).toBe(INSTAGRAM_MEDIA);

@@ -13,6 +13,7 @@ import { stateId } from "../../src/oauth/state";
 import { type Provider, firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, FAKE_PROVIDERS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
+import { waitFor } from "../support/wait";
 
 const HOSTING = `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 const FUNCTIONS = `http://${EMULATORS.functions.host}:${EMULATORS.functions.port}/${PROJECT_ID}/${REGION}`;
@@ -113,13 +114,33 @@ async function expectNothingStored(uid: string, provider: Provider) {
   expect((await connectionDoc(uid, provider)).exists).toBe(false);
 }
 
-/** Connects `provider` for `person` all the way; returns the fake account id used. */
+/**
+ * The finished runs of the first syncs the callback enqueued for (uid, provider), oldest first,
+ * once there are at least `n`. Every test that connects waits for its first sync: a run still
+ * going could change what the test reads next, or use up a fault the next test arms.
+ */
+async function firstSyncs(uid: string, provider: Provider, n = 1) {
+  return waitFor(
+    async () => {
+      const runs = (await db().collection(firestorePaths.syncRuns(uid)).get()).docs
+        .map((d) => d.data())
+        .filter((r) => r.provider === provider && r.reason === "connect" && r.willRetry === false)
+        .sort((a, b) => (a.finishedAt as Timestamp).toMillis() - (b.finishedAt as Timestamp).toMillis());
+      return runs.length >= n && runs;
+    },
+    { timeoutMs: 30_000, what: `the first ${provider} sync of ${uid}` },
+  );
+}
+
+/** Connects `provider` for `person` all the way, and waits for the first sync it starts. */
 async function connect(person: Person, provider: Provider, returnTo?: string) {
   const account = fake.addAccount(provider, { allowListed: true });
   const authorizeUrl = await authorizeUrlFor(person, provider, returnTo);
   const callback = await consent(authorizeUrl, "allow", account.id);
+  const connectedBy = Date.now();
   const res = await follow(callback);
-  return { account, authorizeUrl, callback, res };
+  const syncs = res.status === 302 ? await firstSyncs(person.uid, provider) : [];
+  return { account, authorizeUrl, callback, res, connectedBy, syncs };
 }
 
 async function callDisconnect(person: Person | undefined, data: unknown) {
@@ -143,11 +164,14 @@ const tokens = () => createTokenStore(db(), vaultFromConfig(getConfig()));
 
 describe("connecting an account", () => {
   it.each(["spotify", "instagram"] as const)(
-    "when a signed-in person connects %s, then encrypted tokens and a connected, due connection are stored and they return with ?connected",
+    "when a signed-in person connects %s, then encrypted tokens and a connection are stored, the first sync runs at once, and they return with ?connected",
     async (provider) => {
       const person = await newPerson();
-      const before = Date.now();
-      const { account, authorizeUrl, callback, res } = await connect(person, provider, "/settings?tab=accounts");
+      const { account, authorizeUrl, callback, res, connectedBy, syncs } = await connect(
+        person,
+        provider,
+        "/settings?tab=accounts",
+      );
 
       // The authorize URL goes to the fake provider with this provider's own redirect URI.
       expect(authorizeUrl.origin).toBe(`http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port}`);
@@ -187,7 +211,8 @@ describe("connecting an account", () => {
       if (provider === "spotify") expect(stored.refreshToken).toBeTruthy();
       else expect(stored.expiresAt.getTime() - Date.now()).toBeGreaterThan(50 * 24 * 3600_000); // long-lived
 
-      // The connection: connected, with the account, scopes, and due for sync right away.
+      // The connection: connected, with the account and scopes, and synced once by the first
+      // sync the callback enqueued (not by the hourly fan-out): next due at the next slot.
       const conn = (await connectionDoc(person.uid, provider)).data()!;
       expect(conn).toMatchObject({
         uid: person.uid,
@@ -198,9 +223,15 @@ describe("connecting an account", () => {
       });
       expect(conn.providerAccountId).toBe(account.id); // Instagram: user_id, which the fake sets to its account id
       expect(conn.scopes.length).toBeGreaterThan(0);
-      const due = (conn.nextSyncAt as Timestamp).toMillis();
-      expect(due).toBeGreaterThanOrEqual(before - 1000);
-      expect(due).toBeLessThanOrEqual(Date.now());
+      expect(syncs).toHaveLength(1);
+      expect(syncs[0]).toMatchObject({ outcome: "success", reason: "connect" });
+      expect((syncs[0]!.startedAt as Timestamp).toMillis()).toBeGreaterThanOrEqual(connectedBy - 1000);
+      expect((conn.lastSuccessAt as Timestamp).toMillis()).toBe((syncs[0]!.finishedAt as Timestamp).toMillis());
+      expect((conn.nextSyncAt as Timestamp).toMillis()).toBeGreaterThan(Date.now());
+      const profile = await db()
+        .doc(firestorePaths.snapshot(person.uid, provider, "profile"))
+        .get();
+      expect(profile.exists).toBe(true);
     },
   );
 
@@ -225,11 +256,12 @@ describe("connecting an account", () => {
     expect(res.headers.get("access-control-allow-headers")).toMatch(/Authorization/i);
   });
 
-  it("when a person reconnects after an error, then the tokens are replaced and the error state is reset", async () => {
+  it("when a person reconnects after an error, then the tokens are replaced, the error state reset, and a first sync runs again", async () => {
     const person = await newPerson();
     const account = fake.addAccount("spotify", { allowListed: true });
     const first = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id));
     expect(first.status).toBe(302);
+    await firstSyncs(person.uid, "spotify", 1);
     const oldTokens = tokens().fromDoc(person.uid, "spotify", (await tokenDoc(person.uid, "spotify")).data());
     await db()
       .doc(firestorePaths.connection(person.uid, "spotify"))
@@ -238,18 +270,23 @@ describe("connecting an account", () => {
         reauthReason: "revoked",
         consecutiveFailures: 5,
         lastError: { code: "needs_reauth", message: "revoked", at: Timestamp.now() },
-        lastSuccessAt: Timestamp.fromMillis(1_700_000_000_000),
+        lastManualSyncAt: Timestamp.fromMillis(1_700_000_000_000),
         nextSyncAt: Timestamp.fromMillis(Date.now() + 86_400_000),
       });
 
+    const reconnectedBy = Date.now();
     const again = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id));
     expect(again.location?.searchParams.get("connected")).toBe("spotify");
     const newTokens = tokens().fromDoc(person.uid, "spotify", (await tokenDoc(person.uid, "spotify")).data());
     expect(newTokens.accessToken).not.toBe(oldTokens.accessToken);
+    const syncs = await firstSyncs(person.uid, "spotify", 2);
+    expect(syncs[1]).toMatchObject({ outcome: "success", reason: "connect" });
     const conn = (await connectionDoc(person.uid, "spotify")).data()!;
     expect(conn).toMatchObject({ status: "connected", reauthReason: null, consecutiveFailures: 0, lastError: null });
-    expect((conn.lastSuccessAt as Timestamp).toMillis()).toBe(1_700_000_000_000); // history kept
-    expect((conn.nextSyncAt as Timestamp).toMillis()).toBeLessThanOrEqual(Date.now());
+    expect((conn.lastManualSyncAt as Timestamp).toMillis()).toBe(1_700_000_000_000); // history kept
+    // The day-long wait set with the error did not survive the reconnect: it synced right away.
+    expect((conn.lastSuccessAt as Timestamp).toMillis()).toBeGreaterThanOrEqual(reconnectedBy - 1000);
+    expect((conn.nextSyncAt as Timestamp).toMillis()).toBeLessThan(reconnectedBy + 86_400_000);
   });
 });
 
@@ -321,6 +358,7 @@ describe("a connect attempt that fails stores nothing", () => {
     expect(results.find((r) => r.status === 400)!.body).toContain("state_used");
     expect(results.find((r) => r.status === 302)!.location?.searchParams.get("connected")).toBe("spotify");
     expect((await connectionDoc(person.uid, "spotify")).get("status")).toBe("connected");
+    expect(await firstSyncs(person.uid, "spotify")).toHaveLength(1);
   });
 
   it("when the state has expired, then an error page (400) says so", async () => {
@@ -419,11 +457,26 @@ describe("disconnecting", () => {
       .save(Buffer.from("jpg3"));
   }
   const objects = async (prefix: string) => (await bucket().getFiles({ prefix }))[0].length;
+  /** Every document under users/{uid}/{provider}, parts included. */
+  const documents = async (uid: string, provider: Provider) => {
+    const refs = await db().collection(firestorePaths.snapshots(uid, provider)).listDocuments();
+    let n = 0;
+    for (const ref of refs) {
+      if ((await ref.get()).exists) n++;
+      for (const sub of await ref.listCollections()) n += (await sub.get()).size;
+    }
+    return n;
+  };
 
   it("when a person disconnects without deleteData, then tokens go, the connection is disconnected, data stays", async () => {
     const person = await newPerson();
     const { account } = await connect(person, "spotify");
     await seedData(person.uid);
+    const [docsBefore, objectsBefore] = [
+      await documents(person.uid, "spotify"),
+      await objects(storagePaths.providerPrefix(person.uid, "spotify")),
+    ];
+    expect(objectsBefore).toBeGreaterThan(2); // the first sync's covers and the two seeded
     const res = await callDisconnect(person, { provider: "spotify" });
     expect(res.status).toBe(200);
     expect(res.body.result).toMatchObject({ provider: "spotify", hadConnection: true, deletedDocuments: 0 });
@@ -438,16 +491,22 @@ describe("disconnecting", () => {
           .get()
       ).exists,
     ).toBe(true);
-    expect(await objects(storagePaths.providerPrefix(person.uid, "spotify"))).toBe(2);
+    expect(await documents(person.uid, "spotify")).toBe(docsBefore);
+    expect(await objects(storagePaths.providerPrefix(person.uid, "spotify"))).toBe(objectsBefore);
   });
 
   it("when a person disconnects with deleteData, then that provider's snapshots, parts and objects go, others stay", async () => {
     const person = await newPerson();
     await connect(person, "spotify");
     await seedData(person.uid);
+    const [docsBefore, objectsBefore] = [
+      await documents(person.uid, "spotify"),
+      await objects(storagePaths.providerPrefix(person.uid, "spotify")),
+    ];
+    expect(docsBefore).toBeGreaterThan(3); // the first sync's snapshots, and the seeded ones with a part
     const res = await callDisconnect(person, { provider: "spotify", deleteData: true });
     expect(res.status).toBe(200);
-    expect(res.body.result).toMatchObject({ deletedDocuments: 3, deletedObjects: 2 });
+    expect(res.body.result).toMatchObject({ deletedDocuments: docsBefore, deletedObjects: objectsBefore });
     expect((await db().collection(firestorePaths.snapshots(person.uid, "spotify")).get()).size).toBe(0);
     expect(
       (

@@ -12,6 +12,7 @@ import {
   fakeProvider,
   testConfig,
 } from "./fakes";
+import { RecordingQueue } from "../../support/sync-fakes";
 
 const logged: unknown[] = [];
 jest.mock("firebase-functions/logger", () => {
@@ -27,6 +28,7 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
   const states = new MemoryStateStore();
   const connections = new MemoryConnectionStore();
   const providers = { spotify: fakeProvider("spotify"), instagram: fakeProvider("instagram") };
+  const queue = new RecordingQueue();
   const deps: CallbackDeps = {
     config: testConfig(),
     now: () => clock,
@@ -34,6 +36,7 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
     connections,
     provider: (id) => providers[id].module,
     userExists: async () => true,
+    queue,
   };
   const provider = opts.provider ?? "spotify";
   const { state } = await states.create({
@@ -45,7 +48,7 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
-  return { deps, states, connections, providers, state, advance };
+  return { deps, states, connections, providers, queue, state, advance };
 }
 
 const cb = (provider: string, query: Record<string, unknown>): HttpRequest => ({
@@ -90,6 +93,30 @@ describe("handleCallback: success", () => {
     },
   );
 
+  it("when the connection is saved, then its first sync is enqueued, requested at the moment it was saved due", async () => {
+    const { deps, connections, queue, state } = await setup({ provider: "instagram" });
+    await handleCallback(deps, cb("instagram", { code: SECRET_CODE, state }));
+    expect(queue.tasks).toEqual([
+      {
+        provider: "instagram",
+        id: expect.stringMatching(/^[0-9a-f]{64}$/),
+        payload: { uid: "user-1", provider: "instagram", reason: "connect", requestedAt: T0.getTime() },
+      },
+    ]);
+    expect(connections.saved[0]!.now).toEqual(T0);
+  });
+
+  it("when the first sync cannot be enqueued, then the person is still connected (the next fan-out syncs)", async () => {
+    const { deps, connections, queue, state } = await setup();
+    queue.enqueue = async () => {
+      throw new Error("Cloud Tasks unavailable");
+    };
+    const res = await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state }));
+    expect(res.headers.Location).toBe(`${APP}/settings?connected=spotify`);
+    expect(connections.saved).toHaveLength(1);
+    expect(JSON.stringify(logged)).toContain("oauth.first_sync_not_enqueued");
+  });
+
   it("when Meta appends #_ to code and state, then it is stripped and the flow succeeds", async () => {
     const { deps, connections, providers, state } = await setup({ provider: "instagram" });
     const res = await handleCallback(deps, cb("instagram", { code: `${SECRET_CODE}#_`, state: `${state}#_` }));
@@ -133,12 +160,13 @@ describe("handleCallback: failures with a valid state redirect with ?oauth_error
     ["identify", new NotAllowedError("not on the allow-list"), "not_allowed"],
     ["identify", new Error("bug"), "identify_failed"],
   ] as const)("when %s throws %p, then the person returns with %s", async (stage, error, code) => {
-    const { deps, connections, providers, state } = await setup();
+    const { deps, connections, providers, queue, state } = await setup();
     if (stage === "exchange") providers.spotify.behaviour.exchangeError = error;
     else providers.spotify.behaviour.identifyError = error;
     const res = await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state }));
     expect(res.headers.Location).toBe(`${APP}/settings?oauth_error=${code}&provider=spotify`);
     expect(connections.saved).toHaveLength(0);
+    expect(queue.tasks).toHaveLength(0);
   });
 
   it("when saving fails, then the person returns with server_error", async () => {

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from "../../../src/config";
 import type { ConnectionStore, SaveConnectedArgs } from "../../../src/oauth/connectionStore";
 import { type StateCheck, type StateStore, checkState, newState, stateId, stateRecord } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
-import type { ProviderAccount, ProviderModule, TokenSet } from "../../../src/providers/types";
+import type { ProviderModule } from "../../../src/providers/types";
 
 export const TEST_KEY = Buffer.alloc(32, 7).toString("base64");
 
@@ -40,7 +40,7 @@ export class MemoryStateStore implements StateStore {
 }
 
 export class MemoryConnectionStore implements ConnectionStore {
-  saved: Array<{ uid: string; provider: Provider; tokens: TokenSet; account: ProviderAccount; scopes: string[] }> = [];
+  saved: SaveConnectedArgs[] = [];
   disconnected: Array<{ uid: string; provider: Provider; dataErased: boolean }> = [];
   failSave: Error | undefined;
   hasConnection = true;

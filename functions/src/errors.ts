@@ -23,16 +23,22 @@ export abstract class AppError extends Error {
   }
 }
 
-/** The provider said "slow down"; carry the time at which trying again is allowed. */
+/**
+ * The provider said "slow down"; carry the time at which trying again is allowed, and whether the
+ * limit is the whole app's (`app`: every connection of the provider must wait, e.g. Spotify's
+ * per-app window) or this account's (`account`).
+ */
 export class RateLimitedError extends AppError {
   readonly code = "rate_limited";
   readonly action = "retry_at";
+  readonly scope: "app" | "account";
   constructor(
     message: string,
     readonly retryAt: Date,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; scope?: "app" | "account" },
   ) {
     super(message, options);
+    this.scope = options?.scope ?? "account";
   }
 }
 

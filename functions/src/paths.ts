@@ -46,6 +46,8 @@ export const CONNECTIONS = "connections";
 export const OAUTH_TOKENS = "oauth_tokens";
 export const SYNC_RUNS = "sync_runs";
 export const OAUTH_STATES = "oauth_states";
+/** Server-only state per provider (`provider_state/{provider}`): an app-wide rate-limit pause. */
+export const PROVIDER_STATE = "provider_state";
 /** Server-only operational documents (checkpoints of scripts, fan-out bookkeeping). */
 export const OPS = "ops";
 /** Sub-collection holding the parts of a snapshot too large for one document. */
@@ -84,6 +86,7 @@ export const firestorePaths = {
   syncRun: (uid: string, runId: string) => `${USERS}/${segment("uid", uid)}/${SYNC_RUNS}/${segment("run id", runId)}`,
   oauthStates: () => OAUTH_STATES,
   oauthState: (id: string) => `${OAUTH_STATES}/${segment("state id", id)}`,
+  providerState: (p: Provider) => `${PROVIDER_STATE}/${provider(p)}`,
   ops: () => OPS,
   opsDoc: (id: string) => `${OPS}/${segment("ops id", id)}`,
 } as const;

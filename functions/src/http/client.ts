@@ -104,6 +104,8 @@ export interface HttpClientOptions {
   service: string;
   limits: HttpLimits;
   classify?: ErrorClassifier;
+  /** Whose limit a 429 is: the whole app's or this account's (RateLimitedError.scope). Default account. */
+  rateLimitScope?: "app" | "account";
   deps?: HttpDeps;
 }
 
@@ -146,6 +148,7 @@ export class HttpClient {
           `${requestLabel(info)} answered ${status} with Retry-After ${Math.ceil(retryAfterMs / 1000)} s, ` +
             `longer than RETRY_AFTER_CAP_SECONDS (${retryAfterCapSeconds} s).`,
           new Date(now.getTime() + retryAfterMs),
+          { scope: this.opts.rateLimitScope },
         );
       }
       const delayMs = retryAfterMs ?? this.backoff(attempt);
@@ -154,6 +157,7 @@ export class HttpClient {
           throw new RateLimitedError(
             `${requestLabel(info)} answered 429 ${attempt + 1} times.`,
             new Date(now.getTime() + delayMs),
+            { scope: this.opts.rateLimitScope },
           );
         }
         throw new TransientError(`${requestLabel(info)} answered ${status} ${attempt + 1} times.`);

@@ -58,13 +58,19 @@ export interface ProviderDescriptor {
       };
   /** How the provider says "slow down". */
   rateLimit:
-    | { style: "retry-after" }
+    | {
+        style: "retry-after";
+        /** Whose limit a 429 is: `app` pauses every connection of the provider until Retry-After. */
+        scope: "app" | "account";
+      }
     | {
         style: "usage-headers";
         /** Headers carrying JSON usage with `estimated_time_to_regain_access` (minutes). */
         headers: readonly string[];
         /** Error codes in the body that mean "rate limited". */
         errorCodes: readonly number[];
+        /** Of those, the codes that limit the whole app (the others limit one account). */
+        appErrorCodes: readonly number[];
         /** Wait used when no header says how long. */
         defaultWaitSeconds: number;
       };
@@ -104,7 +110,13 @@ export function cleanCode(d: ProviderDescriptor, code: string): string {
 
 /** A client for one provider step (a sync, an exchange, a refresh), with the provider's error reading. */
 export function providerClient(d: ProviderDescriptor, ctx: ProviderContext, classify?: ErrorClassifier): HttpClient {
-  return new HttpClient({ service: d.name, limits: httpLimits(ctx.config), classify, deps: ctx.http });
+  return new HttpClient({
+    service: d.name,
+    limits: httpLimits(ctx.config),
+    classify,
+    rateLimitScope: d.rateLimit.style === "retry-after" ? d.rateLimit.scope : "account",
+    deps: ctx.http,
+  });
 }
 
 /** POSTs a form to the token endpoint with the client's credentials, as the descriptor says. */

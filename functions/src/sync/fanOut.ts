@@ -9,6 +9,8 @@
  * - Task id = hash(uid, provider, slot of SYNC_INTERVAL_MINUTES): a second fan-out in the same slot
  *   enqueues nothing new (duplicates are counted as skipped, not failed).
  * - Enqueues with at most FANOUT_CONCURRENCY calls in flight.
+ * - Enqueues nothing for a provider that rate-limited the whole app (providerPause.ts): those
+ *   connections stay due and are counted as skippedPaused.
  * - Ends with one log line `sync.fanout.completed` {due, enqueued, skippedDuplicates, failed, ms}.
  */
 import { type Firestore, type QueryDocumentSnapshot, Timestamp } from "firebase-admin/firestore";
@@ -17,6 +19,7 @@ import { logs } from "../logs";
 import { CONNECTIONS, parseConnectionPath } from "../paths";
 import { SYNCABLE_STATUSES, errorSummary } from "./policy";
 import { mapPool } from "./pool";
+import { providerPauses } from "./providerPause";
 import { type Clock, type TaskQueue, slotStart, syncTaskId } from "./ports";
 
 export interface FanOutDeps {
@@ -30,6 +33,8 @@ export interface FanOutSummary {
   due: number;
   enqueued: number;
   skippedDuplicates: number;
+  /** Due, but their provider is paused app-wide (rate limited). */
+  skippedPaused: number;
   failed: number;
   /** Documents in a `connections` collection that is not `users/{uid}/connections/{provider}`. */
   ignored: number;
@@ -46,6 +51,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
     due: 0,
     enqueued: 0,
     skippedDuplicates: 0,
+    skippedPaused: 0,
     failed: 0,
     ignored: 0,
     pages: 0,
@@ -53,6 +59,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
     ms: 0,
   };
   let failuresLogged = 0;
+  const paused = await providerPauses(deps.db, now);
 
   const enqueueOne = async (doc: QueryDocumentSnapshot) => {
     const target = parseConnectionPath(doc.ref.path);
@@ -61,6 +68,10 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
       return;
     }
     summary.due++;
+    if (paused[target.provider]) {
+      summary.skippedPaused++;
+      return;
+    }
     try {
       const r = await deps.queue.enqueue(
         target.provider,
@@ -102,6 +113,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
     due: summary.due,
     enqueued: summary.enqueued,
     skippedDuplicates: summary.skippedDuplicates,
+    skippedPaused: summary.skippedPaused,
     failed: summary.failed,
     ms: summary.ms,
     ignored: summary.ignored,

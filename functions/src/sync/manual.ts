@@ -14,6 +14,7 @@ import { logs } from "../logs";
 import { PROVIDERS, type Provider, firestorePaths } from "../paths";
 import { isSyncable } from "./policy";
 import { type Clock, type TaskQueue, syncTaskId } from "./ports";
+import { providerPausedUntil } from "./providerPause";
 
 export const ManualSyncRequest = z.object({ provider: z.enum(PROVIDERS) }).strict();
 
@@ -56,6 +57,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
   const now = deps.clock.now();
   const cooldownMs = deps.config.MANUAL_SYNC_COOLDOWN_SECONDS * 1000;
 
+  const providerPause = await providerPausedUntil(deps.db, provider, now);
   const previous = await deps.db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const c = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
@@ -84,6 +86,13 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
         `${provider} asked us to wait; you can sync again at ${at.toISOString()}.`,
         "rate_limited",
         at,
+      );
+    }
+    if (providerPause) {
+      throw new ManualSyncRefusedError(
+        `${provider} asked this app to wait; you can sync again at ${providerPause.toISOString()}.`,
+        "rate_limited",
+        providerPause,
       );
     }
     tx.update(ref, { lastManualSyncAt: Timestamp.fromDate(now) });

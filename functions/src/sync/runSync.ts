@@ -17,7 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import type { Config } from "../config";
-import { isAppError, ReauthRequiredError } from "../errors";
+import { isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
 import { logs } from "../logs";
 import type { ProviderDataEraser } from "../oauth/disconnect";
 import { type Provider, firestorePaths } from "../paths";
@@ -27,6 +27,7 @@ import { type LeaseResult, acquireLease } from "./lease";
 import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
 import { type FailureOutcome, decideFailure, errorSummary, isSyncable, nextRegularSync } from "./policy";
 import { type BlobStore, type Clock, SyncTaskPayload } from "./ports";
+import { pauseProvider, pausedError, providerPausedUntil } from "./providerPause";
 import { writeSnapshots } from "./snapshots";
 
 /** The token store, as the sync uses it (crypto/tokenStore.ts implements it). */
@@ -121,6 +122,9 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   let account: { id: string; displayName: string | null } | undefined;
 
   try {
+    // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
+    const pausedUntil = await providerPausedUntil(db, provider, startedAt);
+    if (pausedUntil) throw pausedError(provider, pausedUntil);
     const tokens = await deps.tokens.load(uid, provider);
     if (!tokens)
       throw new ReauthRequiredError(`No ${provider} tokens are stored for this account; reconnect ${provider}.`);
@@ -163,6 +167,12 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     };
   } catch (e) {
     const now = clock.now();
+    if (e instanceof RateLimitedError && e.scope === "app") {
+      // Everyone's limit, not this account's: pause the provider for every connection.
+      await pauseProvider(db, { provider, until: e.retryAt, reason: e.message, now }).catch((pe: unknown) =>
+        logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
+      );
+    }
     const lastAttempt = attempt.lastAttempt ?? attempt.retryCount + 1 >= maxAttempts(config, provider);
     const d = decideFailure(e, {
       now,

@@ -51,6 +51,7 @@ async function seed(): Promise<void> {
     await setDoc(doc(db, "oauth_states/state-1"), { uid: ALICE, provider: "spotify" });
     await setDoc(doc(db, "ops/checkpoint"), { n: 1 });
     await setDoc(doc(db, "elsewhere/x"), { n: 1 });
+    await setDoc(doc(db, "provider_state/spotify"), { reason: "429" });
   });
 }
 
@@ -235,6 +236,10 @@ describe("server-only top-level collections", () => {
   it("when a client reads or writes ops documents, then it is denied", async () => {
     await assertFails(getDoc(doc(as(ALICE), "ops/checkpoint")));
     await assertFails(setDoc(doc(as(ALICE), "ops/checkpoint"), { n: 2 }));
+  });
+  it("when a client reads or writes a provider's pause, then it is denied", async () => {
+    await assertFails(getDoc(doc(as(ALICE), "provider_state/spotify")));
+    await assertFails(setDoc(doc(as(ALICE), "provider_state/spotify"), { pausedUntil: null }));
   });
   it("when a client reads or writes any other collection, then it is denied", async () => {
     await assertFails(getDoc(doc(as(ALICE), "elsewhere/x")));

@@ -243,17 +243,24 @@ describe("faults of the fake provider", () => {
     expect(await objectsOf(g.c.uid)).toEqual(g.objects);
   }
 
-  it("when Spotify answers 429 with a 12-hour Retry-After, then the connection pauses 12 hours without retry", async () => {
+  it("when Spotify answers 429 with a 12-hour Retry-After, then the connection and all of Spotify pause 12 hours without retry", async () => {
     const g = await goodConnection("spotify");
     fake.fault("spotify", { accountId: g.c.accountId, kind: "429", retryAfterSeconds: 43_200 });
     const t0 = Date.now();
-    const r = await syncInProcess(g.c);
-    expect(r).toMatchObject({ outcome: "rate_limited", retry: false });
-    const conn = (await connRef(g.c).get()).data()!;
-    expect(conn.nextSyncAt.toMillis()).toBeGreaterThanOrEqual(t0 + 43_200_000 - 5_000);
-    expect(conn.rateLimitedUntil.toMillis()).toBe(conn.nextSyncAt.toMillis());
-    expect(conn.status).toBe("connected");
-    await expectIntact(g);
+    const pause = db().doc(firestorePaths.providerState("spotify"));
+    try {
+      const r = await syncInProcess(g.c);
+      expect(r).toMatchObject({ outcome: "rate_limited", retry: false });
+      const conn = (await connRef(g.c).get()).data()!;
+      expect(conn.nextSyncAt.toMillis()).toBeGreaterThanOrEqual(t0 + 43_200_000 - 5_000);
+      expect(conn.rateLimitedUntil.toMillis()).toBe(conn.nextSyncAt.toMillis());
+      expect(conn.status).toBe("connected");
+      await expectIntact(g);
+      // Spotify's limit is per app: the whole provider is paused until the same time.
+      expect((await pause.get()).get("pausedUntil").toMillis()).toBe(conn.nextSyncAt.toMillis());
+    } finally {
+      await pause.delete(); // the files after this one sync Spotify
+    }
   });
 
   it("when Spotify answers 429 with a short Retry-After, then the client waits it out and the sync succeeds", async () => {

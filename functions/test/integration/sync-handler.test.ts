@@ -27,6 +27,7 @@ import type { FetchResult, TokenSet } from "../../src/providers/types";
 import { bucketBlobStore } from "../../src/sync/blobStore";
 import { runFanOut } from "../../src/sync/fanOut";
 import { ManualSyncRefusedError, requestManualSync } from "../../src/sync/manual";
+import { pauseProvider } from "../../src/sync/providerPause";
 import { type SyncDeps, runSync } from "../../src/sync/runSync";
 import { readSnapshot } from "../../src/sync/snapshots";
 import { FakeClock, RecordingQueue, type ScriptedProvider, scriptedProvider } from "../support/sync-fakes";
@@ -374,6 +375,92 @@ describe("the failure policy", () => {
     await tokens.delete(s.uid, "spotify");
     expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("reauth");
     expect((await connection(s)).status).toBe("needs_reauth");
+  });
+});
+
+describe("an app-wide rate limit", () => {
+  const pauseDoc = () => db().doc(firestorePaths.providerState("spotify"));
+  afterEach(async () => {
+    await pauseDoc().delete(); // every other test syncs Spotify
+  });
+
+  it("when Spotify limits the whole app for 12 hours, then every other connection waits without a call, Sync now is refused, and the pause only grows", async () => {
+    const a = await setup();
+    const b = await setup({ at: a.clock.t, expiresInMs: 60_000 }); // due for a refresh: no refresh call either
+    const c = await setup({ at: a.clock.t });
+    const retryAt = new Date(a.clock.t + 12 * 3_600_000);
+    a.provider.fetchImpl = async () => {
+      throw new RateLimitedError("Spotify asked to wait 43200 s.", retryAt, { scope: "app" });
+    };
+    expect(await runSync(a.deps, payload(a), { retryCount: 0 })).toMatchObject({ outcome: "rate_limited" });
+    expect((await pauseDoc().get()).get("pausedUntil").toMillis()).toBe(retryAt.getTime());
+
+    const rb = await runSync(b.deps, payload(b), { retryCount: 0 });
+    expect(rb).toMatchObject({ outcome: "rate_limited", retry: false, error: { code: "rate_limited" } });
+    expect(b.provider.calls).toEqual({ refresh: 0, fetch: 0 });
+    const cb = await connection(b);
+    expect(cb.nextSyncAt.toMillis()).toBe(retryAt.getTime());
+    expect(cb.lastError.message).toMatch(/rate-limited this app/);
+
+    const manual = requestManualSync(
+      { db: db(), queue: new RecordingQueue(), clock: c.clock, config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 } },
+      c.uid,
+      { provider: "spotify" },
+    );
+    await expect(manual).rejects.toMatchObject({ reason: "rate_limited", retryAt });
+    expect((await connection(c)).lastManualSyncAt).toBeNull();
+
+    // An earlier end does not shorten it; a later one extends it.
+    const pause = { provider: "spotify" as const, reason: "test", now: a.clock.now() };
+    expect(await pauseProvider(db(), { ...pause, until: new Date(retryAt.getTime() - 1000) })).toBe(false);
+    expect(await pauseProvider(db(), { ...pause, until: new Date(retryAt.getTime() + 1000) })).toBe(true);
+    // Once it is over, syncs call Spotify again.
+    c.clock.t = retryAt.getTime() + 2000;
+    expect((await runSync(c.deps, { ...payload(c), requestedAt: c.clock.t }, { retryCount: 0 })).outcome).toBe(
+      "success",
+    );
+  });
+
+  it("when an Instagram account hits its own limit, then only that connection waits", async () => {
+    const a = await setup({ providerId: "instagram" });
+    a.provider.fetchImpl = async () => {
+      throw new RateLimitedError("Instagram error 17.", new Date(a.clock.t + 3_600_000));
+    };
+    expect((await runSync(a.deps, payload(a), { retryCount: 0 })).outcome).toBe("rate_limited");
+    expect((await db().doc(firestorePaths.providerState("instagram")).get()).exists).toBe(false);
+  });
+
+  it("when Spotify is paused, then the fan-out enqueues Instagram's due connections and skips Spotify's", async () => {
+    const iso = isolatedFirestore();
+    try {
+      const clock = new FakeClock();
+      for (const provider of ["spotify", "instagram"] as const) {
+        await iso.firestore.doc(firestorePaths.connection("paused-fan", provider)).set({
+          ...newConnection({
+            uid: "paused-fan",
+            provider,
+            providerAccountId: null,
+            providerAccountName: null,
+            scopes: [],
+            now: clock.now(),
+          }),
+          nextSyncAt: Timestamp.fromMillis(clock.t - 1000),
+        });
+      }
+      await pauseProvider(iso.firestore, {
+        provider: "spotify",
+        until: new Date(clock.t + 3_600_000),
+        reason: "test",
+        now: clock.now(),
+      });
+      const queue = new RecordingQueue();
+      const cfg = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 10, FANOUT_CONCURRENCY: 4 };
+      const summary = await runFanOut({ db: iso.firestore, queue, clock, config: cfg });
+      expect(summary).toMatchObject({ due: 2, enqueued: 1, skippedPaused: 1, failed: 0 });
+      expect(queue.tasks.map((t) => t.provider)).toEqual(["instagram"]);
+    } finally {
+      await iso.close();
+    }
   });
 });
 

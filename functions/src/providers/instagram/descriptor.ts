@@ -25,6 +25,8 @@ export const instagramDescriptor = {
     style: "usage-headers",
     headers: ["x-business-use-case-usage", "x-app-usage"],
     errorCodes: [4, 17, 32, 613],
+    // 4 is the application's limit; 17 (user), 32 (page) and 613 (call type) are one account's.
+    appErrorCodes: [4],
     // Meta's usage windows are rolling hours.
     defaultWaitSeconds: 3_600,
   },

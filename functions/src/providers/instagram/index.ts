@@ -75,7 +75,9 @@ const classify: ErrorClassifier = (res, info, now) => {
       // A 429 that says how long to wait takes the shared Retry-After path (wait in place up to the cap).
       if (res.status === 429 && res.headers["retry-after"] !== undefined) return undefined;
       const retryAt = regainAccessAt(res, now) ?? new Date(now.getTime() + d.rateLimit.defaultWaitSeconds * 1000);
-      return new RateLimitedError(`${where} answered rate-limit error ${code}${detail}.`, retryAt);
+      return new RateLimitedError(`${where} answered rate-limit error ${code}${detail}.`, retryAt, {
+        scope: (d.rateLimit.appErrorCodes as readonly number[]).includes(code) ? "app" : "account",
+      });
     }
     if (code !== undefined && isPermissionCode(code)) {
       return new NotAllowedError(`${where} answered permission error ${code}${detail}.`);

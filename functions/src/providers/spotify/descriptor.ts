@@ -13,7 +13,8 @@ export const spotifyDescriptor = {
   scopeSeparator: " ",
   api: { baseUrl: "SPOTIFY_API_BASE_URL", pathPrefix: "/v1", pageSize: 50, maxPages: 2_100 },
   refresh: { style: "refresh_token", marginSetting: "TOKEN_REFRESH_MARGIN_SECONDS", marginUnitSeconds: 1 },
-  rateLimit: { style: "retry-after" },
+  // Spotify counts requests per app in a rolling 30 s window: a long Retry-After is everyone's.
+  rateLimit: { style: "retry-after", scope: "app" },
 } as const satisfies ProviderDescriptor;
 
 /** The three windows of Spotify's top items, each stored in the top-* snapshots. */

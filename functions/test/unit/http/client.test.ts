@@ -84,8 +84,17 @@ describe("HttpClient rate limits", () => {
     const error = await http.request(get).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).retryAt.toISOString()).toBe("2026-01-01T12:00:00.000Z");
+    expect((error as RateLimitedError).scope).toBe("account"); // the client's default
     expect(requests).toHaveLength(1);
     expect(waits).toEqual([]);
+  });
+
+  it("when the client is told a 429 is the whole app's limit, then its RateLimitedError says so", async () => {
+    const fake = fakeHttp(() => ({ status: 429, headers: { "retry-after": String(12 * 3600) } }), { now: () => NOW });
+    const http = new HttpClient({ service: "Test", limits, rateLimitScope: "app", deps: fake.deps });
+    const error = (await http.request(get).catch((e: unknown) => e)) as RateLimitedError;
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.scope).toBe("app");
   });
 
   it("when 429 keeps coming within the cap, then after maxRetries it throws RateLimitedError", async () => {

@@ -151,7 +151,18 @@ describe("Instagram fetchAll against the recorded responses", () => {
     const error = await instagram.fetchAll(ctx, "IG-TOKEN").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).retryAt).toEqual(new Date(NOW.getTime() + 17 * 60_000));
+    expect((error as RateLimitedError).scope).toBe("app"); // code 4: the application's limit
     expect(requests).toHaveLength(1);
+  });
+
+  it("when one account hit its limit (code 17), then RateLimitedError for that account only", async () => {
+    const { ctx } = ctxWith(() => ({
+      status: 400,
+      body: { error: { message: "(#17) User request limit reached", code: 17 } },
+    }));
+    const error = (await instagram.fetchAll(ctx, "IG-TOKEN").catch((e: unknown) => e)) as RateLimitedError;
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.scope).toBe("account");
   });
 
   it("when the rate-limit answer has no usage estimate, then the descriptor's default wait (1 h) applies", async () => {

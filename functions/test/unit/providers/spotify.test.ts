@@ -2,6 +2,7 @@ import {
   ConfigError,
   NotAllowedError,
   ProviderSchemaError,
+  RateLimitedError,
   ReauthRequiredError,
   TokenRejectedError,
 } from "../../../src/errors";
@@ -175,6 +176,15 @@ describe("Spotify fetchAll against the recorded responses", () => {
     const { ctx } = ctxWith(syncFixtures, unitConfig({ MIRROR_SPOTIFY_COVERS: "false" }));
     const result = await spotify.fetchAll(ctx, "ACCESS");
     expect(result.mirror).toEqual([]);
+  });
+
+  it("when Spotify answers 429 with a 12-hour Retry-After, then the error is the whole app's limit", async () => {
+    const { ctx, requests } = ctxWith(() => ({ status: 429, headers: { "retry-after": "43200" } }));
+    const error = (await spotify.fetchAll(ctx, "ACCESS").catch((e: unknown) => e)) as RateLimitedError;
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.scope).toBe("app"); // Spotify's window is per app: every connection must wait
+    expect(error.retryAt).toEqual(new Date(NOW.getTime() + 43_200_000));
+    expect(requests).toHaveLength(1);
   });
 
   it("when a page envelope is broken, then the fetch fails with ProviderSchemaError", async () => {

@@ -75,8 +75,9 @@ async function writeEverything(deps: SyncDeps, c: BenchConnection): Promise<{ sn
   const ctx: ProviderContext = { config: deps.config, now: () => deps.clock.now() };
   let tokens = (await deps.tokens.load(c.uid, c.provider))!;
   if (module.refreshDue(ctx, tokens)) {
+    const previous = tokens;
     tokens = await module.refresh(ctx, tokens);
-    await deps.tokens.save(c.uid, c.provider, tokens);
+    await deps.tokens.replace(c.uid, c.provider, previous, tokens);
   }
   const fetched = await module.fetchAll(ctx, tokens.accessToken);
   const now = deps.clock.now();

@@ -169,6 +169,12 @@ export interface TokenStore {
   save(uid: string, provider: Provider, tokens: TokenSet, writer?: DocWriter): Promise<void>;
   /** Removes the tokens (no error when there are none). With `writer`, only queues the delete. */
   delete(uid: string, provider: Provider, writer?: DocWriter): Promise<void>;
+  /**
+   * Stores `next` only if the stored tokens are still `previous` (same access token), in a
+   * transaction; false when they are gone (disconnect, account deletion) or were replaced meanwhile
+   * (a reconnect): a refresh of the old grant must neither resurrect nor overwrite them.
+   */
+  replace(uid: string, provider: Provider, previous: TokenSet, next: TokenSet): Promise<boolean>;
 }
 
 export interface TokenStoreOptions {
@@ -205,6 +211,15 @@ export function createTokenStore(firestore: Firestore, vault: Vault, opts: Token
       const r = ref(uid, provider);
       if (writer) writer.delete(r);
       else await r.delete();
+    },
+    async replace(uid, provider, previous, next) {
+      const r = ref(uid, provider);
+      return firestore.runTransaction(async (tx) => {
+        const stored = await store.load(uid, provider, tx);
+        if (!stored || stored.accessToken !== previous.accessToken) return false;
+        tx.set(r, sealTokens(vault, uid, provider, next, now()));
+        return true;
+      });
     },
   };
   return store;

@@ -33,7 +33,8 @@ import { writeSnapshots } from "./snapshots";
 /** The token store, as the sync uses it (crypto/tokenStore.ts implements it). */
 export interface SyncTokenStore {
   load(uid: string, provider: Provider): Promise<TokenSet | null>;
-  save(uid: string, provider: Provider, tokens: TokenSet): Promise<void>;
+  /** Saves refreshed tokens only over the ones they were refreshed from (TokenStore.replace). */
+  replace(uid: string, provider: Provider, previous: TokenSet, next: TokenSet): Promise<boolean>;
   delete(uid: string, provider: Provider): Promise<void>;
 }
 
@@ -131,12 +132,17 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     // Refreshes when due (and once more on a 401), persisting new tokens before they are used:
     // a rotated refresh token must survive whatever happens next. A 401 right after a refresh
     // means the grant is gone: ReauthRequiredError.
+    // Saved only over the tokens they were refreshed from: a reconnect meanwhile (new grant) is
+    // not overwritten, and a disconnect or account deletion is not undone.
+    let stored = tokens;
     const { result: fetched } = await withAccessToken(
       ctx,
       module,
       tokens,
       async (fresh) => {
-        await deps.tokens.save(uid, provider, fresh);
+        const saved = await deps.tokens.replace(uid, provider, stored, fresh);
+        if (saved) stored = fresh;
+        else logs.warn("sync.tokens_superseded", { uid, provider, runId });
         result.tokenRefreshed = true;
       },
       (accessToken) => module.fetchAll(ctx, accessToken),

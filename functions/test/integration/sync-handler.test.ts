@@ -347,6 +347,27 @@ describe("the failure policy", () => {
     expect(await tokens.load(s.uid, "spotify")).toMatchObject({ accessToken: "access-2", refreshToken: "refresh-2" });
   });
 
+  it("when the person reconnects while a run refreshes the old grant, then the new grant's tokens are kept", async () => {
+    const s = await setup({ expiresInMs: 60_000 });
+    const reconnected: TokenSet = {
+      accessToken: "access-new-grant",
+      refreshToken: "refresh-new-grant",
+      expiresAt: new Date(s.clock.t + 3_600_000),
+      issuedAt: new Date(s.clock.t),
+      scopes: ["scope-a"],
+    };
+    s.provider.refreshImpl = async (t) => {
+      await tokens.save(s.uid, "spotify", reconnected); // the OAuth callback, meanwhile
+      return { ...t, accessToken: "access-old-grant-2", expiresAt: new Date(s.clock.t + 3_600_000) };
+    };
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "success", tokenRefreshed: true });
+    expect(await tokens.load(s.uid, "spotify")).toMatchObject({
+      accessToken: "access-new-grant",
+      refreshToken: "refresh-new-grant",
+    });
+  });
+
   it("when the provider rejects a valid-looking access token (401), then the sync refreshes once, saves, retries, and a second 401 means needs_reauth", async () => {
     const s = await setup();
     s.provider.fetchImpl = async () => {

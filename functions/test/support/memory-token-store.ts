@@ -46,4 +46,11 @@ export class MemoryTokenStore implements TokenStore {
   async delete(uid: string, provider: Provider): Promise<void> {
     this.docs.delete(firestorePaths.oauthToken(uid, provider));
   }
+
+  async replace(uid: string, provider: Provider, previous: TokenSet, next: TokenSet): Promise<boolean> {
+    const stored = await this.load(uid, provider);
+    if (!stored || stored.accessToken !== previous.accessToken) return false;
+    await this.save(uid, provider, next);
+    return true;
+  }
 }

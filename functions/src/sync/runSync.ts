@@ -9,9 +9,11 @@
  *
  * A run can be overtaken while it fetches. When it records its outcome it looks at the connection:
  * - gone: the account was deleted, and the deletion may have swept past what the run wrote after
- *   (snapshots, images, a refreshed token) — the run erases its provider's data and tokens;
- * - disconnected: the run deletes the tokens it may have re-saved on a refresh, and when the
- *   disconnect erased the data (`dataErasedAt` after the run started) erases it again.
+ *   (snapshots, images) — the run erases its provider's data and tokens;
+ * - disconnected: when the disconnect erased the data (`dataErasedAt` after the run started), the
+ *   run erases what it wrote after that.
+ * A refreshed token is never re-created after either: it is saved only over the tokens it was
+ * refreshed from (step 3).
  * So nothing of a deleted account, and nothing a person asked to delete, outlives the run.
  */
 import { randomBytes } from "node:crypto";
@@ -253,7 +255,9 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     const erase = fate.kind === "gone" || fate.dataErasedDuringRun;
     const documents = erase ? await deps.eraser.eraseDocuments(uid, provider) : 0;
     const objects = erase ? await deps.eraser.eraseObjects(uid, provider) : 0;
-    await deps.tokens.delete(uid, provider);
+    // A refresh cannot re-create tokens (tokens.replace); deleting again after an account
+    // deletion is belt and braces. Not after a disconnect: the person may have reconnected since.
+    if (fate.kind === "gone") await deps.tokens.delete(uid, provider);
     const by = fate.kind === "gone" ? "account_deleted" : "disconnected";
     result.retry = false;
     result.superseded = { by, documents, objects };

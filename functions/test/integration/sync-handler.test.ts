@@ -511,7 +511,7 @@ describe("an account deleted during a run", () => {
   });
 
   it.each([true, false])(
-    "when the person disconnects during the fetch (deleteData %p), then the re-saved token goes and the data only when asked",
+    "when the person disconnects during the fetch (deleteData %p), then no token is re-created and the data goes only when asked",
     async (deleteData) => {
       const s = await setup();
       const original = s.provider.fetchImpl;

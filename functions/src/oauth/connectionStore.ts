@@ -79,16 +79,19 @@ export interface SaveConnectedArgs {
   now: Date;
 }
 
+/** What a disconnect hands the store; `dataErased` when it will erase the provider's data too. */
+export interface MarkDisconnectedArgs {
+  uid: string;
+  provider: Provider;
+  now: Date;
+  dataErased?: boolean;
+}
+
 export interface ConnectionStore {
   /** Stores tokens and marks the connection connected, atomically. */
   saveConnected(args: SaveConnectedArgs): Promise<{ mode: ConnectionWrite["mode"] }>;
   /** Deletes tokens and marks an existing connection disconnected, atomically. */
-  markDisconnected(args: {
-    uid: string;
-    provider: Provider;
-    now: Date;
-    dataErased?: boolean;
-  }): Promise<{ hadConnection: boolean }>;
+  markDisconnected(args: MarkDisconnectedArgs): Promise<{ hadConnection: boolean }>;
 }
 
 export class FirestoreConnectionStore implements ConnectionStore {
@@ -112,12 +115,7 @@ export class FirestoreConnectionStore implements ConnectionStore {
     });
   }
 
-  async markDisconnected(args: {
-    uid: string;
-    provider: Provider;
-    now: Date;
-    dataErased?: boolean;
-  }): Promise<{ hadConnection: boolean }> {
+  async markDisconnected(args: MarkDisconnectedArgs): Promise<{ hadConnection: boolean }> {
     const ref = this.db.doc(firestorePaths.connection(args.uid, args.provider));
     return this.db.runTransaction(async (tx: Transaction) => {
       const snap = await tx.get(ref);

@@ -1,7 +1,7 @@
 /** In-memory fakes of the OAuth module's ports (state store, connection store, provider module). */
 import { Timestamp } from "firebase-admin/firestore";
 import { loadConfig, type Config } from "../../../src/config";
-import type { ConnectionStore, SaveConnectedArgs } from "../../../src/oauth/connectionStore";
+import type { ConnectionStore, MarkDisconnectedArgs, SaveConnectedArgs } from "../../../src/oauth/connectionStore";
 import { type StateCheck, type StateStore, checkState, newState, stateId, stateRecord } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
 import type { ProviderModule } from "../../../src/providers/types";
@@ -49,12 +49,7 @@ export class MemoryConnectionStore implements ConnectionStore {
     this.saved.push(args);
     return { mode: "set" };
   }
-  async markDisconnected(args: {
-    uid: string;
-    provider: Provider;
-    now: Date;
-    dataErased?: boolean;
-  }): Promise<{ hadConnection: boolean }> {
+  async markDisconnected(args: MarkDisconnectedArgs): Promise<{ hadConnection: boolean }> {
     this.disconnected.push({ uid: args.uid, provider: args.provider, dataErased: args.dataErased ?? false });
     return { hadConnection: this.hasConnection };
   }

@@ -14,6 +14,7 @@ import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
 import { launchBrowser, screenshot } from "../support/browser";
+import { waitFor } from "../support/wait";
 
 const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 const FAKE = process.env.FAKE_PROVIDERS_URL ?? "http://127.0.0.1:9090";
@@ -76,6 +77,24 @@ async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<n
     last = await l.count();
   }
   return last;
+}
+
+/**
+ * Waits until the first sync that connecting started has finished and returns its sync_runs rows
+ * for `provider`. The dashboard re-renders a section when its connection changes, so the test
+ * interacts with it only once the run is over (not while the outcome is still being written).
+ */
+async function firstSyncFinished(uid: string, provider: "spotify" | "instagram") {
+  return waitFor(
+    async () => {
+      const runs = (await db().collection(firestorePaths.syncRuns(uid)).get()).docs
+        .map((d) => d.data())
+        .filter((r) => r.provider === provider);
+      const conn = await db().doc(firestorePaths.connection(uid, provider)).get();
+      return runs.some((r) => r.reason === "connect" && r.willRetry === false) && conn.get("lease") === null && runs;
+    },
+    { timeoutMs: 60_000, what: `the first ${provider} sync of ${uid}` },
+  );
 }
 
 function card(p: Page, provider: string) {
@@ -149,6 +168,9 @@ describe("the web app, in a browser, against the local system", () => {
   });
 
   it("when the first sync (started by connecting) finishes, then the dashboard shows every playlist with its mirrored cover", async () => {
+    // The data came from the sync the callback started, not from a fan-out.
+    const runs = await firstSyncFinished(alice.uid, "spotify");
+    expect(runs.map((r) => [r.reason, r.outcome])).toEqual([["connect", "success"]]);
     await page.goto(`${APP}/#/dashboard`);
     const tiles = page.locator("[data-section=playlists] li.tile");
     expect(await countReaches(tiles, SPOTIFY_PLAYLISTS, 60_000)).toBe(SPOTIFY_PLAYLISTS);
@@ -164,21 +186,21 @@ describe("the web app, in a browser, against the local system", () => {
     expect(await page.locator("[data-section=top] ol.rank li").count()).toBeGreaterThan(0);
     expect(await page.locator("[data-section=recent] li").count()).toBeGreaterThan(0);
     await page.waitForSelector("[data-section=history] tbody tr");
-    // The data came from the sync the callback started, not from a fan-out.
-    const runs = (await db().collection(firestorePaths.syncRuns(alice.uid)).get()).docs.map((d) => d.data());
-    expect(runs.filter((r) => r.provider === "spotify").map((r) => [r.reason, r.outcome])).toEqual([
-      ["connect", "success"],
-    ]);
     await screenshot(page, "07-dashboard-spotify");
   });
 
   it("when Instagram is connected and synced, then the media grid shows the mirrored images", async () => {
     await connectThroughConsent(page, "instagram", instagramAccount, "08-consent-instagram");
     await page.waitForSelector("section.connection[data-provider=instagram] [data-role=status]:text-is('Connected')");
+    expect((await firstSyncFinished(alice.uid, "instagram")).map((r) => [r.reason, r.outcome])).toEqual([
+      ["connect", "success"],
+    ]);
     await page.goto(`${APP}/#/dashboard`);
     const tiles = page.locator("[data-section=instagram] li.tile");
     expect(await countReaches(tiles, INSTAGRAM_MEDIA, 60_000)).toBe(INSTAGRAM_MEDIA);
-    await page.locator("[data-section=instagram]").scrollIntoViewIfNeeded();
+    // Scrolled by the page, not through an element handle: a live listener may still replace the
+    // section while it loads (seen once as "Element is not attached to the DOM").
+    await page.evaluate(() => document.querySelector("[data-section=instagram]")?.scrollIntoView());
     const images = page.locator("[data-section=instagram] img[src^='blob:']");
     expect(await countReaches(images, INSTAGRAM_MEDIA, 30_000)).toBe(INSTAGRAM_MEDIA);
     await screenshot(page, "09-dashboard-instagram");

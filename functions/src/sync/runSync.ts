@@ -99,7 +99,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     logs.warn("sync.payload_invalid", { issues: parsed.error.issues.slice(0, 5).map((i) => i.path.join(".")) });
     return { outcome: "dropped", retry: false, ms: Date.now() - t0 };
   }
-  const { uid, provider, reason } = parsed.data;
+  const { uid, provider, reason, requestedAt } = parsed.data;
   const { db, clock, config } = deps;
   const startedAt = clock.now();
   const runId = (deps.newRunId ?? defaultRunId)(startedAt);
@@ -111,7 +111,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     now: startedAt,
     leaseSeconds: config.LEASE_SECONDS,
     reason,
-    requestedAt: parsed.data.requestedAt,
+    requestedAt,
   });
   if (lease.kind !== "acquired") {
     logs.info("sync.skipped", { uid, provider, reason, skipped: lease.kind });
@@ -123,10 +123,11 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   const result: SyncResult = { outcome: "success", retry: false, uid, provider, runId, ms: 0, tokenRefreshed: false };
   let update: Record<string, unknown>;
   let account: { id: string; displayName: string | null } | undefined;
+  let pausedUntil: Date | null = null;
 
   try {
     // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
-    const pausedUntil = await providerPausedUntil(db, provider, startedAt);
+    pausedUntil = await providerPausedUntil(db, provider, startedAt);
     if (pausedUntil) throw pausedError(provider, pausedUntil);
     const tokens = await deps.tokens.load(uid, provider);
     if (!tokens)
@@ -175,8 +176,9 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     };
   } catch (e) {
     const now = clock.now();
-    if (e instanceof RateLimitedError && e.scope === "app") {
-      // Everyone's limit, not this account's: pause the provider for every connection.
+    if (e instanceof RateLimitedError && e.scope === "app" && !pausedUntil) {
+      // Everyone's limit, not this account's: pause the provider for every connection (unless
+      // this run stopped at the pause itself, which would only re-read it in a transaction).
       await pauseProvider(db, { provider, until: e.retryAt, reason: e.message, now }).catch((pe: unknown) =>
         logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
       );

@@ -45,12 +45,3 @@ export function providerRequests(s: Stats, only?: "spotify" | "instagram"): Prov
   }
   return out;
 }
-
-export function diffRequests(a: ProviderRequests, b: ProviderRequests): ProviderRequests {
-  return {
-    api: b.api - a.api,
-    token: b.token - a.token,
-    cdn: b.cdn - a.cdn,
-    rateLimited: b.rateLimited - a.rateLimited,
-  };
-}

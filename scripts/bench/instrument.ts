@@ -29,13 +29,15 @@ export function snapshotFirestore(): FirestoreCounts {
   return { ...firestoreCounts };
 }
 
+/** `after − before`, counter by counter (Firestore, Storage and provider-request counts alike). */
+export function diffCounts<T extends { [K in keyof T]: number }>(before: T, after: T): T {
+  const out = { ...after };
+  for (const k of Object.keys(after) as (keyof T)[]) out[k] = (after[k] - before[k]) as T[keyof T];
+  return out;
+}
+
 export function diffFirestore(before: FirestoreCounts, after: FirestoreCounts = firestoreCounts): FirestoreCounts {
-  return {
-    reads: after.reads - before.reads,
-    writes: after.writes - before.writes,
-    deletes: after.deletes - before.deletes,
-    rpcs: after.rpcs - before.rpcs,
-  };
+  return diffCounts(before, after);
 }
 
 interface Write {
@@ -120,16 +122,6 @@ export function countingBlobStore(inner: BlobStore, counts: StorageCounts): Blob
       await inner.delete(path);
       counts.deletes++;
     },
-  };
-}
-
-export function diffStorage(before: StorageCounts, after: StorageCounts): StorageCounts {
-  return {
-    classA: after.classA - before.classA,
-    saves: after.saves - before.saves,
-    bytesWritten: after.bytesWritten - before.bytesWritten,
-    deletes: after.deletes - before.deletes,
-    lists: after.lists - before.lists,
   };
 }
 

@@ -18,12 +18,12 @@ import type { ProviderContext } from "../../functions/src/providers/types";
 import { type SyncDeps, runSync } from "../../functions/src/sync/runSync";
 import { canonicalJson, firestoreSize } from "../../functions/src/sync/snapshots";
 import type { BenchFake } from "./fakeProcess";
-import { benchSyncDeps, diffRequests, providerRequests } from "./deps";
+import { benchSyncDeps, providerRequests } from "./deps";
 import {
   type FirestoreCounts,
   type StorageCounts,
+  diffCounts,
   diffFirestore,
-  diffStorage,
   newStorageCounts,
   snapshotFirestore,
 } from "./instrument";
@@ -193,8 +193,8 @@ export async function benchSyncCost(
           ms += performance.now() - t0;
         }
         const fs = diffFirestore(fs0);
-        const st = diffStorage(st0, storage);
-        const rq = diffRequests(rq0, providerRequests(await fake.stats(), provider));
+        const st = diffCounts(st0, storage);
+        const rq = diffCounts(rq0, providerRequests(await fake.stats(), provider));
         const n = set.length;
         const per = (x: number) => Math.round((x / n) * 100) / 100;
         if (design === "product" && kind === "first")

@@ -8,8 +8,8 @@
  * Admin SDK only). Refuses to start when a port is taken. Stops everything it started on exit.
  */
 import {
-  EMULATOR_LIST,
   HarnessError,
+  emulatorArgs,
   checkPorts,
   firebaseBin,
   harnessEnv,
@@ -19,7 +19,6 @@ import {
   startStorageEmulator,
   stopGroup,
 } from "./lib/harness";
-import { PROJECT_ID } from "./lib/local-env";
 
 async function main(argv: string[]): Promise<number> {
   const [mode, ...rest] = argv;
@@ -38,18 +37,7 @@ async function main(argv: string[]): Promise<number> {
   const storage = await startStorageEmulator();
   const env = harnessEnv(firestoreEnv);
 
-  const args =
-    mode === "exec"
-      ? [
-          "emulators:exec",
-          "--non-interactive",
-          "--project",
-          PROJECT_ID,
-          "--only",
-          EMULATOR_LIST,
-          command.map(shellQuote).join(" "),
-        ]
-      : ["emulators:start", "--non-interactive", "--project", PROJECT_ID, "--only", EMULATOR_LIST];
+  const args = emulatorArgs(mode === "exec" ? { mode, command: command.map(shellQuote).join(" ") } : { mode });
   const child = spawnGroup(firebaseBin(), args, env);
 
   let stopping = false;

@@ -231,6 +231,15 @@ export function writeEmulatorParamDefaults(): string {
 
 export const EMULATOR_LIST = "auth,firestore,functions,tasks,hosting";
 
+/**
+ * firebase-tools' arguments for the emulator suite: `start`, or `exec` with a command line. Always
+ * `--non-interactive`: a prompt (see writeEmulatorParamDefaults) must fail, not wait for a terminal.
+ */
+export function emulatorArgs(run: { mode: "start" } | { mode: "exec"; command: string }): string[] {
+  const common = ["--non-interactive", "--project", PROJECT_ID, "--only", EMULATOR_LIST];
+  return run.mode === "exec" ? ["emulators:exec", ...common, run.command] : ["emulators:start", ...common];
+}
+
 export function firebaseBin(): string {
   return join(ROOT, "node_modules", ".bin", "firebase");
 }

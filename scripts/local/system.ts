@@ -11,6 +11,7 @@ import {
   EMULATOR_LIST,
   HarnessError,
   checkPorts,
+  emulatorArgs,
   firebaseBin,
   harnessEnv,
   killLeftovers,
@@ -19,7 +20,7 @@ import {
   startStorageEmulator,
   stopGroup,
 } from "../lib/harness";
-import { EMULATORS, FAKE_PROVIDERS, PROJECT_ID, WORK_DIR } from "../lib/local-env";
+import { EMULATORS, FAKE_PROVIDERS, WORK_DIR } from "../lib/local-env";
 import { type FakeProviders, startFakeProviders } from "../fake-providers";
 import { useLocalEnv } from "./env";
 
@@ -103,12 +104,7 @@ export async function startLocalSystem(opts: StartOptions): Promise<LocalSystem>
     mkdirSync(WORK_DIR, { recursive: true });
     const log = createWriteStream(EMULATOR_LOG, { flags: "w" });
     stack.push(() => new Promise<void>((r) => log.end(() => r())));
-    const child = spawnGroup(
-      firebaseBin(),
-      ["emulators:start", "--project", PROJECT_ID, "--only", EMULATOR_LIST],
-      harnessEnv(firestoreEnv),
-      "pipe",
-    );
+    const child = spawnGroup(firebaseBin(), emulatorArgs({ mode: "start" }), harnessEnv(firestoreEnv), "pipe");
     stack.push(async () => {
       await stopGroup(child);
       killLeftovers(child);

@@ -66,7 +66,10 @@ async function connect(
 ): Promise<void> {
   const name = `${person.displayName.toLowerCase()}.${provider}`;
   const { id } = fake.addAccount(provider, {
-    id: `${person.uid}-${provider}`,
+    // Instagram user ids are numeric, and the fake's Graph routes (like Graph's) take only numeric
+    // ids: with a readable id, the next-page link of a person with more than one page of media
+    // (grace: 60 posts) answered 404. The fake picks a numeric one from the seed.
+    ...(provider === "spotify" ? { id: `${person.uid}-spotify` } : {}),
     seed,
     displayName: name,
     ...(provider === "spotify" ? { playlists: spec.playlists } : { media: spec.media }),

@@ -19,6 +19,7 @@ import { readSnapshot } from "../../src/sync/snapshots";
 import { firebaseTaskQueue } from "../../src/sync/taskQueue";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
 import { EMULATORS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
+import { seedDemo } from "../../../scripts/local/seed";
 import { FakeClock } from "../support/sync-fakes";
 import { waitFor } from "../support/wait";
 
@@ -375,6 +376,20 @@ describe("through the queue", () => {
     const runs = await runsOf(c.uid);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.outcome).toBe("success");
+  });
+});
+
+describe("the demo people of npm start", () => {
+  it("when a seeded person has several pages of Instagram media, then every page syncs", async () => {
+    // The seed once gave Instagram accounts readable ids; Graph ids are numeric, so the fake's
+    // next-page link answered 404 and grace@demo.test's 60 posts never synced.
+    const uid = `e2e-seed-${randomUUID()}`;
+    await seedDemo(fake, [
+      { uid, email: `${uid}@demo.test`, displayName: "Seeded", summary: "", instagram: { media: 60 } },
+    ]);
+    const r = await syncInProcess({ uid, provider: "instagram", accountId: "" });
+    expect(r).toMatchObject({ outcome: "success", counts: { media: 60 } });
+    expect(r.counts!.mediaPages).toBeGreaterThan(1);
   });
 });
 

@@ -14,7 +14,7 @@ import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
 import { launchBrowser, screenshot } from "../support/browser";
-import { waitFor } from "../support/wait";
+import { connectSyncsFinished } from "../support/first-sync";
 
 const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 const FAKE = process.env.FAKE_PROVIDERS_URL ?? "http://127.0.0.1:9090";
@@ -80,22 +80,11 @@ async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<n
 }
 
 /**
- * Waits until the first sync that connecting started has finished and returns its sync_runs rows
- * for `provider`. The dashboard re-renders a section when its connection changes, so the test
- * interacts with it only once the run is over (not while the outcome is still being written).
+ * The sync_runs rows of `provider` once the first sync that connecting started has finished. The
+ * dashboard re-renders a section when its connection changes, so the test uses it only after.
  */
-async function firstSyncFinished(uid: string, provider: "spotify" | "instagram") {
-  return waitFor(
-    async () => {
-      const runs = (await db().collection(firestorePaths.syncRuns(uid)).get()).docs
-        .map((d) => d.data())
-        .filter((r) => r.provider === provider);
-      const conn = await db().doc(firestorePaths.connection(uid, provider)).get();
-      return runs.some((r) => r.reason === "connect" && r.willRetry === false) && conn.get("lease") === null && runs;
-    },
-    { timeoutMs: 60_000, what: `the first ${provider} sync of ${uid}` },
-  );
-}
+const firstSyncFinished = (uid: string, provider: "spotify" | "instagram") =>
+  connectSyncsFinished(uid, provider, { timeoutMs: 60_000 });
 
 function card(p: Page, provider: string) {
   return p.locator(`section.connection[data-provider=${provider}]`);

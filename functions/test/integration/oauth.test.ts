@@ -13,7 +13,7 @@ import { stateId } from "../../src/oauth/state";
 import { type Provider, firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, FAKE_PROVIDERS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
-import { waitFor } from "../support/wait";
+import { connectSyncsFinished } from "../support/first-sync";
 
 const HOSTING = `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 const FUNCTIONS = `http://${EMULATORS.functions.host}:${EMULATORS.functions.port}/${PROJECT_ID}/${REGION}`;
@@ -114,23 +114,9 @@ async function expectNothingStored(uid: string, provider: Provider) {
   expect((await connectionDoc(uid, provider)).exists).toBe(false);
 }
 
-/**
- * The finished runs of the first syncs the callback enqueued for (uid, provider), oldest first,
- * once there are at least `n`. Every test that connects waits for its first sync: a run still
- * going could change what the test reads next, or use up a fault the next test arms.
- */
-async function firstSyncs(uid: string, provider: Provider, n = 1) {
-  return waitFor(
-    async () => {
-      const runs = (await db().collection(firestorePaths.syncRuns(uid)).get()).docs
-        .map((d) => d.data())
-        .filter((r) => r.provider === provider && r.reason === "connect" && r.willRetry === false)
-        .sort((a, b) => (a.finishedAt as Timestamp).toMillis() - (b.finishedAt as Timestamp).toMillis());
-      return runs.length >= n && runs;
-    },
-    { timeoutMs: 30_000, what: `the first ${provider} sync of ${uid}` },
-  );
-}
+/** The first syncs the callback started for (uid, provider), once `n` have finished. */
+const firstSyncs = (uid: string, provider: Provider, n = 1) =>
+  connectSyncsFinished(uid, provider, { n, timeoutMs: 30_000 });
 
 /** Connects `provider` for `person` all the way, and waits for the first sync it starts. */
 async function connect(person: Person, provider: Provider, returnTo?: string) {

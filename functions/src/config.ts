@@ -236,6 +236,20 @@ export const SETTINGS = {
     default: "10",
     description: "Refresh an Instagram long-lived token when fewer days than this remain.",
   },
+
+  // --- The web app's edges ---------------------------------------------------------------------
+  APP_CHECK_ENFORCED: {
+    kind: "boolean",
+    default: "false",
+    description:
+      "Refuse callables, media and OAuth start requests without a valid App Check token (build the web app with APP_CHECK_SITE_KEY first).",
+  },
+  HTTP_MAX_INSTANCES: {
+    kind: "int",
+    default: "20",
+    description:
+      "Most instances of each HTTP function and callable (oauthStart, oauthCallback, media, syncNow, disconnect).",
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -301,6 +315,10 @@ export const params = {
     default: Number(SETTINGS.QUEUE_MAX_BACKOFF_SECONDS.default),
     description: SETTINGS.QUEUE_MAX_BACKOFF_SECONDS.description,
   }),
+  HTTP_MAX_INSTANCES: defineInt("HTTP_MAX_INSTANCES", {
+    default: Number(SETTINGS.HTTP_MAX_INSTANCES.default),
+    description: SETTINGS.HTTP_MAX_INSTANCES.description,
+  }),
 } as const;
 
 /**
@@ -327,38 +345,62 @@ export interface KeyRingEntry {
   key: Buffer;
 }
 
-const keyRing = z.string().transform((raw, ctx): KeyRingEntry[] => {
-  const entries = raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (entries.length === 0) {
-    ctx.addIssue({ code: "custom", message: "is empty; it needs at least one `keyId:base64key` entry" });
-    return z.NEVER;
-  }
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const KEY_BYTES = 32;
+const ENTRY_SHAPE = 'is not "keyId:base64key"';
+
+/**
+ * The key ring, or a sentence saying what is wrong with it. Strict on purpose: a lenient parser
+ * that keeps what it understands (the first key of `new:A;old:B`, the first line of a list) drops
+ * the old keys during a rotation, and every token sealed with them then fails with `unknown_key`.
+ * Entries are `keyId:base64key` separated by single commas; each key is canonical standard base64
+ * of exactly 32 bytes; ids are unique. Messages name the entry by position (and its id once the id
+ * is valid), never key material.
+ */
+function parseKeyRing(raw: string): KeyRingEntry[] | string {
   const out: KeyRingEntry[] = [];
-  for (const entry of entries) {
+  const entries = raw.split(",");
+  for (const [i, entry] of entries.entries()) {
+    const at = `entry ${i + 1}${entries.length > 1 ? ` of ${entries.length}` : ""}`;
+    if (entry === "") {
+      return `${at} is empty (a doubled, leading or trailing comma): entries are "keyId:base64key" separated by single commas`;
+    }
+    if (/\s/.test(entry)) {
+      return `${at} contains whitespace (a space, tab or line break, also a trailing newline from \`echo\`): entries are "keyId:base64key" separated by commas only`;
+    }
+    if (/["'`]/.test(entry)) return `${at} contains quotes: write the entries without quotes`;
+    if (entry.includes(";"))
+      return `${at} contains ";": entries are "keyId:base64key" separated by commas, not semicolons`;
     const sep = entry.indexOf(":");
-    const id = sep > 0 ? entry.slice(0, sep) : "";
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-      ctx.addIssue({ code: "custom", message: "has an entry without a valid key id before ':'" });
-      return z.NEVER;
+    if (sep < 0) return `${at} ${ENTRY_SHAPE} (there is no ":" between a key id and the key)`;
+    const id = entry.slice(0, sep);
+    const b64 = entry.slice(sep + 1);
+    if (!KEY_ID.test(id)) {
+      return `${at} ${ENTRY_SHAPE} (the key id before ":" must be 1 to 32 letters, digits, "_" or "-")`;
     }
-    const key = Buffer.from(entry.slice(sep + 1), "base64");
-    if (key.length !== 32) {
-      ctx.addIssue({
-        code: "custom",
-        message: `key "${id}" is ${key.length} bytes; AES-256 needs exactly 32 bytes (base64 of 32 random bytes)`,
-      });
-      return z.NEVER;
+    const named = `${at} (key id "${id}")`;
+    if (b64 === "") return `${named} ${ENTRY_SHAPE} (there is no key after ":")`;
+    const key = Buffer.from(b64, "base64");
+    if (key.toString("base64") !== b64) {
+      return `${named} ${ENTRY_SHAPE} (the key is not canonical standard base64: only A-Z, a-z, 0-9, "+" and "/", padded with "=")`;
     }
-    if (out.some((e) => e.id === id)) {
-      ctx.addIssue({ code: "custom", message: `lists key id "${id}" twice` });
-      return z.NEVER;
+    if (key.length !== KEY_BYTES) {
+      return `${named} decodes to ${key.length} bytes: AES-256 needs exactly ${KEY_BYTES} bytes (\`openssl rand -base64 32\`)`;
     }
+    const first = out.findIndex((e) => e.id === id);
+    if (first >= 0) return `${at} repeats the key id "${id}" of entry ${first + 1}: every key id must be unique`;
     out.push({ id, key });
   }
   return out;
+}
+
+const keyRing = z.string().transform((raw, ctx): KeyRingEntry[] => {
+  const parsed = parseKeyRing(raw);
+  if (typeof parsed === "string") {
+    ctx.addIssue({ code: "custom", message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
 });
 
 const schema = z.object({
@@ -407,6 +449,8 @@ const schema = z.object({
   RETRY_AFTER_CAP_SECONDS: nonNegativeInt,
   TOKEN_REFRESH_MARGIN_SECONDS: nonNegativeInt,
   INSTAGRAM_REFRESH_MARGIN_DAYS: positiveInt.max(59),
+  APP_CHECK_ENFORCED: bool,
+  HTTP_MAX_INSTANCES: positiveInt.max(1000),
 } satisfies Record<SettingName, z.ZodType>);
 
 export type Config = z.output<typeof schema>;

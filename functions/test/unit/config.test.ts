@@ -52,28 +52,6 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...secrets(), SPOTIFY_API_BASE_URL: "not a url" })).toThrow(/SPOTIFY_API_BASE_URL/);
   });
 
-  it("when an encryption key has the wrong length, then start-up stops and the key itself is not shown", () => {
-    const bad = key(16);
-    let message = "";
-    try {
-      loadConfig({ ...secrets(), TOKEN_ENCRYPTION_KEYS: `k1:${bad}` });
-    } catch (e) {
-      message = (e as Error).message;
-    }
-    expect(message).toMatch(/TOKEN_ENCRYPTION_KEYS key "k1" is 16 bytes; AES-256 needs exactly 32 bytes/);
-    expect(message).not.toContain(bad);
-  });
-
-  it("when the key ring lists a key id twice or has no id, then it is refused", () => {
-    expect(() => loadConfig({ ...secrets(), TOKEN_ENCRYPTION_KEYS: `a:${key()},a:${key()}` })).toThrow(/twice/);
-    expect(() => loadConfig({ ...secrets(), TOKEN_ENCRYPTION_KEYS: key() })).toThrow(/key id/);
-  });
-
-  it("when the key ring has several keys, then the first one is the encrypting key", () => {
-    const c = loadConfig({ ...secrets(), TOKEN_ENCRYPTION_KEYS: `new:${key()},old:${key()}` });
-    expect(c.TOKEN_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(["new", "old"]);
-  });
-
   it("when the settings table is read, then every setting has a description and secrets have no default", () => {
     for (const [name, spec] of Object.entries(SETTINGS)) {
       expect(spec.description.length).toBeGreaterThan(10);
@@ -81,6 +59,119 @@ describe("loadConfig", () => {
       else expect(typeof (spec as { default?: string }).default).toBe("string");
       expect(name).toMatch(/^[A-Z][A-Z0-9_]+$/);
     }
+  });
+});
+
+describe("the key ring (TOKEN_ENCRYPTION_KEYS)", () => {
+  /** The ConfigError message for a ring, or "" when it is accepted. */
+  const refusal = (ring: string): string => {
+    try {
+      loadConfig({ ...secrets(), TOKEN_ENCRYPTION_KEYS: ring });
+      return "";
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+  };
+  /** Every key-looking piece of the ring (what must never be shown). */
+  const material = (ring: string) =>
+    ring
+      .split(/[,;\s"']+/)
+      .map((e) => e.slice(e.indexOf(":") + 1))
+      .filter((k) => k.length >= 8);
+  const expectRefused = (ring: string, pattern: RegExp) => {
+    const message = refusal(ring);
+    expect(message).toMatch(/^Setting TOKEN_ENCRYPTION_KEYS /);
+    expect(message).toMatch(pattern);
+    expect(message).toMatch(/its value is \(secret, not shown\)\.$/);
+    for (const k of material(ring)) expect(message).not.toContain(k);
+    return message;
+  };
+  const a = key();
+  const b = key();
+
+  it("when the ring is `id:base64` entries separated by commas, then every key is kept in order, the first encrypting", () => {
+    const c = loadConfig({ ...secrets(), TOKEN_ENCRYPTION_KEYS: `new:${a},old:${b},older_1-x:${key()}` });
+    expect(c.TOKEN_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(["new", "old", "older_1-x"]);
+    expect(c.TOKEN_ENCRYPTION_KEYS[0]!.key.equals(Buffer.from(a, "base64"))).toBe(true);
+    expect(c.TOKEN_ENCRYPTION_KEYS[1]!.key.equals(Buffer.from(b, "base64"))).toBe(true);
+  });
+
+  it("when entries are separated by semicolons, then start-up stops instead of keeping only the first key", () => {
+    expectRefused(`new:${a};old:${b}`, /entry 1 contains ";": entries are "keyId:base64key" separated by commas/);
+  });
+
+  it("when entries are separated by line breaks, then it is refused as whitespace", () => {
+    expectRefused(`new:${a}\nold:${b}`, /entry 1 contains whitespace/);
+    expectRefused(`new:${a},\nold:${b}`, /entry 2 of 2 contains whitespace/);
+    expectRefused(`new:${a}\n`, /entry 1 contains whitespace .*trailing newline/);
+  });
+
+  it("when entries are separated by spaces, or a comma is followed by a space, then it is refused", () => {
+    expectRefused(`new:${a} old:${b}`, /entry 1 contains whitespace/);
+    expectRefused(`new:${a}, old:${b}`, /entry 2 of 2 contains whitespace/);
+    expectRefused(` new:${a}`, /entry 1 contains whitespace/);
+  });
+
+  it("when the value or an entry is quoted, then it is refused", () => {
+    expectRefused(`"new:${a},old:${b}"`, /entry 1 of 2 contains quotes/);
+    expectRefused(`new:${a},'old:${b}'`, /entry 2 of 2 contains quotes/);
+  });
+
+  it("when a key is 31 or 33 bytes, then the entry and its length are named", () => {
+    expectRefused(
+      `k1:${a},k2:${key(31)}`,
+      /entry 2 of 2 \(key id "k2"\) decodes to 31 bytes: AES-256 needs exactly 32 bytes/,
+    );
+    expectRefused(`k1:${key(33)}`, /entry 1 \(key id "k1"\) decodes to 33 bytes/);
+    expectRefused(`k1:${key(16)}`, /decodes to 16 bytes/);
+  });
+
+  it("when a key is not canonical standard base64, then it is refused", () => {
+    const raw = randomBytes(32);
+    const unpadded = raw.toString("base64").replace(/=+$/, "");
+    expectRefused(
+      `k1:${unpadded}`,
+      /entry 1 \(key id "k1"\) is not "keyId:base64key" \(the key is not canonical standard base64/,
+    );
+    // A key whose standard encoding has "+" or "/" written in the url-safe alphabet.
+    let urlSafe = "";
+    while (!/[-_]/.test(urlSafe)) urlSafe = randomBytes(32).toString("base64url");
+    expectRefused(
+      `k1:${a},k2:${urlSafe}`,
+      /entry 2 of 2 \(key id "k2"\) is not "keyId:base64key" \(the key is not canonical/,
+    );
+    expectRefused(`k1:${a.slice(0, 20)}*${a.slice(21)}`, /not canonical standard base64/);
+  });
+
+  it("when a key id is listed twice, then both positions are named", () => {
+    expectRefused(
+      `a:${a},b:${b},a:${key()}`,
+      /entry 3 of 3 repeats the key id "a" of entry 1: every key id must be unique/,
+    );
+  });
+
+  it("when an entry is empty (doubled, leading or trailing comma), then its position is named", () => {
+    expectRefused(`new:${a},`, /entry 2 of 2 is empty/);
+    expectRefused(`new:${a},,old:${b}`, /entry 2 of 3 is empty/);
+    expectRefused(`,new:${a}`, /entry 1 of 2 is empty/);
+  });
+
+  it("when an entry has no key id, a bad key id or no key, then it is refused", () => {
+    expectRefused(a, /entry 1 is not "keyId:base64key" \(there is no ":"/);
+    expectRefused(`:${a}`, /entry 1 is not "keyId:base64key" \(the key id before ":" must be 1 to 32/);
+    expectRefused(`k.1:${a}`, /the key id before ":" must be/);
+    expectRefused(`${"k".repeat(33)}:${a}`, /the key id before ":" must be/);
+    expectRefused(`k1:`, /entry 1 \(key id "k1"\) is not "keyId:base64key" \(there is no key after ":"\)/);
+  });
+
+  it("when any entry is refused, then the message shows no key material of any entry", () => {
+    const ring = `new:${a},old:${b},bad:${key(31)}`;
+    const message = expectRefused(ring, /entry 3 of 3/);
+    expect(message).not.toContain(a);
+    expect(message).not.toContain(b);
+    expect(message).not.toContain(a.slice(0, 12));
+    expect(message).not.toContain(b.slice(0, 12));
   });
 });
 

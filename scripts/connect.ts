@@ -8,10 +8,11 @@
  *
  * Spotify: the refresh token is exchanged for an access token right away (so a bad token fails
  * here, not in the next sync). Instagram: the long-lived token is checked by asking who it
- * belongs to. Tokens are never printed.
+ * belongs to. Tokens are never printed. The result is the only thing on stdout (one JSON document);
+ * log lines go to stderr.
  */
 import { isProvider } from "../functions/src/paths";
-import { UsageError, parseOptions, runMain, selectTarget } from "./ops/target";
+import { UsageError, parseOptions, printResult, runMain, selectTarget } from "./ops/target";
 
 runMain(async () => {
   const { values } = parseOptions(process.argv.slice(2), {
@@ -76,8 +77,13 @@ runMain(async () => {
     }),
   );
   await batch.commit();
-  process.stdout.write(
-    `${JSON.stringify({ project: target.projectId, uid, provider, account, tokenExpiresAt: tokens.expiresAt, connection: "connected, due now" }, null, 2)}\n`,
-  );
+  printResult({
+    project: target.projectId,
+    uid,
+    provider,
+    account,
+    tokenExpiresAt: tokens.expiresAt,
+    connection: "connected, due now",
+  });
   return 0;
 });

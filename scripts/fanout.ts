@@ -5,9 +5,10 @@
  *   npm run fanout                          against the emulators (tasks run in the Functions emulator)
  *   npm run fanout -- --project my-project  against a real project (ADC with permission to enqueue)
  *
- * Prints the summary: { due, enqueued, skippedDuplicates, failed, ms, … }.
+ * Prints the summary as the only thing on stdout (one JSON document; log lines go to stderr):
+ * { due, enqueued, skippedDuplicates, failed, ms, … }.
  */
-import { parseOptions, runMain, selectTarget, configWithoutSecrets } from "./ops/target";
+import { configWithoutSecrets, parseOptions, printResult, runMain, selectTarget } from "./ops/target";
 
 runMain(async () => {
   const { values } = parseOptions(process.argv.slice(2), {});
@@ -15,6 +16,6 @@ runMain(async () => {
   const { fanOutDeps } = await import("../functions/src/sync/runtime");
   const { runFanOut } = await import("../functions/src/sync/fanOut");
   const summary = await runFanOut(fanOutDeps(configWithoutSecrets()));
-  process.stdout.write(`${JSON.stringify({ project: target.projectId, ...summary }, null, 2)}\n`);
+  printResult({ project: target.projectId, ...summary });
   return summary.failed > 0 ? 1 : 0;
 });

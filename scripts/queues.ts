@@ -10,7 +10,7 @@
  * and says so.
  */
 import { isProvider } from "../functions/src/paths";
-import { UsageError, isDemoProject, parseOptions, runMain, selectTarget } from "./ops/target";
+import { UsageError, isDemoProject, parseOptions, printResult, runMain, selectTarget } from "./ops/target";
 
 runMain(async () => {
   const { values, positionals } = parseOptions(process.argv.slice(2), { location: { type: "string" } });
@@ -34,6 +34,6 @@ runMain(async () => {
     provider,
     action: action as (typeof QUEUE_ACTIONS)[number],
   });
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  printResult(result);
   return 0;
 });

@@ -2,12 +2,14 @@
  * `npm run sync -- --uid U --provider P` — syncs one connection in this process (no queue) and
  * prints the outcome: what was fetched, written, mirrored, or the error and what it did to the
  * connection. Runs as a manual sync (ignores nextSyncAt, respects the lease and rate limits).
+ * The result is the only thing on stdout (one JSON document); log lines go to stderr:
+ *   npm run -s sync -- --uid U --provider spotify | jq .outcome
  *
  *   npm run sync -- --uid U --provider spotify                       emulators + fake providers
  *   npm run sync -- --uid U --provider spotify --project my-project  real project (export the secrets first)
  */
 import { isProvider } from "../functions/src/paths";
-import { UsageError, parseOptions, runMain, selectTarget } from "./ops/target";
+import { UsageError, parseOptions, printResult, runMain, selectTarget } from "./ops/target";
 
 runMain(async () => {
   const { values } = parseOptions(process.argv.slice(2), { uid: { type: "string" }, provider: { type: "string" } });
@@ -21,6 +23,6 @@ runMain(async () => {
     { uid: values.uid, provider: values.provider, reason: "manual", requestedAt: Date.now() },
     { retryCount: 0, lastAttempt: true },
   );
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  printResult(result);
   return result.outcome === "success" ? 0 : 1;
 });

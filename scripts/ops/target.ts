@@ -8,6 +8,10 @@
  *   TOKEN_ENCRYPTION_KEYS="$(gcloud secrets versions access latest --secret=TOKEN_ENCRYPTION_KEYS --project=ID)".
  *
  * Call selectTarget() before the first use of functions/src/admin (it reads process.env lazily).
+ *
+ * Output: a command's result is the only thing on stdout (printResult: one JSON document, or
+ * printText for a human summary), so `npm run -s sync -- … | jq .outcome` works. Everything else
+ * written to stdout — firebase-functions' logger, console.log — goes to stderr once runMain starts.
  */
 import { parseArgs } from "node:util";
 import { SETTINGS, type Config, loadConfig } from "../../functions/src/config";
@@ -85,8 +89,34 @@ export function parseOptions<T extends Record<string, { type: "string" | "boolea
   }
 }
 
-/** Runs a command's main(): usage errors exit 2 with the message, other errors exit 1. */
+/** The real stdout, captured before runMain points process.stdout.write at stderr. */
+const writeStdout: typeof process.stdout.write = process.stdout.write.bind(process.stdout);
+
+/**
+ * From now on, whatever is written to process.stdout goes to stderr. The functions' logger writes
+ * through console (hence process.stdout.write, looked up at each call), so log lines of the
+ * functions code a command runs land on stderr and stdout keeps only the result.
+ */
+export function routeLogsToStderr(): void {
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+}
+
+/** Writes a command's result to the real stdout as one JSON document. */
+export function printResult(value: unknown): void {
+  writeStdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes a command's human-readable result (lines) to the real stdout. */
+export function printText(lines: readonly string[]): void {
+  writeStdout(`${lines.join("\n")}\n`);
+}
+
+/**
+ * Runs a command's main() with log output routed to stderr (see routeLogsToStderr): usage errors
+ * exit 2 with the message, other errors exit 1.
+ */
 export function runMain(main: () => Promise<number>): void {
+  routeLogsToStderr();
   main().then(
     (code) => process.exit(code),
     (e: unknown) => {

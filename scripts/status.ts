@@ -1,24 +1,73 @@
 /**
- * `npm run status` — connections by provider and status, and the most recent errors.
+ * `npm run status` — connections by provider and status, how many are due now, the app-wide
+ * provider pauses (provider_state/{provider}) and the most recent errors.
  *
- *   npm run status                          against the emulators
- *   npm run status -- --project my-project  against a real project
+ *   npm run status                               against the emulators, a short summary for people
+ *   npm run status -- --json                     the same as one JSON document (the only thing on stdout)
+ *   npm run status -- --lift-pause spotify       lifts Spotify's pause first, says so, then the status
+ *   npm run status -- --project my-project       against a real project
  *   options: --errors N (default 10)
  *
+ * Lifting a pause is an operator decision (the provider's rate-limit answer said to wait; lift it
+ * when that was a mistake or the wait is known to be over): the next sync task calls the provider
+ * again, and a new long Retry-After pauses it again.
+ *
  * Pages through every connection (500 at a time, only the fields it prints), so it works for
- * any number of users without holding them all in memory.
+ * any number of users without holding them all in memory. Log lines go to stderr.
  */
-import { parseOptions, runMain, selectTarget } from "./ops/target";
+import { type Provider, isProvider } from "../functions/src/paths";
+import { UsageError, parseOptions, printResult, printText, runMain, selectTarget } from "./ops/target";
+
+interface LastError {
+  uid: string;
+  provider: string;
+  status: string;
+  code: string;
+  message: string;
+  at: string;
+}
+
+interface PauseView {
+  pausedUntil: string;
+  reason: string;
+  since: string;
+  active: boolean;
+}
+
+interface StatusReport {
+  project: string;
+  connections: number;
+  dueNow: number;
+  byStatus: Record<string, Record<string, number>>;
+  /** The stored pause of each provider (null: none); `active` is false once it has ended. */
+  providerPauses: Record<string, PauseView | null>;
+  lastErrors: LastError[];
+  /** Present when --lift-pause was given: whether there was a pause to lift. */
+  liftedPause?: { provider: Provider; existed: boolean };
+}
 
 runMain(async () => {
-  const { values } = parseOptions(process.argv.slice(2), { errors: { type: "string" } });
+  const { values } = parseOptions(process.argv.slice(2), {
+    errors: { type: "string" },
+    json: { type: "boolean" },
+    "lift-pause": { type: "string" },
+  });
   const keep = Math.max(0, Number(values.errors ?? 10) || 0);
+  const lift = values["lift-pause"];
+  if (lift !== undefined && !isProvider(lift)) {
+    throw new UsageError(
+      "usage: npm run status -- [--json] [--errors N] [--lift-pause spotify|instagram] [--project ID]",
+    );
+  }
   const target = selectTarget(values.project);
   const { db } = await import("../functions/src/admin");
-  const { CONNECTIONS, parseConnectionPath } = await import("../functions/src/paths");
+  const { CONNECTIONS, PROVIDERS, parseConnectionPath } = await import("../functions/src/paths");
+  const { describeProviderPauses, liftProviderPause } = await import("../functions/src/sync/providerPause");
+
+  const liftedPause = lift !== undefined ? { provider: lift, existed: await liftProviderPause(db(), lift) } : undefined;
 
   const byStatus: Record<string, Record<string, number>> = {};
-  const errors: { uid: string; provider: string; status: string; code: string; message: string; at: string }[] = [];
+  const errors: LastError[] = [];
   let total = 0;
   let due = 0;
   const now = Date.now();
@@ -48,8 +97,78 @@ runMain(async () => {
     if (page.size < 500) break;
     page = await base.startAfter(page.docs[page.docs.length - 1]!).get();
   }
-  process.stdout.write(
-    `${JSON.stringify({ project: target.projectId, connections: total, dueNow: due, byStatus, lastErrors: errors }, null, 2)}\n`,
-  );
+
+  const pauses = await describeProviderPauses(db(), new Date(now));
+  const providerPauses: Record<string, PauseView | null> = {};
+  for (const p of PROVIDERS) {
+    const info = pauses[p];
+    providerPauses[p] = info
+      ? {
+          pausedUntil: info.pausedUntil.toISOString(),
+          reason: info.reason,
+          since: info.since.toISOString(),
+          active: info.active,
+        }
+      : null;
+  }
+
+  const report: StatusReport = {
+    project: target.projectId,
+    connections: total,
+    dueNow: due,
+    byStatus,
+    providerPauses,
+    lastErrors: errors,
+    ...(liftedPause ? { liftedPause } : {}),
+  };
+  if (values.json) printResult(report);
+  else printText(summary(report, now));
   return 0;
 });
+
+/** The human-readable status: a few lines, one idea each. */
+function summary(r: StatusReport, now: number): string[] {
+  const oneLine = (s: string, max = 160) => {
+    const flat = s.replace(/\s+/g, " ").trim();
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  };
+  const lines: string[] = [];
+  if (r.liftedPause) {
+    lines.push(
+      r.liftedPause.existed
+        ? `Lifted the ${r.liftedPause.provider} pause: the next ${r.liftedPause.provider} sync calls the provider again.`
+        : `${r.liftedPause.provider} had no pause to lift.`,
+    );
+  }
+  lines.push(
+    `Project ${r.project}: ${r.connections} connection${r.connections === 1 ? "" : "s"}, ${r.dueNow} due now.`,
+  );
+  for (const [provider, counts] of Object.entries(r.byStatus).sort(([a], [b]) => a.localeCompare(b))) {
+    const parts = Object.entries(counts)
+      .sort(([, a], [, b]) => b - a)
+      .map(([status, n]) => `${status} ${n}`);
+    lines.push(`  ${provider.padEnd(10)} ${parts.join(", ")}`);
+  }
+  lines.push("Provider pauses:");
+  for (const [provider, p] of Object.entries(r.providerPauses)) {
+    if (!p) lines.push(`  ${provider.padEnd(10)} not paused`);
+    else if (!p.active) lines.push(`  ${provider.padEnd(10)} not paused (a pause ended at ${p.pausedUntil})`);
+    else {
+      const minutes = Math.ceil((Date.parse(p.pausedUntil) - now) / 60_000);
+      const left = minutes >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`;
+      lines.push(
+        `  ${provider.padEnd(10)} PAUSED until ${p.pausedUntil} (${left} from now, since ${p.since}): ${oneLine(p.reason)}`,
+      );
+      lines.push(`  ${"".padEnd(10)} lift it with: npm run status -- --lift-pause ${provider}`);
+    }
+  }
+  if (r.lastErrors.length === 0) lines.push("Last errors: none.");
+  else {
+    lines.push("Last errors (newest first):");
+    for (const e of r.lastErrors) {
+      lines.push(`  ${e.at} ${e.provider} ${e.uid} (${e.status}) ${e.code}: ${oneLine(e.message)}`);
+    }
+  }
+  lines.push("(--json prints all of this as one JSON document)");
+  return lines;
+}

@@ -82,15 +82,19 @@ export class ProviderSchemaError extends AppError {
 }
 
 /**
- * A file to mirror cannot be stored: too large, not an allowed content type, or the CDN refused it
- * (e.g. an expired signed URL). Retrying the same URL cannot help; the next sync brings a fresh one.
+ * A file to mirror cannot be stored: too large, not an allowed content type, the CDN refused it
+ * (e.g. an expired signed URL), or the download rules refused the URL before connecting (`url`:
+ * unparseable or a disallowed scheme; `host`: not the provider's image CDN; `address`: the host is
+ * or resolves to a loopback, private, link-local or metadata address; `redirect`: too many
+ * redirects or one without a usable Location). Retrying the same URL cannot help; the next sync
+ * brings a fresh one.
  */
 export class DownloadRejectedError extends AppError {
   readonly code = "download_rejected";
   readonly action = "give_up";
   constructor(
     message: string,
-    readonly reason: "too_large" | "content_type" | "status" | "url",
+    readonly reason: "too_large" | "content_type" | "status" | "url" | "host" | "address" | "redirect",
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -2,11 +2,11 @@
 import { bucket, db } from "../../functions/src/admin";
 import type { Config } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
-import { downloadFile } from "../../functions/src/http/download";
 import { FirestoreStorageEraser } from "../../functions/src/oauth/disconnect";
 import { getProvider } from "../../functions/src/providers/registry";
 import { bucketBlobStore } from "../../functions/src/sync/blobStore";
 import { type Clock, systemClock } from "../../functions/src/sync/ports";
+import { providerDownload } from "../../functions/src/sync/runtime";
 import type { SyncDeps } from "../../functions/src/sync/runSync";
 import type { Stats } from "../fake-providers";
 import { type StorageCounts, countingBlobStore } from "./instrument";
@@ -19,7 +19,7 @@ export function benchSyncDeps(config: Config, storage: StorageCounts, clock: Clo
     tokens: tokenStoreFromConfig(),
     provider: getProvider,
     blobs: countingBlobStore(bucketBlobStore(bucket()), storage),
-    download: (url, opts) => downloadFile(config, url, opts),
+    download: providerDownload(config),
     eraser: new FirestoreStorageEraser(db(), bucket()),
   };
 }

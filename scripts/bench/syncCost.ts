@@ -92,6 +92,7 @@ async function writeEverything(deps: SyncDeps, c: BenchConnection): Promise<{ sn
         ? storagePaths.spotifyCover(c.uid, item.id)
         : storagePaths.instagramMedia(c.uid, item.id, item.ext.toLowerCase());
     const { bytes, contentType } = await deps.download(item.url, {
+      provider: c.provider,
       maxBytes: deps.config.MAX_IMAGE_BYTES,
       allowedContentTypes: item.ext === "mp4" ? ["video/mp4"] : ["image/jpeg"],
     });

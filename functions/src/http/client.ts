@@ -14,6 +14,7 @@
  *   attached as a cause, since it carries the request config.
  */
 import axios, { type AxiosAdapter, type AxiosResponse } from "axios";
+import type { Agent } from "node:http";
 import { Readable, Stream } from "node:stream";
 import type { Config } from "../config";
 import {
@@ -31,8 +32,13 @@ import { logs } from "../logs";
 export const BACKOFF_BASE_MS = 200;
 /** No single backoff wait is longer than this. */
 export const BACKOFF_MAX_MS = 10_000;
-/** Redirects followed by downloads (CDNs redirect); API calls follow none. */
+/**
+ * Redirects followed by downloads (CDNs redirect), each hop checked by download.ts; axios follows
+ * none, and API calls follow none.
+ */
 export const MAX_DOWNLOAD_REDIRECTS = 5;
+/** Statuses that redirect (answered as they are when a request asks for `redirects: "return"`). */
+export const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
 
 export interface HttpLimits {
   timeoutMs: number;
@@ -73,6 +79,13 @@ export interface HttpRequest {
   maxBytes?: number;
   /** Downloads: content types (without parameters) a 2xx answer may have. */
   allowedContentTypes?: readonly string[];
+  /** "return": a redirect answer (REDIRECT_STATUSES) is returned, for the caller to check and follow. */
+  redirects?: "return";
+  /**
+   * The connection's Agent (for the URL's protocol), e.g. one whose lookup is pinned to a checked
+   * address. With an agent, no proxy is used: the connection goes where the agent says.
+   */
+  agent?: Agent;
 }
 
 export interface HttpResponse {
@@ -132,6 +145,7 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       const res = await this.attempt(req, info);
       if (res.status >= 200 && res.status < 300) return res;
+      if (req.redirects === "return" && REDIRECT_STATUSES.includes(res.status)) return res;
 
       const now = this.now();
       if (req.purpose !== "download") {
@@ -210,7 +224,8 @@ export class HttpClient {
           data: req.form ? new URLSearchParams(req.form).toString() : undefined,
           responseType: "stream",
           validateStatus: () => true,
-          maxRedirects: req.purpose === "download" ? MAX_DOWNLOAD_REDIRECTS : 0,
+          maxRedirects: 0,
+          ...(req.agent ? { httpAgent: req.agent, httpsAgent: req.agent, proxy: false as const } : {}),
           maxContentLength: -1,
           timeout: timeoutMs,
           signal: controller.signal,

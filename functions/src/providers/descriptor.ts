@@ -7,7 +7,9 @@
 import type { z } from "zod";
 import type { Config, SettingName } from "../config";
 import { ProviderSchemaError } from "../errors";
+import { isLoopbackHost } from "../http/addresses";
 import { type ErrorClassifier, HttpClient, httpLimits } from "../http/client";
+import type { DownloadPolicy } from "../http/download";
 import { logs } from "../logs";
 import type { Provider } from "../paths";
 import type { ProviderContext, TokenSet } from "./types";
@@ -40,6 +42,8 @@ export interface ProviderDescriptor {
     /** Safety bound on pages followed for one listing (a looping `next` is a schema error). */
     maxPages: number;
   };
+  /** Where the files to mirror live: image CDN host suffixes ("scdn.co" allows i.scdn.co, not evilscdn.co). */
+  images: { hostSuffixes: readonly string[] };
   refresh:
     | {
         /** OAuth refresh_token grant; a response without refresh_token keeps the old one. */
@@ -78,6 +82,29 @@ export interface ProviderDescriptor {
 
 export function baseUrl(ctx: ProviderContext, setting: BaseUrlSetting): string {
   return ctx.config[setting];
+}
+
+/** Every base-URL setting the descriptor names (authorize, token, API, refresh), each once. */
+export function baseUrlSettings(d: ProviderDescriptor): BaseUrlSetting[] {
+  const settings = [d.authorize.baseUrl, d.token.baseUrl, d.api.baseUrl];
+  if (d.refresh.style === "ig_refresh_token") settings.push(d.refresh.baseUrl);
+  return [...new Set(settings)];
+}
+
+/**
+ * Where this provider's files may be downloaded from. A local run is one whose base URLs are all
+ * loopback (the fake provider server): there http, loopback addresses and those base URLs'
+ * host:port are allowed too. Otherwise: https on the image CDN suffixes, public addresses only.
+ */
+export function downloadPolicy(d: ProviderDescriptor, config: Pick<Config, BaseUrlSetting>): DownloadPolicy {
+  const bases = baseUrlSettings(d).map((s) => new URL(config[s]));
+  const local = bases.every((u) => isLoopbackHost(u.hostname));
+  return {
+    service: d.name,
+    local,
+    hostSuffixes: d.images.hostSuffixes,
+    localHosts: local ? [...new Set(bases.map((u) => u.host))] : [],
+  };
 }
 
 /** `{base}{path}?query` with the query encoded; undefined values are left out. */

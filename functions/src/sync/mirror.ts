@@ -18,9 +18,10 @@ import type { MirrorItem } from "../providers/types";
 import { mapPool } from "./pool";
 import type { BlobStore } from "./ports";
 
+/** Fetches one file; `provider` selects whose download rules (CDN hosts) apply. */
 export type Download = (
   url: string,
-  opts: { maxBytes: number; allowedContentTypes: string[] },
+  opts: { provider: Provider; maxBytes: number; allowedContentTypes: string[] },
 ) => Promise<{ bytes: Buffer; contentType: string }>;
 
 export interface MirrorDeps {
@@ -83,6 +84,7 @@ export async function mirrorImages(
     try {
       if (!allowed) throw new Error(`unsupported file extension "${item.ext}"`);
       const { bytes, contentType } = await deps.download(item.url, {
+        provider,
         maxBytes: deps.config.MAX_IMAGE_BYTES,
         allowedContentTypes: allowed,
       });

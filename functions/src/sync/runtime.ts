@@ -7,10 +7,12 @@ import { type Config, getConfig } from "../config";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
 import { downloadFile } from "../http/download";
 import { FirestoreStorageEraser } from "../oauth/disconnect";
-import { getProvider } from "../providers/registry";
+import { downloadPolicy } from "../providers/descriptor";
+import { getProvider, PROVIDER_DESCRIPTORS } from "../providers/registry";
 import { bucketBlobStore } from "./blobStore";
 import type { FanOutDeps } from "./fanOut";
 import type { ManualSyncDeps } from "./manual";
+import type { Download } from "./mirror";
 import { systemClock } from "./ports";
 import type { SyncDeps } from "./runSync";
 import { firebaseTaskQueue } from "./taskQueue";
@@ -23,9 +25,15 @@ export function syncDeps(config: Config = getConfig()): SyncDeps {
     tokens: tokenStoreFromConfig(),
     provider: getProvider,
     blobs: bucketBlobStore(bucket()),
-    download: (url, opts) => downloadFile(config, url, opts),
+    download: providerDownload(config),
     eraser: new FirestoreStorageEraser(db(), bucket()),
   };
+}
+
+/** The mirror's Download port: downloadFile under the download rules of the item's provider. */
+export function providerDownload(config: Config): Download {
+  return (url, { provider, ...opts }) =>
+    downloadFile(config, url, { ...opts, policy: downloadPolicy(PROVIDER_DESCRIPTORS[provider], config) });
 }
 
 export function fanOutDeps(config: Config = getConfig()): FanOutDeps {

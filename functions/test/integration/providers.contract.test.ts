@@ -13,8 +13,11 @@ import {
   TransientError,
 } from "../../src/errors";
 import { downloadFile } from "../../src/http/download";
+import { downloadPolicy } from "../../src/providers/descriptor";
 import { instagram } from "../../src/providers/instagram";
+import { instagramDescriptor } from "../../src/providers/instagram/descriptor";
 import { spotify } from "../../src/providers/spotify";
+import { spotifyDescriptor } from "../../src/providers/spotify/descriptor";
 import type { ProviderContext, ProviderModule, TokenSet } from "../../src/providers/types";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
 import { localFunctionsEnv } from "../../../scripts/lib/local-env";
@@ -113,6 +116,7 @@ describe("paging at the edges", () => {
     expect(result.counts.children).toBeGreaterThan(0);
     const item = result.mirror[0]!;
     const file = await downloadFile(config, item.url, {
+      policy: downloadPolicy(instagramDescriptor, config),
       maxBytes: config.MAX_IMAGE_BYTES,
       allowedContentTypes: ["image/jpeg"],
     });
@@ -125,6 +129,7 @@ describe("paging at the edges", () => {
     const result = await spotify.fetchAll(ctx, tokenSet("spotify", id).accessToken);
     expect(result.mirror.length).toBeGreaterThan(0);
     const file = await downloadFile(config, result.mirror[0]!.url, {
+      policy: downloadPolicy(spotifyDescriptor, config),
       maxBytes: 5_000_000,
       allowedContentTypes: ["image/jpeg"],
     });

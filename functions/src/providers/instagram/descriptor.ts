@@ -13,6 +13,8 @@ export const instagramDescriptor = {
   scopeSeparator: ",",
   codeSuffixToStrip: "#_",
   api: { baseUrl: "INSTAGRAM_GRAPH_BASE_URL", pathPrefix: "", pageSize: 50, maxPages: 1_000 },
+  // Media: scontent-*.cdninstagram.com, scontent-*.fbcdn.net (signed, expiring URLs).
+  images: { hostSuffixes: ["cdninstagram.com", "fbcdn.net"] },
   refresh: {
     style: "ig_refresh_token",
     baseUrl: "INSTAGRAM_GRAPH_BASE_URL",

@@ -12,6 +12,8 @@ export const spotifyDescriptor = {
   scopes: ["playlist-read-private", "playlist-read-collaborative", "user-top-read", "user-read-recently-played"],
   scopeSeparator: " ",
   api: { baseUrl: "SPOTIFY_API_BASE_URL", pathPrefix: "/v1", pageSize: 50, maxPages: 2_100 },
+  // Covers: i.scdn.co, mosaic.scdn.co, image-cdn-ak.spotifycdn.com, …
+  images: { hostSuffixes: ["scdn.co", "spotifycdn.com"] },
   refresh: { style: "refresh_token", marginSetting: "TOKEN_REFRESH_MARGIN_SECONDS", marginUnitSeconds: 1 },
   // Spotify counts requests per app in a rolling 30 s window: a long Retry-After is everyone's.
   rateLimit: { style: "retry-after", scope: "app" },

@@ -1,6 +1,5 @@
 import { inspect } from "node:util";
 import {
-  DownloadRejectedError,
   NotAllowedError,
   ProviderSchemaError,
   RateLimitedError,
@@ -8,8 +7,7 @@ import {
   TransientError,
 } from "../../../src/errors";
 import { BACKOFF_BASE_MS, HttpClient, type HttpLimits, parseRetryAfter } from "../../../src/http/client";
-import { downloadFile } from "../../../src/http/download";
-import { type FakeAnswer, fakeHttp, unitConfig } from "../../support/http-fake";
+import { type FakeAnswer, fakeHttp } from "../../support/http-fake";
 
 const limits: HttpLimits = { timeoutMs: 50, maxResponseBytes: 1_000, maxRetries: 3, retryAfterCapSeconds: 30 };
 const NOW = new Date("2026-01-01T00:00:00Z");
@@ -167,56 +165,5 @@ describe("HttpClient redaction", () => {
     const error = await http.request(get).catch((e: unknown) => e);
     expect((error as Error).message).toContain("token [redacted] unknown");
     expect((error as Error).message).not.toContain(token);
-  });
-});
-
-describe("downloadFile", () => {
-  const config = unitConfig({ HTTP_TIMEOUT_MS: "50" });
-  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
-  const opts = { maxBytes: 100, allowedContentTypes: ["image/jpeg"] };
-
-  it("when the file is an allowed type within the cap, then its bytes and type come back", async () => {
-    const { deps } = fakeHttp(() => ({ body: jpeg, headers: { "content-type": "image/jpeg; charset=binary" } }));
-    await expect(
-      downloadFile(config, "https://cdn.example.test/a.jpg?sig=1", { ...opts, http: deps }),
-    ).resolves.toEqual({
-      bytes: jpeg,
-      contentType: "image/jpeg",
-    });
-  });
-
-  it("when the content type is not allowed, then DownloadRejectedError(content_type)", async () => {
-    const { deps } = fakeHttp(() => ({ body: "<html>", headers: { "content-type": "text/html" } }));
-    const error = await downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }).catch((e) => e);
-    expect(error).toBeInstanceOf(DownloadRejectedError);
-    expect((error as DownloadRejectedError).reason).toBe("content_type");
-  });
-
-  it("when the file is larger than maxBytes, then DownloadRejectedError(too_large)", async () => {
-    const { deps } = fakeHttp(() => ({ body: Buffer.alloc(101), headers: { "content-type": "image/jpeg" } }));
-    const error = await downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }).catch((e) => e);
-    expect((error as DownloadRejectedError).reason).toBe("too_large");
-  });
-
-  it("when the CDN answers 403 (expired signature), then DownloadRejectedError(status) after one request", async () => {
-    const { deps, requests } = fakeHttp(() => ({ status: 403, body: "URL signature expired" }));
-    const error = await downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }).catch((e) => e);
-    expect((error as DownloadRejectedError).reason).toBe("status");
-    expect(requests).toHaveLength(1);
-  });
-
-  it("when the CDN answers 503, then it is retried and then a TransientError", async () => {
-    const { deps, requests } = fakeHttp(() => ({ status: 503 }));
-    await expect(
-      downloadFile(config, "https://cdn.example.test/a.jpg", { ...opts, http: deps }),
-    ).rejects.toBeInstanceOf(TransientError);
-    expect(requests).toHaveLength(1 + config.HTTP_MAX_RETRIES);
-  });
-
-  it("when the URL is not http(s), then DownloadRejectedError(url) without a request", async () => {
-    const { deps, requests } = fakeHttp(() => ({ body: jpeg }));
-    const error = await downloadFile(config, "file:///etc/passwd", { ...opts, http: deps }).catch((e) => e);
-    expect((error as DownloadRejectedError).reason).toBe("url");
-    expect(requests).toHaveLength(0);
   });
 });

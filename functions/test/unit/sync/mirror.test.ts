@@ -91,7 +91,11 @@ describe("the image mirror", () => {
     );
     expect(c).toEqual({ saved: 1, unchanged: 0, deleted: 0, failed: 2 });
     expect([...blobs.objects.keys()]).toEqual(["u1/instagram/m1.mp4"]);
-    expect(download).toHaveBeenCalledWith("http://x/ok", { maxBytes: 1000, allowedContentTypes: ["video/mp4"] });
+    expect(download).toHaveBeenCalledWith("http://x/ok", {
+      provider: "instagram",
+      maxBytes: 1000,
+      allowedContentTypes: ["video/mp4"],
+    });
   });
 
   it("when mirroring is disabled, then nothing is downloaded and earlier covers are removed", async () => {

@@ -1,9 +1,9 @@
 /**
  * Fake Spotify: accounts service (authorize + consent, POST /api/token) under /spotify-accounts,
  * the Web API endpoints the clients use under /spotify-api, and cover images under /cdn/spotify.
- * Shapes follow ../shared/reference/spotify-web-api.openapi.yml; behaviour follows
- * ../shared/notes/provider-apis.md (1 h access tokens, optional refresh-token rotation,
- * invalid_grant, development-mode 403, 429 + Retry-After).
+ * Shapes follow docs/reference/spotify-web-api.openapi.yml; behaviour follows Spotify's documented
+ * behaviour, as the README's "The fake provider server" describes it (1 h access tokens, optional
+ * refresh-token rotation, invalid_grant, development-mode 403, 429 + Retry-After).
  */
 import type { SpotifyAccount } from "./data";
 import { consentPage, decide, type AuthorizeRules } from "./consent";

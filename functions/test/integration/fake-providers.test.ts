@@ -1,6 +1,6 @@
 /**
  * The fake provider server (scripts/fake-providers) over real HTTP, on a random loopback port:
- * its Spotify responses validate against the OpenAPI description in ../shared/reference, and its
+ * its Spotify responses validate against the OpenAPI description in docs/reference, and its
  * OAuth, token, paging, fault, rate-limit, clock and control behaviour is what the clients rely on.
  */
 import { readFileSync } from "node:fs";
@@ -38,9 +38,10 @@ afterEach(() => {
 // --- OpenAPI (3.0) → JSON Schema for ajv --------------------------------------------------------
 
 type Json = Record<string, unknown>;
-const OPENAPI = YAML.parse(
-  readFileSync(join(ROOT, "..", "shared", "reference", "spotify-web-api.openapi.yml"), "utf8"),
-) as { paths: Record<string, Record<string, Json>>; components: Json };
+const OPENAPI = YAML.parse(readFileSync(join(ROOT, "docs", "reference", "spotify-web-api.openapi.yml"), "utf8")) as {
+  paths: Record<string, Record<string, Json>>;
+  components: Json;
+};
 
 /**
  * OpenAPI 3.0 → JSON Schema: `nullable: true` becomes "or null", local $refs point into the

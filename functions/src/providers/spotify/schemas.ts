@@ -1,5 +1,5 @@
 /**
- * zod schemas of the Spotify answers the client reads (from ../shared/reference/spotify-web-api.openapi.yml).
+ * zod schemas of the Spotify answers the client reads (from docs/reference/spotify-web-api.openapi.yml).
  * Only fields the mapping uses are declared (zod drops the rest). Anything a development-mode app
  * may lose (popularity, followers, genres, country, product, email, …) is optional; envelopes
  * (paging fields) are strict, items are parsed one by one so a bad item is skipped, not fatal.

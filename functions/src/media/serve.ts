@@ -8,6 +8,7 @@
  * See the README ("Images").
  */
 import type { Readable } from "node:stream";
+import { APP_CHECK_HEADER, APP_CHECK_REQUIRED, SESSION_ENDED, SessionEndedError } from "../access/caller";
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { isOwnedObject } from "../paths";
@@ -21,8 +22,13 @@ export interface MediaObject {
 }
 
 export interface MediaDeps {
-  /** Firebase Auth: the uid behind a valid ID token; throws otherwise. */
+  /**
+   * Firebase Auth: the uid behind a valid ID token; throws otherwise (SessionEndedError when the
+   * session was revoked or the account disabled: access/caller.ts cachedIdTokenVerifier).
+   */
   verifyIdToken(idToken: string): Promise<{ uid: string }>;
+  /** App Check: whether the `X-Firebase-AppCheck` header value lets the request in (access/caller.ts appCheckAllowed). */
+  appCheck(headerValue: string | undefined): Promise<boolean>;
   /** The object's metadata and a way to read it; null when it does not exist. */
   open(objectPath: string): Promise<MediaObject | null>;
   /** Seconds the browser may keep a response (private cache only). */
@@ -76,12 +82,17 @@ export async function serveMedia(deps: MediaDeps, req: MediaRequest): Promise<Me
   if (req.method !== "GET" && req.method !== "HEAD") {
     return text(405, "Use GET.", { Allow: "GET, HEAD" });
   }
+  if (!(await deps.appCheck(header(req, APP_CHECK_HEADER)))) return text(401, APP_CHECK_REQUIRED);
   const bearer = BEARER.exec(header(req, "authorization") ?? "");
   if (!bearer) return text(401, "Sign in first: an ID token is required.", { "WWW-Authenticate": "Bearer" });
   let uid: string;
   try {
     ({ uid } = await deps.verifyIdToken(bearer[1]!));
   } catch (e) {
+    if (e instanceof SessionEndedError) {
+      logs.warn("media.unauthenticated", { reason: "session_ended", error: e });
+      return text(401, SESSION_ENDED, { "WWW-Authenticate": "Bearer" });
+    }
     logs.warn("media.unauthenticated", { reason: "invalid_id_token", error: e });
     return text(401, "The ID token is invalid or expired; sign in again.", { "WWW-Authenticate": "Bearer" });
   }

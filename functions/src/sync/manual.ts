@@ -3,7 +3,9 @@
  * once per MANUAL_SYNC_COOLDOWN_SECONDS per connection, enforced here in a transaction on the
  * connection document (lastManualSyncAt), so two quick clicks or two tabs cannot both pass. It
  * enqueues the same task as the fan-out (reason "manual"); the handler's lease stops it from
- * overlapping a running sync.
+ * overlapping a running sync. A connection in `error` whose backoff (nextSyncAt) has not expired
+ * is refused too: Sync now must not undo the backoff that keeps a failing account from being
+ * retried every few minutes.
  */
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
@@ -18,9 +20,9 @@ import { providerPausedUntil } from "./providerPause";
 
 export const ManualSyncRequest = z.object({ provider: z.enum(PROVIDERS) }).strict();
 
-export type RefusalReason = "not_connected" | "needs_reauth" | "not_syncable" | "cooldown" | "rate_limited";
+export type RefusalReason = "not_connected" | "needs_reauth" | "not_syncable" | "cooldown" | "rate_limited" | "backoff";
 
-/** The request is refused; `retryAt` says when it will be allowed (cooldown, rate limit). */
+/** The request is refused; `retryAt` says when it will be allowed (cooldown, rate limit, backoff). */
 export class ManualSyncRefusedError extends AppError {
   readonly code = "manual_sync_refused";
   readonly action = "give_up";
@@ -37,7 +39,7 @@ export interface ManualSyncDeps {
   db: Firestore;
   queue: TaskQueue;
   clock: Clock;
-  config: Pick<Config, "MANUAL_SYNC_COOLDOWN_SECONDS">;
+  config: Pick<Config, "MANUAL_SYNC_COOLDOWN_SECONDS" | "MAX_PAUSE_HOURS">;
 }
 
 export interface ManualSyncResult {
@@ -57,7 +59,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
   const now = deps.clock.now();
   const cooldownMs = deps.config.MANUAL_SYNC_COOLDOWN_SECONDS * 1000;
 
-  const providerPause = await providerPausedUntil(deps.db, provider, now);
+  const providerPause = await providerPausedUntil(deps.db, provider, now, deps.config);
   const previous = await deps.db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const c = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
@@ -85,6 +87,14 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
       throw new ManualSyncRefusedError(
         `${provider} asked us to wait; you can sync again at ${at.toISOString()}.`,
         "rate_limited",
+        at,
+      );
+    }
+    if (conn.status === "error" && conn.nextSyncAt.toMillis() > now.getTime()) {
+      const at = conn.nextSyncAt.toDate();
+      throw new ManualSyncRefusedError(
+        `Syncing ${provider} failed several times in a row, so it waits before trying again; you can sync again at ${at.toISOString()}.`,
+        "backoff",
         at,
       );
     }

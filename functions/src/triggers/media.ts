@@ -1,9 +1,14 @@
 /**
  * media  onRequest  GET /api/media/{uid}/…  (Hosting rewrite): a person's own Storage objects.
- * A thin wrapper over media/serve.ts with the real Auth and Storage.
+ * A thin wrapper over media/serve.ts with the real Auth, App Check and Storage. Revocation is
+ * checked through a per-instance cache (access/caller.ts): one Auth API read per uid per minute,
+ * not one per image.
  */
+import { getAppCheck } from "firebase-admin/app-check";
 import { onRequest } from "firebase-functions/v2/https";
-import { auth, bucket } from "../admin";
+import { appCheckAllowed, cachedIdTokenVerifier } from "../access/caller";
+import { adminApp, auth, bucket } from "../admin";
+import { ALL_SECRETS, getConfig, params } from "../config";
 import { logs } from "../logs";
 import { type MediaObject, serveMedia } from "../media/serve";
 
@@ -26,29 +31,60 @@ async function open(objectPath: string): Promise<MediaObject | null> {
   }
 }
 
-export const media = onRequest({ invoker: "public", cpu: 1, memory: "512MiB", concurrency: 80 }, async (req, res) => {
-  try {
-    const out = await serveMedia(
-      {
-        verifyIdToken: async (idToken) => ({ uid: (await auth().verifyIdToken(idToken)).uid }),
-        open,
-        maxAgeSeconds: MAX_AGE_SECONDS,
-      },
-      { method: req.method, path: req.path, headers: req.headers },
-    );
-    res.status(out.status);
-    for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
-    if (out.stream) {
-      const s = out.stream();
-      s.on("error", (e) => {
-        logs.error("media.stream_failed", { error: e });
-        res.destroy(e);
-      });
-      s.pipe(res);
-    } else if (out.body !== undefined) res.send(out.body);
-    else res.end();
-  } catch (e) {
-    logs.error("media.failed", { error: e });
-    if (!res.headersSent) res.status(500).setHeader("Cache-Control", "no-store").send("Could not read the object.");
-  }
+/** Per instance: signature per request, revocation state per uid at most once a minute. */
+const verifyIdToken = cachedIdTokenVerifier({
+  verifySignature: async (idToken) => {
+    const decoded = await auth().verifyIdToken(idToken);
+    return { uid: decoded.uid, auth_time: decoded.auth_time };
+  },
+  readUser: async (uid) => {
+    try {
+      const user = await auth().getUser(uid);
+      const validAfter = user.tokensValidAfterTime ? Date.parse(user.tokensValidAfterTime) : NaN;
+      return { disabled: user.disabled, validAfterMs: Number.isNaN(validAfter) ? null : validAfter };
+    } catch (e) {
+      if ((e as { code?: string }).code === "auth/user-not-found") return null;
+      throw e;
+    }
+  },
+  now: () => Date.now(),
 });
+
+export const media = onRequest(
+  {
+    invoker: "public",
+    cpu: 1,
+    memory: "512MiB",
+    concurrency: 80,
+    maxInstances: params.HTTP_MAX_INSTANCES,
+    secrets: ALL_SECRETS,
+  },
+  async (req, res) => {
+    try {
+      const config = getConfig();
+      const out = await serveMedia(
+        {
+          verifyIdToken,
+          appCheck: (token) => appCheckAllowed(config, token, (t) => getAppCheck(adminApp()).verifyToken(t)),
+          open,
+          maxAgeSeconds: MAX_AGE_SECONDS,
+        },
+        { method: req.method, path: req.path, headers: req.headers },
+      );
+      res.status(out.status);
+      for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
+      if (out.stream) {
+        const s = out.stream();
+        s.on("error", (e) => {
+          logs.error("media.stream_failed", { error: e });
+          res.destroy(e);
+        });
+        s.pipe(res);
+      } else if (out.body !== undefined) res.send(out.body);
+      else res.end();
+    } catch (e) {
+      logs.error("media.failed", { error: e });
+      if (!res.headersSent) res.status(500).setHeader("Cache-Control", "no-store").send("Could not read the object.");
+    }
+  },
+);

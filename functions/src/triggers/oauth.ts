@@ -23,6 +23,7 @@ import { handleStart } from "../oauth/start";
 import { FirestoreStateStore } from "../oauth/state";
 import { getProvider } from "../providers/registry";
 import { firebaseTaskQueue } from "../sync/taskQueue";
+import { CALLABLE_OPTIONS, verifiedCaller } from "../access/caller";
 
 const now = () => new Date();
 
@@ -90,9 +91,8 @@ export const oauthCallback = onRequest({ secrets: ALL_SECRETS, invoker: "public"
   send(res, out);
 });
 
-export const disconnect = onCall({ secrets: ALL_SECRETS }, async (request) => {
-  const uid = request.auth?.uid;
-  if (!uid) throw new HttpsError("unauthenticated", "Sign in to disconnect an account.");
+export const disconnect = onCall(CALLABLE_OPTIONS, async (request) => {
+  const uid = await verifiedCaller(request, "Sign in to disconnect an account.");
   try {
     return await disconnectProvider(
       { now, connections: connectionStore(), eraser: new FirestoreStorageEraser(db(), bucket()) },

@@ -5,6 +5,7 @@
 import { HttpsError, onCall } from "firebase-functions/v2/https";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
+import { CALLABLE_OPTIONS, verifiedCaller } from "../access/caller";
 import { ALL_SECRETS, params } from "../config";
 import { InvalidInputError } from "../errors";
 import type { Provider } from "../paths";
@@ -79,15 +80,17 @@ export const syncInstagram = syncQueue("instagram", {
 });
 
 /** "Sync now" for the signed-in person's own connection: { provider } → { enqueued, nextAllowedAt }. */
-export const syncNow = onCall({ secrets: ALL_SECRETS }, async (req) => {
-  if (!req.auth) throw new HttpsError("unauthenticated", "Sign in to sync your accounts.");
+export const syncNow = onCall(CALLABLE_OPTIONS, async (req) => {
+  const uid = await verifiedCaller(req, "Sign in to sync your accounts.");
   try {
-    const r = await requestManualSync(manualSyncDeps(), req.auth.uid, req.data);
+    const r = await requestManualSync(manualSyncDeps(), uid, req.data);
     return { provider: r.provider, enqueued: r.enqueued, nextAllowedAt: r.nextAllowedAt.toISOString() };
   } catch (e) {
     if (e instanceof ManualSyncRefusedError) {
       const code =
-        e.reason === "cooldown" || e.reason === "rate_limited" ? "resource-exhausted" : "failed-precondition";
+        e.reason === "cooldown" || e.reason === "rate_limited" || e.reason === "backoff"
+          ? "resource-exhausted"
+          : "failed-precondition";
       throw new HttpsError(code, e.message, { reason: e.reason, retryAt: e.retryAt?.toISOString() ?? null });
     }
     if (e instanceof InvalidInputError) throw new HttpsError("invalid-argument", e.message);

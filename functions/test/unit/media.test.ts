@@ -1,16 +1,22 @@
 import { Readable } from "node:stream";
+import { SessionEndedError } from "../../src/access/caller";
 import { type MediaDeps, type MediaObject, objectPathOf, serveMedia } from "../../src/media/serve";
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 
-function deps(objects: Record<string, Partial<MediaObject>> = {}): MediaDeps & { opened: string[] } {
+function deps(
+  objects: Record<string, Partial<MediaObject>> = {},
+  appCheck: MediaDeps["appCheck"] = async () => true,
+): MediaDeps & { opened: string[] } {
   const opened: string[] = [];
   return {
     opened,
     maxAgeSeconds: 3600,
+    appCheck,
     verifyIdToken: async (t) => {
       if (t === "token-alice") return { uid: "alice" };
       if (t === "token-bob") return { uid: "bob" };
+      if (t === "token-revoked") throw new SessionEndedError("The session of this ID token was revoked.");
       throw new Error("bad token");
     },
     open: async (path) => {
@@ -80,6 +86,32 @@ describe("serveMedia", () => {
     const out = await serveMedia(d, get(path, "token-alice"));
     expect([400, 403]).toContain(out.status);
     expect(d.opened).toEqual([]);
+  });
+
+  it("when the session behind the token was revoked, then 401 saying the session ended, and nothing is read", async () => {
+    const d = deps({ [cover]: {} });
+    const out = await serveMedia(d, get(`/api/media/${cover}`, "token-revoked"));
+    expect(out.status).toBe(401);
+    expect(out.body).toMatch(/session has ended/);
+    expect(d.opened).toEqual([]);
+  });
+
+  it("when App Check refuses the request, then 401 before the token is looked at, and nothing is read", async () => {
+    const seen: (string | undefined)[] = [];
+    const d = deps({ [cover]: {} }, async (token) => {
+      seen.push(token);
+      return token === "app-check-ok";
+    });
+    const refused = await serveMedia(d, get(`/api/media/${cover}`, "token-alice"));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatch(/App Check is required/);
+    expect(d.opened).toEqual([]);
+    const allowed = await serveMedia(
+      d,
+      get(`/api/media/${cover}`, "token-alice", { "x-firebase-appcheck": "app-check-ok" }),
+    );
+    expect(allowed.status).toBe(200);
+    expect(seen).toEqual([undefined, "app-check-ok"]);
   });
 
   it("when the object does not exist, then 404", async () => {

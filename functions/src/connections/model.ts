@@ -41,6 +41,11 @@ export const ConnectionDoc = z.object({
    * (started before this time) erases what it wrote once more when it finishes.
    */
   dataErasedAt: timestamp.nullable().optional(),
+  /**
+   * Set while `paused` by the profile's syncEnabled switch: the status it had before, restored when
+   * sync is switched on again (account/syncSetting.ts), so a pause never erases an error backoff.
+   */
+  pausedFrom: z.enum(["connected", "error"]).optional(),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 

@@ -10,6 +10,18 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const str = (v: unknown): string | null => (typeof v === "string" && v.length > 0 ? v : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+/** `v` when it parses as an absolute https: URL (safe as a link's href), else null: never `javascript:`, `data:` or `http:`. */
+export function httpsUrl(v: unknown): string | null {
+  const s = str(v);
+  if (!s) return null;
+  try {
+    const u = new URL(s);
+    return u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The item list of a snapshot: `items`, or `data.items`, or the document itself when it is a list. */
 export function itemsOf(doc: unknown): Obj[] {
   if (Array.isArray(doc)) return doc.filter(isObj);
@@ -137,6 +149,7 @@ export interface MediaTile {
   id: string;
   type: "IMAGE" | "VIDEO" | "CAROUSEL_ALBUM" | string;
   caption: string;
+  /** The post on Instagram; only ever an https: URL (anything else is dropped). */
   permalink: string | null;
   timestamp: Date | null;
   /**
@@ -169,7 +182,7 @@ export function readMedia(doc: unknown): MediaTile[] {
         id,
         type,
         caption: str(m.caption) ?? "",
-        permalink: str(m.permalink),
+        permalink: httpsUrl(m.permalink),
         timestamp: d && !Number.isNaN(d.getTime()) ? d : null,
         image,
         children: kids.length,

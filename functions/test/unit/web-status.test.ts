@@ -133,4 +133,28 @@ describe("snapshot readers", () => {
       ["m4", null, 0],
     ]);
   });
+
+  it("when a permalink is not an https: URL, then the tile gets no permalink (so no link is rendered)", () => {
+    const permalinks = [
+      "https://www.instagram.com/p/abc/",
+      "javascript:alert(document.domain)",
+      " JavaScript:alert(1)",
+      "http://www.instagram.com/p/abc/",
+      "data:text/html,<script>alert(1)</script>",
+      "//evil.example/p/abc",
+      "/p/abc",
+      42,
+    ];
+    const out = readMedia({ items: permalinks.map((permalink, i) => ({ id: `m${i}`, permalink })) });
+    expect(out.map((m) => m.permalink)).toEqual([
+      "https://www.instagram.com/p/abc/",
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+  });
 });

@@ -24,6 +24,7 @@ import {
   TIME_RANGES,
   type TimeRange,
   decodeParts,
+  httpsUrl,
   rangeItems,
   readArtists,
   readMedia,
@@ -259,7 +260,10 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
               "span",
               { class: "hint" },
               m.timestamp ? formatDateTime(m.timestamp) : "",
-              m.permalink ? [" · ", h("a", { href: m.permalink, target: "_blank", rel: "noopener" }, "open")] : null,
+              // readMedia keeps only https: permalinks; checked again where it becomes a link.
+              m.permalink && httpsUrl(m.permalink)
+                ? [" · ", h("a", { href: m.permalink, target: "_blank", rel: "noopener noreferrer" }, "open")]
+                : null,
             ),
           ),
         ),

@@ -9,8 +9,10 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly code: string,
-    /** When the server says "not before T" (cooldown, rate limit). */
+    /** When the server says "not before T" (cooldown, rate limit, error backoff). */
     readonly retryAt: Date | null = null,
+    /** The server's reason for a refusal, e.g. Sync now's "cooldown" | "rate_limited" | "backoff". */
+    readonly reason: string | null = null,
   ) {
     super(message);
   }
@@ -63,7 +65,13 @@ function callableError(e: unknown, what: string): ApiError {
     if (code === "unavailable" || code === "internal") {
       return new ApiError(`${what} failed: the server is unavailable. Try again in a moment.`, code);
     }
-    return new ApiError(e.message || `${what} failed.`, code, retryAtOf(details));
+    const reason = details && typeof details === "object" ? (details as { reason?: unknown }).reason : undefined;
+    return new ApiError(
+      e.message || `${what} failed.`,
+      code,
+      retryAtOf(details),
+      typeof reason === "string" ? reason : null,
+    );
   }
   return new ApiError(`${what} failed.`, "unknown");
 }

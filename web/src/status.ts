@@ -143,3 +143,14 @@ export function syncAvailableAt(
   const at = new Date(c.lastManualSyncAt.getTime() + cooldownSeconds * 1000);
   return at.getTime() > now.getTime() ? at : null;
 }
+
+/**
+ * Why Sync now is refused, by the server's reason (`cooldown`, `rate_limited`, `backoff`), ending
+ * with `when` (e.g. "Sync now is possible again in 2 hours (…)."). A backoff is not a cooldown: the
+ * last syncs failed and the next try waits, whatever the person clicks.
+ */
+export function syncRefusedText(providerName: string, reason: string | null, when: string): string {
+  if (reason === "backoff") return `The last syncs of ${providerName} failed, so the next try waits. ${when}`;
+  if (reason === "rate_limited") return `${providerName} asked us to wait. ${when}`;
+  return `A sync was requested a moment ago. ${when}`;
+}

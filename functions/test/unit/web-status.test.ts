@@ -1,5 +1,5 @@
 /** The web app's pure parts: status in words, and reading snapshot documents. */
-import { describeConnection, readConnection, syncAvailableAt, toDate } from "../../../web/src/status";
+import { describeConnection, readConnection, syncAvailableAt, syncRefusedText, toDate } from "../../../web/src/status";
 import { rangeItems, readMedia, readPlaylists, readRecentlyPlayed, readTracks } from "../../../web/src/readers";
 
 const NOW = new Date("2026-05-01T12:00:00Z");
@@ -156,5 +156,20 @@ describe("snapshot readers", () => {
       null,
       null,
     ]);
+  });
+});
+
+describe("syncRefusedText", () => {
+  const when = "Sync now is possible again in 2 hours.";
+  it("when Sync now is refused for an error backoff, then it says the last syncs failed, not that one was just requested", () => {
+    const t = syncRefusedText("Spotify", "backoff", when);
+    expect(t).toContain("last syncs of Spotify failed");
+    expect(t).not.toContain("requested a moment ago");
+    expect(t.endsWith(when)).toBe(true);
+  });
+
+  it("when it is refused for the cooldown or a rate limit, then each says so", () => {
+    expect(syncRefusedText("Spotify", "cooldown", when)).toBe(`A sync was requested a moment ago. ${when}`);
+    expect(syncRefusedText("Instagram", "rate_limited", when)).toBe(`Instagram asked us to wait. ${when}`);
   });
 });

@@ -7,7 +7,7 @@ import { firestorePaths } from "../../../functions/src/paths";
 import { ApiError, type ProviderId, disconnect, startConnect, syncNow } from "../api";
 import { type View, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
-import { type ConnectionView, describeConnection, readConnection } from "../status";
+import { type ConnectionView, describeConnection, readConnection, syncRefusedText } from "../status";
 
 export const PROVIDER_INFO: Record<ProviderId, { name: string; what: string }> = {
   spotify: { name: "Spotify", what: "playlists, top tracks and artists, recently played" },
@@ -102,7 +102,11 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
                 if (err.retryAt) {
                   cooldown[p] = {
                     until: err.retryAt,
-                    text: `A sync was requested a moment ago. Sync now is possible again ${relative(err.retryAt)} (${formatDateTime(err.retryAt)}).`,
+                    text: syncRefusedText(
+                      PROVIDER_INFO[p].name,
+                      err.reason,
+                      `Sync now is possible again ${relative(err.retryAt)} (${formatDateTime(err.retryAt)}).`,
+                    ),
                   };
                   delete notes[p]; // the cooldown line says it
                 } else {

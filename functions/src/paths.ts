@@ -48,6 +48,11 @@ export const SYNC_RUNS = "sync_runs";
 export const OAUTH_STATES = "oauth_states";
 /** Server-only state per provider (`provider_state/{provider}`): an app-wide rate-limit pause. */
 export const PROVIDER_STATE = "provider_state";
+/**
+ * Server-only claims of provider accounts: `provider_accounts/{provider}-{sha256(account id)}` =
+ * { uid }. A provider account is connected under one person of the app at a time.
+ */
+export const PROVIDER_ACCOUNTS = "provider_accounts";
 /** Server-only operational documents (checkpoints of scripts, fan-out bookkeeping). */
 export const OPS = "ops";
 /** Sub-collection holding the parts of a snapshot too large for one document. */
@@ -87,6 +92,10 @@ export const firestorePaths = {
   oauthStates: () => OAUTH_STATES,
   oauthState: (id: string) => `${OAUTH_STATES}/${segment("state id", id)}`,
   providerState: (p: Provider) => `${PROVIDER_STATE}/${provider(p)}`,
+  providerAccountClaims: () => PROVIDER_ACCOUNTS,
+  /** The claim of a provider account; `accountKey` is the hex SHA-256 of the provider's account id. */
+  providerAccountClaim: (p: Provider, accountKey: string) =>
+    `${PROVIDER_ACCOUNTS}/${provider(p)}-${segment("account key", accountKey)}`,
   ops: () => OPS,
   opsDoc: (id: string) => `${OPS}/${segment("ops id", id)}`,
 } as const;

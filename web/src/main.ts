@@ -27,6 +27,8 @@ const OAUTH_ERRORS: Record<string, string> = {
   not_allowed: "this account is not allowed to use the app (for Spotify: not on the app's allow-list)",
   provider_unavailable: "the provider is unavailable right now; try again later",
   account_gone: "your account no longer exists",
+  account_in_use:
+    "that account is already connected to another account of this app; disconnect it there first, then connect it here",
   server_error: "something went wrong on our side; try again",
 };
 

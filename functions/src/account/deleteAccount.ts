@@ -3,7 +3,8 @@
  *
  * 1. their tokens and connections first (`users/{uid}/oauth_tokens`, `users/{uid}/connections`),
  *    so no new sync starts for them and a running one can no longer refresh;
- * 2. their pending OAuth states (`oauth_states` where uid == uid);
+ * 2. their pending OAuth states (`oauth_states` where uid == uid) and their claims on provider
+ *    accounts (`provider_accounts` where uid == uid), so the accounts can be connected again;
  * 3. every document under `users/{uid}` — the profile and all subcollections, nested ones
  *    included — with Firestore's recursiveDelete over a BulkWriter;
  * 4. every Storage object under `{uid}/`, listed page by page and deleted with bounded concurrency.
@@ -30,7 +31,7 @@ export const ACCOUNT_DELETE_LIMITS = {
   storagePageSize: 500,
   /** Storage deletes in flight at once. */
   storageConcurrency: 32,
-  /** OAuth states deleted per query page. */
+  /** OAuth states (and provider account claims) deleted per query page. */
   statesPageSize: 500,
   /** Listing passes over `{uid}/` (a pass that finds nothing ends it). */
   storagePasses: 3,
@@ -49,6 +50,8 @@ export interface DeleteAccountResult {
   /** Of those, OAuth token documents (named so the log redactor, which hides any "token" key, lets the count through). */
   credentialDocuments: number;
   oauthStates: number;
+  /** Claims on provider accounts (`provider_accounts`) released. */
+  accountClaims: number;
   storageObjects: number;
   durationMs: number;
 }
@@ -71,10 +74,11 @@ async function recursiveDeleteCounting(
   return deleted;
 }
 
-async function deleteOauthStates(db: Firestore, uid: string, pageSize: number): Promise<number> {
+/** Deletes the documents of a top-level collection whose `uid` field is `uid`, page by page. */
+async function deleteOwnedBy(db: Firestore, collection: string, uid: string, pageSize: number): Promise<number> {
   let deleted = 0;
   for (;;) {
-    const page = await db.collection(firestorePaths.oauthStates()).where("uid", "==", uid).limit(pageSize).get();
+    const page = await db.collection(collection).where("uid", "==", uid).limit(pageSize).get();
     if (page.empty) return deleted;
     const batch = db.batch();
     for (const doc of page.docs) batch.delete(doc.ref);
@@ -128,7 +132,8 @@ export async function deleteAccountData(
 
   const credentialDocuments = await recursiveDeleteCounting(deps.db, user.collection(OAUTH_TOKENS), throttling);
   const connectionDocuments = await recursiveDeleteCounting(deps.db, user.collection(CONNECTIONS), throttling);
-  const oauthStates = await deleteOauthStates(deps.db, uid, l.statesPageSize);
+  const oauthStates = await deleteOwnedBy(deps.db, firestorePaths.oauthStates(), uid, l.statesPageSize);
+  const accountClaims = await deleteOwnedBy(deps.db, firestorePaths.providerAccountClaims(), uid, l.statesPageSize);
   // recursiveDelete also issues a delete for the root document, present or not: count it only if present.
   const profileExisted = (await user.get()).exists;
   const rest = (await recursiveDeleteCounting(deps.db, user, throttling)) - (profileExisted ? 0 : 1);
@@ -144,6 +149,7 @@ export async function deleteAccountData(
     firestoreDocuments: credentialDocuments + connectionDocuments + rest,
     credentialDocuments,
     oauthStates,
+    accountClaims,
     storageObjects,
     durationMs: Date.now() - started,
   };

@@ -4,13 +4,15 @@
  *
  *   1. the provider comes from the path (each provider has its own redirect URI);
  *   2. the query is checked with zod (Meta's trailing `#_` is stripped);
- *   3. the state is consumed atomically (missing / unknown / expired / used / wrong provider →
- *      an error page, status 400: without a valid state there is no trusted place to go back to);
+ *   3. the state is consumed atomically (missing / unknown / expired / used / wrong provider /
+ *      another browser than the one that started the flow → an error page, status 400: without a
+ *      valid state there is no trusted place to go back to, and nothing is saved);
  *   4. with a valid state, every later failure (consent denied, provider error, failed exchange
  *      or identity call, storage failure) redirects to the state's return URL with
  *      `?oauth_error=<code>`;
  *   5. the code is exchanged (Instagram: short → long-lived inside the provider module), the
- *      account identified, and tokens + connection written in one transaction;
+ *      account identified, and tokens + connection written in one transaction — refused when that
+ *      provider account is connected under another person of the app (`account_in_use`);
  *   6. the first sync is enqueued (reason `connect`), so data arrives in seconds rather than at
  *      the next hourly fan-out; if enqueueing fails the connection is still due and the next
  *      fan-out picks it up, so the person is not told about it;
@@ -26,7 +28,8 @@ import { logs } from "../logs";
 import type { Provider } from "../paths";
 import type { ProviderAccount, ProviderModule, TokenSet } from "../providers/types";
 import { type TaskQueue, syncTaskId } from "../sync/ports";
-import type { ConnectionStore } from "./connectionStore";
+import { AccountInUseError, type ConnectionStore } from "./connectionStore";
+import { browserHash, browserNonce } from "./browser";
 import { type HttpRequest, type HttpResponse, errorPage, redirect } from "./http";
 import type { StateRejection } from "./state";
 import type { StateStore } from "./state";
@@ -54,6 +57,7 @@ export type OAuthErrorCode =
   | "not_allowed"
   | "provider_unavailable"
   | "account_gone"
+  | "account_in_use"
   | "server_error";
 
 /** Codes of the error page (no trusted return URL). */
@@ -64,7 +68,8 @@ export type CallbackPageCode =
   | "state_invalid"
   | "state_expired"
   | "state_used"
-  | "state_wrong_provider";
+  | "state_wrong_provider"
+  | "state_wrong_browser";
 
 const PAGE_MESSAGES: Record<CallbackPageCode, string> = {
   unknown_provider: "This address does not name a provider the app can connect.",
@@ -74,6 +79,9 @@ const PAGE_MESSAGES: Record<CallbackPageCode, string> = {
   state_expired: "This connect link has expired: connecting must be finished within 10 minutes.",
   state_used: "This connect link was already used. Each one works once.",
   state_wrong_provider: "This connect link was issued for a different provider.",
+  state_wrong_browser:
+    "This connect link was started in another browser, or your browser did not keep the app's cookie. " +
+    "Nothing was connected. Start connecting again from the app, in this browser.",
 };
 
 const PAGE_CODE_OF: Record<StateRejection, CallbackPageCode> = {
@@ -83,6 +91,7 @@ const PAGE_CODE_OF: Record<StateRejection, CallbackPageCode> = {
   expired: "state_expired",
   used: "state_used",
   wrong_provider: "state_wrong_provider",
+  wrong_browser: "state_wrong_browser",
 };
 
 /** Meta may append `#_` to the redirect; depending on the browser it ends up inside the last value. */
@@ -146,7 +155,12 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
 
   let check;
   try {
-    check = await deps.states.consume(q.state, provider, now);
+    const nonce = browserNonce(req);
+    check = await deps.states.consume(q.state, {
+      provider,
+      browserHash: nonce === undefined ? undefined : browserHash(nonce),
+      now,
+    });
   } catch (e) {
     logs.error("oauth.callback.state_failed", { provider, error: e });
     return {
@@ -200,6 +214,7 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
       reconnect: mode === "update",
     });
   } catch (e) {
+    if (e instanceof AccountInUseError) return fail("account_in_use");
     return fail("server_error", errorSummary(e));
   }
   await enqueueFirstSync(deps.queue, uid, provider, connectedAt);

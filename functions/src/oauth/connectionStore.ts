@@ -2,10 +2,20 @@
  * The writes of connecting and disconnecting: encrypted tokens (`users/{uid}/oauth_tokens/{p}`)
  * and the connection (`users/{uid}/connections/{p}`), always together in one transaction, so
  * there is never a connection without tokens or tokens without a connection.
+ *
+ * One provider account, one person: the same transaction claims the provider account
+ * (`provider_accounts/{p}-{sha256(account id)}` = { uid }). Connecting an account that another
+ * person of the app has connected (their connection still names it and is not disconnected) is
+ * refused with AccountInUseError, so one Spotify or Instagram account's data never flows into two
+ * people's dashboards. A claim whose holder disconnected, connected another account or is gone is
+ * stale and taken over; disconnecting and deleting an account release their claims.
  */
+import { createHash } from "node:crypto";
 import type { DocumentData, Firestore, Transaction } from "firebase-admin/firestore";
 import { Timestamp } from "firebase-admin/firestore";
+import { z } from "zod";
 import { ConnectionDoc, newConnection } from "../connections/model";
+import { AppError } from "../errors";
 import { type Provider, firestorePaths } from "../paths";
 import type { ProviderAccount, TokenSet } from "../providers/types";
 
@@ -94,6 +104,36 @@ export interface ConnectionStore {
   markDisconnected(args: MarkDisconnectedArgs): Promise<{ hadConnection: boolean }>;
 }
 
+/** The provider account is connected under another person of the app. */
+export class AccountInUseError extends AppError {
+  readonly code = "account_in_use";
+  readonly action = "give_up";
+}
+
+/** The claim document's id part for a provider account id (hex SHA-256: ids never appear in paths). */
+export function accountKey(accountId: string): string {
+  return createHash("sha256").update(accountId, "utf8").digest("hex");
+}
+
+const Claim = z.object({ uid: z.string().min(1) });
+
+/**
+ * Whether a claim by `holder` on (provider, accountId) still stands: the holder's connection
+ * names that account and is not disconnected. Reads in the caller's transaction.
+ */
+async function claimStands(
+  db: Firestore,
+  tx: Transaction,
+  holder: string,
+  provider: Provider,
+  accountId: string,
+): Promise<boolean> {
+  const snap = await tx.get(db.doc(firestorePaths.connection(holder, provider)));
+  if (!snap.exists) return false;
+  const c = ConnectionDoc.safeParse(snap.data());
+  return c.success && c.data.status !== "disconnected" && c.data.providerAccountId === accountId;
+}
+
 export class FirestoreConnectionStore implements ConnectionStore {
   constructor(
     private readonly db: Firestore,
@@ -102,9 +142,28 @@ export class FirestoreConnectionStore implements ConnectionStore {
 
   async saveConnected(args: SaveConnectedArgs): Promise<{ mode: ConnectionWrite["mode"] }> {
     const ref = this.db.doc(firestorePaths.connection(args.uid, args.provider));
+    const claimRef = this.db.doc(firestorePaths.providerAccountClaim(args.provider, accountKey(args.account.id)));
     return this.db.runTransaction(async (tx: Transaction) => {
-      const snap = await tx.get(ref);
+      const [snap, claimSnap] = await Promise.all([tx.get(ref), tx.get(claimRef)]);
+      const claim = Claim.safeParse(claimSnap.data());
+      if (
+        claim.success &&
+        claim.data.uid !== args.uid &&
+        (await claimStands(this.db, tx, claim.data.uid, args.provider, args.account.id))
+      ) {
+        throw new AccountInUseError(
+          `This ${args.provider} account is already connected to another account of this app.`,
+        );
+      }
       const write = connectionWrite(snap.exists ? snap.data() : undefined, args);
+      // A reconnect to a different provider account frees the claim on the old one (its read
+      // comes before every write of the transaction, as Firestore requires).
+      const previous = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
+      const oldAccount = previous?.success ? previous.data.providerAccountId : null;
+      if (oldAccount && oldAccount !== args.account.id) {
+        await releaseClaim(this.db, tx, args.uid, args.provider, oldAccount);
+      }
+      tx.set(claimRef, { uid: args.uid, provider: args.provider, claimedAt: Timestamp.fromDate(args.now) });
       tx.set(
         this.db.doc(firestorePaths.oauthToken(args.uid, args.provider)),
         this.tokens.toDoc(args.uid, args.provider, args.tokens),
@@ -119,9 +178,28 @@ export class FirestoreConnectionStore implements ConnectionStore {
     const ref = this.db.doc(firestorePaths.connection(args.uid, args.provider));
     return this.db.runTransaction(async (tx: Transaction) => {
       const snap = await tx.get(ref);
+      const current = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
+      const account = current?.success ? current.data.providerAccountId : null;
+      if (account) await releaseClaim(this.db, tx, args.uid, args.provider, account);
       tx.delete(this.db.doc(firestorePaths.oauthToken(args.uid, args.provider)));
       if (snap.exists) tx.update(ref, disconnectFields(args.now, { dataErased: args.dataErased }));
       return { hadConnection: snap.exists };
     });
   }
+}
+
+/**
+ * Deletes `uid`'s claim on (provider, accountId), if it holds it. It reads, then writes: call it
+ * after the transaction's other reads and before its other writes.
+ */
+export async function releaseClaim(
+  db: Firestore,
+  tx: Transaction,
+  uid: string,
+  provider: Provider,
+  accountId: string,
+): Promise<void> {
+  const ref = db.doc(firestorePaths.providerAccountClaim(provider, accountKey(accountId)));
+  const claim = Claim.safeParse((await tx.get(ref)).data());
+  if (claim.success && claim.data.uid === uid) tx.delete(ref);
 }

@@ -26,8 +26,12 @@ export function header(req: HttpRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Responses carrying URLs with states or results must never be cached. */
-const NO_STORE = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
+/**
+ * Responses carrying URLs with states or results must never be cached. `private` too: Firebase
+ * Hosting drops Set-Cookie from any function response whose Cache-Control lacks it, and the start
+ * response sets the browser-binding cookie (browser.ts).
+ */
+const NO_STORE = { "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff" };
 
 /**
  * CORS headers for `origin` when it is the app or on the return-URL allow-list; none otherwise

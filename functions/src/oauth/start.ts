@@ -2,8 +2,11 @@
  * Start of the connect flow (`GET|POST /api/oauth/start`).
  *
  * The signed-in person's app calls it with their Firebase ID token (`Authorization: Bearer …`),
- * the provider and an optional return path. It stores a one-time state bound to them and answers
- * `{ authorizeUrl }` (or a 302 to it with `redirect=1`); the app then sends the browser there.
+ * the provider and an optional return path. It stores a one-time state bound to them and to this
+ * browser (the `__session` cookie it sets, see browser.ts) and answers `{ authorizeUrl }` (or a
+ * 302 to it with `redirect=1`); the app then sends the browser there. It must be called from the
+ * app's own site (same-site fetch), or the browser does not keep the cookie and the callback
+ * refuses the flow.
  */
 import { z } from "zod";
 import type { Config } from "../config";
@@ -12,7 +15,8 @@ import { logs } from "../logs";
 import { PROVIDERS, type Provider } from "../paths";
 import type { ProviderModule } from "../providers/types";
 import { type HttpRequest, type HttpResponse, corsHeaders, header, json, redirect } from "./http";
-import type { StateStore } from "./state";
+import { browserCookie, browserHash, nonceFor } from "./browser";
+import { type StateStore, TooManyPendingStatesError } from "./state";
 import { redirectUriFor, resolveReturnUrl } from "./urls";
 
 export interface StartDeps {
@@ -35,11 +39,17 @@ const BEARER = /^Bearer\s+([A-Za-z0-9._-]{1,8192})$/;
 /** The authorize URL for a person and provider (the state is stored before the URL is returned). */
 export async function startConnect(
   deps: Omit<StartDeps, "verifyIdToken">,
-  args: { uid: string; provider: Provider; returnTo?: string },
+  args: { uid: string; provider: Provider; returnTo?: string; browserHash: string },
 ): Promise<{ authorizeUrl: string; returnTo: string }> {
   const returnTo = resolveReturnUrl(deps.config, args.returnTo);
   const now = deps.now();
-  const { state } = await deps.states.create({ uid: args.uid, provider: args.provider, returnTo, now });
+  const { state } = await deps.states.create({
+    uid: args.uid,
+    provider: args.provider,
+    returnTo,
+    browserHash: args.browserHash,
+    now,
+  });
   const authorizeUrl = deps
     .provider(args.provider)
     .authorizeUrl(
@@ -99,16 +109,23 @@ export async function handleStart(deps: StartDeps, req: HttpRequest): Promise<Ht
   }
   const { provider, returnTo, redirect: wantsRedirect } = parsed.data;
 
+  const nonce = nonceFor(req);
   try {
-    const started = await startConnect(deps, { uid, provider, returnTo });
+    const started = await startConnect(deps, { uid, provider, returnTo, browserHash: browserHash(nonce) });
     logs.info("oauth.start", { uid, provider, returnOrigin: new URL(started.returnTo).origin });
+    const headers = { ...cors, "Set-Cookie": browserCookie(deps.config, nonce) };
     return wantsRedirect === "1" || wantsRedirect === "true"
-      ? redirect(started.authorizeUrl, cors)
-      : json(200, { authorizeUrl: started.authorizeUrl }, cors);
+      ? redirect(started.authorizeUrl, headers)
+      : json(200, { authorizeUrl: started.authorizeUrl }, headers);
   } catch (e) {
     if (e instanceof InvalidInputError) {
       logs.warn("oauth.start.return_url_refused", { uid, provider, reason: e.message });
       return json(400, { error: "return_url_not_allowed", message: e.message }, cors);
+    }
+    if (e instanceof TooManyPendingStatesError) {
+      logs.warn("oauth.start.too_many_pending", { uid, provider });
+      const retryAfter = String(Math.max(1, Math.ceil((e.retryAt.getTime() - deps.now().getTime()) / 1000)));
+      return json(429, { error: "too_many_pending", message: e.message }, { ...cors, "Retry-After": retryAfter });
     }
     logs.error("oauth.start.failed", { uid, provider, error: e });
     return json(500, { error: "internal", message: "Could not start connecting; try again." }, cors);

@@ -44,8 +44,9 @@ export function allowedOrigins(config: Pick<Config, "APP_URL" | "RETURN_URL_ALLO
 /**
  * Turns the caller's return path into the absolute URL stored with the state. Accepts a path on
  * the app (`/settings?x=1`, resolved against APP_URL) or an absolute http(s) URL whose origin is
- * allowed. Anything else (other origins, `//evil.example`, `javascript:`, credentials in the URL,
- * control characters, over-long values) is refused with an InvalidInputError.
+ * allowed. Anything else (other origins, `//evil.example`, `/..//evil.example` and other dot
+ * segments, `javascript:`, credentials in the URL, control characters, over-long values) is
+ * refused with an InvalidInputError.
  */
 export function resolveReturnUrl(
   config: Pick<Config, "APP_URL" | "RETURN_URL_ALLOWLIST">,
@@ -61,6 +62,9 @@ export function resolveReturnUrl(
     if (input.startsWith("//")) throw new InvalidInputError("The return path must be a path on the app.");
     url = new URL(input, `${appOrigin}/`);
     if (url.origin !== appOrigin) throw new InvalidInputError("The return path must be a path on the app.");
+    if (hasDotSegment(input.split(/[?#]/)[0]!)) {
+      throw new InvalidInputError("The return path must not contain '.' or '..' segments.");
+    }
   } else {
     try {
       url = new URL(input);
@@ -75,7 +79,15 @@ export function resolveReturnUrl(
       throw new InvalidInputError(`The return URL's origin ${url.origin} is not allowed.`);
     }
   }
+  // `/..//evil.example` resolves to the path `//evil.example`: same origin here, but anything that
+  // later treats the path as a relative link goes to another host. No path may start with `//`.
+  if (url.pathname.startsWith("//")) throw new InvalidInputError("The return path must not start with '//'.");
   return url.toString();
+}
+
+/** True when a path has a `.` or `..` segment, also percent-encoded (`%2e`, `%2E`). */
+function hasDotSegment(path: string): boolean {
+  return path.split("/").some((seg) => /^(?:\.|%2e){1,2}$/i.test(seg));
 }
 
 /** `url` with query parameters set (existing ones of the same name replaced; the fragment kept). */

@@ -26,7 +26,11 @@ export interface ProviderDescriptor {
   clientIdSetting: StringSetting;
   clientSecretSetting: StringSetting;
   /** The consent page: `{base}{path}?client_id&redirect_uri&response_type=code&scope&state`. */
-  authorize: { baseUrl: BaseUrlSetting; path: string };
+  /**
+   * The consent page. `params`: extra query parameters the provider needs on every connect
+   * (Spotify `show_dialog=true`: ask again even when the person approved the app before).
+   */
+  authorize: { baseUrl: BaseUrlSetting; path: string; params?: Readonly<Record<string, string>> };
   /** Code exchange (and, for `refresh_token` providers, refresh): a form POST. */
   token: { baseUrl: BaseUrlSetting; path: string; clientAuth: "basic" | "form" };
   scopes: readonly string[];
@@ -126,6 +130,7 @@ export function authorizeUrl(
     response_type: "code",
     scope: d.scopes.join(d.scopeSeparator),
     state: args.state,
+    ...d.authorize.params,
   });
 }
 

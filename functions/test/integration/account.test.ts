@@ -10,6 +10,7 @@ import { deleteAccountData } from "../../src/account/deleteAccount";
 import { DEFAULT_SETTINGS, ensureProfile } from "../../src/account/profile";
 import { createTokenStore } from "../../src/crypto/tokenStore";
 import { createVault } from "../../src/crypto/vault";
+import { accountKey } from "../../src/oauth/connectionStore";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { waitFor } from "../support/wait";
 
@@ -70,6 +71,9 @@ async function seedUser(uid: string, docs: number, objects: number): Promise<voi
   }
   await inBatches(writes);
   await db().collection(firestorePaths.oauthStates()).add({ uid, provider: "spotify", expiresAt: new Date() });
+  await db()
+    .doc(firestorePaths.providerAccountClaim("spotify", accountKey(`account-of-${uid}`)))
+    .set({ uid, provider: "spotify" });
   const names = Array.from({ length: objects }, (_, k) =>
     k % 2 ? storagePaths.spotifyCover(uid, `pl-${k}`) : storagePaths.instagramMedia(uid, `m-${k}`, "jpg"),
   );
@@ -158,8 +162,14 @@ describe("account lifecycle", () => {
       firestoreDocuments: 1000,
       credentialDocuments: 2,
       oauthStates: 1,
+      accountClaims: 1,
       storageObjects: 200,
     });
+    // The person's provider account can be connected again by someone else.
+    const claim = await db()
+      .doc(firestorePaths.providerAccountClaim("spotify", accountKey(`account-of-${uid}`)))
+      .get();
+    expect(claim.exists).toBe(false);
     expect(await countUnder(db().doc(firestorePaths.user(uid)))).toBe(0);
     expect(await objectsUnder(storagePaths.userPrefix(uid))).toBe(0);
   }, 180_000);

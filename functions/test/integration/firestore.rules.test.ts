@@ -52,6 +52,7 @@ async function seed(): Promise<void> {
     await setDoc(doc(db, "ops/checkpoint"), { n: 1 });
     await setDoc(doc(db, "elsewhere/x"), { n: 1 });
     await setDoc(doc(db, "provider_state/spotify"), { reason: "429" });
+    await setDoc(doc(db, "provider_accounts/spotify-claim-1"), { uid: ALICE, provider: "spotify" });
   });
 }
 
@@ -240,6 +241,11 @@ describe("server-only top-level collections", () => {
   it("when a client reads or writes a provider's pause, then it is denied", async () => {
     await assertFails(getDoc(doc(as(ALICE), "provider_state/spotify")));
     await assertFails(setDoc(doc(as(ALICE), "provider_state/spotify"), { pausedUntil: null }));
+  });
+  it("when the claim holder reads, lists or writes provider account claims, then it is denied", async () => {
+    await assertFails(getDoc(doc(as(ALICE), "provider_accounts/spotify-claim-1")));
+    await assertFails(getDocs(query(collection(as(ALICE), "provider_accounts"), where("uid", "==", ALICE))));
+    await assertFails(setDoc(doc(as(BOB), "provider_accounts/spotify-claim-1"), { uid: BOB, provider: "spotify" }));
   });
   it("when a client reads or writes any other collection, then it is denied", async () => {
     await assertFails(getDoc(doc(as(ALICE), "elsewhere/x")));

@@ -40,6 +40,8 @@ afterEach(() => fake.clearFaults());
 interface Person {
   uid: string;
   idToken: string;
+  /** The person's browser: the `__session` cookie the app's start call set (sent back to the callback). */
+  cookie?: string;
 }
 
 async function newPerson(): Promise<Person> {
@@ -65,10 +67,18 @@ async function start(
   u.searchParams.set("provider", provider);
   if (opts.returnTo !== undefined) u.searchParams.set("returnTo", opts.returnTo);
   if (opts.redirect) u.searchParams.set("redirect", "1");
-  return fetch(u, {
+  const res = await fetch(u, {
     redirect: "manual",
-    headers: { Origin: APP, ...(person ? { Authorization: `Bearer ${person.idToken}` } : {}) },
+    headers: {
+      Origin: APP,
+      ...(person ? { Authorization: `Bearer ${person.idToken}` } : {}),
+      ...(person?.cookie ? { Cookie: person.cookie } : {}),
+    },
   });
+  // Keep what a browser keeps: the cookie's name=value (its attributes stay with the browser).
+  const set = res.headers.get("set-cookie");
+  if (person && set) person.cookie = set.split(";")[0]!;
+  return res;
 }
 
 async function authorizeUrlFor(person: Person, provider: Provider, returnTo?: string): Promise<URL> {
@@ -96,8 +106,12 @@ async function consent(authorizeUrl: URL, decision: "allow" | "deny", account = 
   return new URL(res.headers.get("location")!);
 }
 
-async function follow(url: URL | string): Promise<{ status: number; location: URL | null; body: string }> {
-  const res = await fetch(url, { redirect: "manual" });
+/** The browser of `from` following the provider's redirect back to the callback (with its cookie). */
+async function follow(
+  url: URL | string,
+  from: Person | null,
+): Promise<{ status: number; location: URL | null; body: string }> {
+  const res = await fetch(url, { redirect: "manual", headers: from?.cookie ? { Cookie: from.cookie } : {} });
   const location = res.headers.get("location");
   return { status: res.status, location: location ? new URL(location) : null, body: await res.text() };
 }
@@ -124,7 +138,7 @@ async function connect(person: Person, provider: Provider, returnTo?: string) {
   const authorizeUrl = await authorizeUrlFor(person, provider, returnTo);
   const callback = await consent(authorizeUrl, "allow", account.id);
   const connectedBy = Date.now();
-  const res = await follow(callback);
+  const res = await follow(callback, person);
   const syncs = res.status === 302 ? await firstSyncs(person.uid, provider) : [];
   return { account, authorizeUrl, callback, res, connectedBy, syncs };
 }
@@ -245,7 +259,7 @@ describe("connecting an account", () => {
   it("when a person reconnects after an error, then the tokens are replaced, the error state reset, and a first sync runs again", async () => {
     const person = await newPerson();
     const account = fake.addAccount("spotify", { allowListed: true });
-    const first = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id));
+    const first = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id), person);
     expect(first.status).toBe(302);
     await firstSyncs(person.uid, "spotify", 1);
     const oldTokens = tokens().fromDoc(person.uid, "spotify", (await tokenDoc(person.uid, "spotify")).data());
@@ -261,7 +275,7 @@ describe("connecting an account", () => {
       });
 
     const reconnectedBy = Date.now();
-    const again = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id));
+    const again = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id), person);
     expect(again.location?.searchParams.get("connected")).toBe("spotify");
     const newTokens = tokens().fromDoc(person.uid, "spotify", (await tokenDoc(person.uid, "spotify")).data());
     expect(newTokens.accessToken).not.toBe(oldTokens.accessToken);
@@ -283,7 +297,7 @@ describe("a connect attempt that fails stores nothing", () => {
     "when the person denies consent on %s, then they return with oauth_error=access_denied",
     async (provider) => {
       const person = await newPerson();
-      const res = await follow(await consent(await authorizeUrlFor(person, provider, "/settings"), "deny"));
+      const res = await follow(await consent(await authorizeUrlFor(person, provider, "/settings"), "deny"), person);
       expect(res.status).toBe(302);
       expect(res.location?.pathname).toBe("/settings");
       expect(res.location?.searchParams.get("oauth_error")).toBe("access_denied");
@@ -296,7 +310,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
     callback.searchParams.delete("state");
-    const res = await follow(callback);
+    const res = await follow(callback, person);
     expect(res.status).toBe(400);
     expect(res.body).toContain("state_missing");
     await expectNothingStored(person.uid, "spotify");
@@ -306,7 +320,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
     callback.searchParams.set("state", randomBytes(32).toString("base64url"));
-    const res = await follow(callback);
+    const res = await follow(callback, person);
     expect(res.status).toBe(400);
     expect(res.body).toContain("state_invalid");
     await expectNothingStored(person.uid, "spotify");
@@ -315,9 +329,9 @@ describe("a connect attempt that fails stores nothing", () => {
   it("when a state already used by a denied attempt is replayed with a fresh code, then it is refused", async () => {
     const person = await newPerson();
     const authorizeUrl = await authorizeUrlFor(person, "instagram");
-    const denied = await follow(await consent(authorizeUrl, "deny"));
+    const denied = await follow(await consent(authorizeUrl, "deny"), person);
     expect(denied.location?.searchParams.get("oauth_error")).toBe("access_denied");
-    const replay = await follow(await consent(authorizeUrl, "allow"));
+    const replay = await follow(await consent(authorizeUrl, "allow"), person);
     expect(replay.status).toBe(400);
     expect(replay.body).toContain("state_used");
     await expectNothingStored(person.uid, "instagram");
@@ -328,7 +342,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const { callback, res } = await connect(person, "spotify");
     expect(res.status).toBe(302);
     const before = (await tokenDoc(person.uid, "spotify")).updateTime!;
-    const replay = await follow(callback);
+    const replay = await follow(callback, person);
     expect(replay.status).toBe(400);
     expect(replay.body).toContain("state_used");
     expect((await tokenDoc(person.uid, "spotify")).updateTime!.isEqual(before)).toBe(true);
@@ -338,7 +352,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const account = fake.addAccount("spotify", { allowListed: true });
     const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id);
-    const results = await Promise.all([follow(callback), follow(callback)]);
+    const results = await Promise.all([follow(callback, person), follow(callback, person)]);
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([302, 400]);
     expect(results.find((r) => r.status === 400)!.body).toContain("state_used");
@@ -354,7 +368,7 @@ describe("a connect attempt that fails stores nothing", () => {
     await db()
       .doc(firestorePaths.oauthState(id))
       .update({ expiresAt: Timestamp.fromMillis(Date.now() - 1000) });
-    const res = await follow(await consent(authorizeUrl, "allow"));
+    const res = await follow(await consent(authorizeUrl, "allow"), person);
     expect(res.status).toBe(400);
     expect(res.body).toContain("state_expired");
     await expectNothingStored(person.uid, "spotify");
@@ -364,7 +378,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
     callback.pathname = "/api/oauth/callback/instagram";
-    const res = await follow(callback);
+    const res = await follow(callback, person);
     expect(res.status).toBe(400);
     expect(res.body).toContain("state_wrong_provider");
     await expectNothingStored(person.uid, "spotify");
@@ -375,7 +389,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const callback = await consent(await authorizeUrlFor(person, "spotify", "/settings"), "allow");
     fake.fault("spotify", { endpoint: "token", kind: "invalid_grant" });
-    const res = await follow(callback);
+    const res = await follow(callback, person);
     expect(res.status).toBe(302);
     expect(res.location?.searchParams.get("oauth_error")).toBe("exchange_failed");
     await expectNothingStored(person.uid, "spotify");
@@ -385,7 +399,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const callback = await consent(await authorizeUrlFor(person, "instagram"), "allow");
     fake.fault("instagram", { endpoint: "access_token", kind: "ig190" });
-    const res = await follow(callback);
+    const res = await follow(callback, person);
     expect(res.status).toBe(302);
     expect(res.location?.searchParams.get("oauth_error")).toBe("exchange_failed");
     await expectNothingStored(person.uid, "instagram");
@@ -395,7 +409,7 @@ describe("a connect attempt that fails stores nothing", () => {
     const person = await newPerson();
     const callback = await consent(await authorizeUrlFor(person, "spotify"), "allow");
     fake.fault("spotify", { endpoint: "me", kind: "403" });
-    const res = await follow(callback);
+    const res = await follow(callback, person);
     expect(res.status).toBe(302);
     expect(res.location?.searchParams.get("oauth_error")).toMatch(/^(not_allowed|identify_failed)$/);
     await expectNothingStored(person.uid, "spotify");
@@ -418,6 +432,133 @@ describe("a connect attempt that fails stores nothing", () => {
     expect(((await res.json()) as { error: string }).error).toBe("return_url_not_allowed");
     const states = await db().collection(firestorePaths.oauthStates()).where("uid", "==", person.uid).get();
     expect(states.size).toBe(0);
+  });
+});
+
+// --- the connect flow is bound to the browser that started it ------------------------------------
+
+describe("login CSRF: a connect link works only in the browser that started it", () => {
+  it.each(["spotify", "instagram"] as const)(
+    "when an attacker's %s link is approved in a browser without the attacker's cookie, then nothing is connected under anyone and the state is burnt",
+    async (provider) => {
+      const attacker = await newPerson();
+      const victimAccount = fake.addAccount(provider, { allowListed: true });
+      // The attacker starts a connect through Hosting with their own ID token…
+      const authorizeUrl = await authorizeUrlFor(attacker, provider);
+      expect(attacker.cookie).toMatch(/^__session=[A-Za-z0-9_-]{43}$/);
+      // …and sends the provider link to the victim, whose browser approves it with the victim's
+      // own provider account and is sent back to the callback: it carries no attacker cookie.
+      const callback = await consent(authorizeUrl, "allow", victimAccount.id);
+      const victimBrowser = await follow(callback, null);
+      expect(victimBrowser.status).toBe(400);
+      expect(victimBrowser.location).toBeNull();
+      expect(victimBrowser.body).toContain("state_wrong_browser");
+      await expectNothingStored(attacker.uid, provider);
+      const anyConnection = await db()
+        .collectionGroup("connections")
+        .where("providerAccountId", "==", victimAccount.id)
+        .get();
+      expect(anyConnection.size).toBe(0);
+      // The state is consumed: the attacker cannot replay the victim's code from their own browser.
+      const replay = await follow(callback, attacker);
+      expect(replay.status).toBe(400);
+      expect(replay.body).toContain("state_used");
+      await expectNothingStored(attacker.uid, provider);
+    },
+  );
+
+  it("when the callback carries another person's cookie, then it is refused the same way", async () => {
+    const attacker = await newPerson();
+    const bystander = await newPerson();
+    await authorizeUrlFor(bystander, "spotify"); // the bystander's browser has a cookie of its own
+    const callback = await consent(await authorizeUrlFor(attacker, "spotify"), "allow");
+    const res = await follow(callback, bystander);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain("state_wrong_browser");
+    await expectNothingStored(attacker.uid, "spotify");
+    await expectNothingStored(bystander.uid, "spotify");
+  });
+
+  it("when one browser starts Spotify and Instagram in two tabs, then both flows connect (the browser keeps one nonce)", async () => {
+    const person = await newPerson();
+    const spotifyAccount = fake.addAccount("spotify", { allowListed: true });
+    const instagramAccount = fake.addAccount("instagram");
+    const spotifyUrl = await authorizeUrlFor(person, "spotify");
+    const cookie = person.cookie;
+    const instagramUrl = await authorizeUrlFor(person, "instagram");
+    expect(person.cookie).toBe(cookie);
+    const a = await follow(await consent(instagramUrl, "allow", instagramAccount.id), person);
+    const b = await follow(await consent(spotifyUrl, "allow", spotifyAccount.id), person);
+    expect(a.location?.searchParams.get("connected")).toBe("instagram");
+    expect(b.location?.searchParams.get("connected")).toBe("spotify");
+    await firstSyncs(person.uid, "spotify");
+    await firstSyncs(person.uid, "instagram");
+  });
+
+  it("when start answers, then its cookie is HttpOnly, SameSite=Lax, scoped to /api/oauth, and not Secure on the http loopback app", async () => {
+    const person = await newPerson();
+    const res = await start(person, "spotify");
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^__session=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Lax");
+    expect(cookie).toContain("Path=/api/oauth");
+    expect(cookie).not.toContain("Secure");
+  });
+
+  it("when Spotify's consent page is requested, then it is asked to show the dialog every time (an old grant never connects silently)", async () => {
+    const person = await newPerson();
+    const url = await authorizeUrlFor(person, "spotify");
+    expect(url.searchParams.get("show_dialog")).toBe("true");
+  });
+
+  it("when a person has 10 connect attempts pending, then the 11th start is refused with 429 and stores no state", async () => {
+    const person = await newPerson();
+    for (let i = 0; i < 10; i++) expect((await start(person, i % 2 ? "spotify" : "instagram")).status).toBe(200);
+    const refused = await start(person, "spotify");
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: string }).error).toBe("too_many_pending");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    const states = await db().collection(firestorePaths.oauthStates()).where("uid", "==", person.uid).get();
+    expect(states.size).toBe(10);
+    // Finishing one frees a place.
+    await db().doc(states.docs[0]!.ref.path).update({ consumedAt: Timestamp.now() });
+    expect((await start(person, "spotify")).status).toBe(200);
+  });
+});
+
+describe("one provider account, one person", () => {
+  it("when a second person connects a Spotify account the first has connected, then they return with account_in_use and nothing is stored for them", async () => {
+    const first = await newPerson();
+    const second = await newPerson();
+    const { account } = await connect(first, "spotify");
+    const res = await follow(await consent(await authorizeUrlFor(second, "spotify"), "allow", account.id), second);
+    expect(res.status).toBe(302);
+    expect(res.location?.searchParams.get("oauth_error")).toBe("account_in_use");
+    await expectNothingStored(second.uid, "spotify");
+    expect((await connectionDoc(first.uid, "spotify")).get("status")).toBe("connected");
+    expect((await tokenDoc(first.uid, "spotify")).exists).toBe(true);
+  });
+
+  it("when the first person disconnects, then the account can be connected by the second", async () => {
+    const first = await newPerson();
+    const second = await newPerson();
+    const { account } = await connect(first, "instagram");
+    expect((await callDisconnect(first, { provider: "instagram" })).status).toBe(200);
+    const res = await follow(await consent(await authorizeUrlFor(second, "instagram"), "allow", account.id), second);
+    expect(res.location?.searchParams.get("connected")).toBe("instagram");
+    await firstSyncs(second.uid, "instagram");
+    // …and now the first cannot take it back while the second holds it.
+    const back = await follow(await consent(await authorizeUrlFor(first, "instagram"), "allow", account.id), first);
+    expect(back.location?.searchParams.get("oauth_error")).toBe("account_in_use");
+  });
+
+  it("when the same person reconnects the same account, then it is not refused", async () => {
+    const person = await newPerson();
+    const { account } = await connect(person, "spotify");
+    const again = await follow(await consent(await authorizeUrlFor(person, "spotify"), "allow", account.id), person);
+    expect(again.location?.searchParams.get("connected")).toBe("spotify");
+    await firstSyncs(person.uid, "spotify", 2);
   });
 });
 

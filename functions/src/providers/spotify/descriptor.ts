@@ -6,7 +6,8 @@ export const spotifyDescriptor = {
   name: "Spotify",
   clientIdSetting: "SPOTIFY_CLIENT_ID",
   clientSecretSetting: "SPOTIFY_CLIENT_SECRET",
-  authorize: { baseUrl: "SPOTIFY_ACCOUNTS_BASE_URL", path: "/authorize" },
+  // show_dialog: the consent page on every connect, so an earlier approval never completes a connect silently.
+  authorize: { baseUrl: "SPOTIFY_ACCOUNTS_BASE_URL", path: "/authorize", params: { show_dialog: "true" } },
   // Confidential authorization-code flow: the server holds the secret and sends it as Basic auth.
   token: { baseUrl: "SPOTIFY_ACCOUNTS_BASE_URL", path: "/api/token", clientAuth: "basic" },
   scopes: ["playlist-read-private", "playlist-read-collaborative", "user-top-read", "user-read-recently-played"],

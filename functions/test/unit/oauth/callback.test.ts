@@ -1,6 +1,8 @@
 import { NotAllowedError, ReauthRequiredError, TransientError } from "../../../src/errors";
 import { type CallbackDeps, classifyFailure, handleCallback, resultUrl } from "../../../src/oauth/callback";
 import type { HttpRequest } from "../../../src/oauth/http";
+import { browserHash } from "../../../src/oauth/browser";
+import { AccountInUseError } from "../../../src/oauth/connectionStore";
 import { STATE_TTL_MS } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
 import {
@@ -43,6 +45,7 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
     uid: "user-1",
     provider,
     returnTo: opts.returnTo ?? `${APP}/settings`,
+    browserHash: browserHash(BROWSER_NONCE),
     now: T0,
   });
   const advance = (ms: number) => {
@@ -51,11 +54,19 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
   return { deps, states, connections, providers, queue, state, advance };
 }
 
-const cb = (provider: string, query: Record<string, unknown>): HttpRequest => ({
+/** The nonce in the `__session` cookie of the browser that started the flow. */
+const BROWSER_NONCE = "n".repeat(43);
+
+/** The provider's redirect back, from the starting browser (its cookie) unless `cookie` says otherwise. */
+const cb = (
+  provider: string,
+  query: Record<string, unknown>,
+  cookie: string | null = `__session=${BROWSER_NONCE}`,
+): HttpRequest => ({
   method: "GET",
   path: `/api/oauth/callback/${provider}`,
   query,
-  headers: {},
+  headers: cookie === null ? {} : { cookie },
 });
 
 beforeEach(() => {
@@ -229,6 +240,36 @@ describe("handleCallback: without a valid state, an error page (400) and nothing
     expect(connections.saved).toHaveLength(0);
   });
 
+  it.each([
+    ["no cookie at all (a link followed in another browser)", null],
+    ["another browser's cookie", `__session=${"x".repeat(43)}`],
+    ["a malformed cookie", "__session=not-a-nonce"],
+  ])(
+    "when the callback comes with %s, then state_wrong_browser, no code is exchanged, nothing is saved and the state is burnt",
+    async (_what, cookie) => {
+      const { deps, connections, providers, queue, state } = await setup();
+      await expectPage(
+        await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state }, cookie)),
+        "state_wrong_browser",
+      );
+      expect(providers.spotify.calls.exchange).toHaveLength(0);
+      expect(connections.saved).toHaveLength(0);
+      expect(queue.tasks).toHaveLength(0);
+      // The starting browser cannot use it afterwards either: a refused state is consumed.
+      await expectPage(await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state })), "state_used");
+    },
+  );
+
+  it("when other cookies come before the app's, then the app's __session cookie is still found", async () => {
+    const { deps, connections, state } = await setup();
+    const res = await handleCallback(
+      deps,
+      cb("spotify", { code: SECRET_CODE, state }, `theme=dark; __session=${BROWSER_NONCE}; other=1`),
+    );
+    expect(res.status).toBe(302);
+    expect(connections.saved).toHaveLength(1);
+  });
+
   it("when consent is denied with a bad state, then the page is shown rather than a redirect", async () => {
     const { deps } = await setup();
     await expectPage(await handleCallback(deps, cb("spotify", { error: "access_denied" })), "state_missing");
@@ -248,6 +289,21 @@ describe("handleCallback: without a valid state, an error page (400) and nothing
     const { deps } = await setup();
     const res = await handleCallback(deps, cb("spotify", { error: "<script>x</script>" }));
     expect(res.body).not.toContain("<script>");
+  });
+});
+
+describe("handleCallback: a provider account connected under someone else", () => {
+  it("when the account is connected under another person, then they return with oauth_error=account_in_use and no sync is enqueued", async () => {
+    const { deps, connections, queue, state } = await setup();
+    connections.failSave = new AccountInUseError(
+      "This spotify account is already connected to another account of this app.",
+    );
+    const res = await handleCallback(deps, cb("spotify", { code: SECRET_CODE, state }));
+    expect(res.status).toBe(302);
+    const to = new URL(res.headers.Location!);
+    expect(to.searchParams.get("oauth_error")).toBe("account_in_use");
+    expect(to.searchParams.get("provider")).toBe("spotify");
+    expect(queue.tasks).toHaveLength(0);
   });
 });
 

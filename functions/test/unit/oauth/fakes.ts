@@ -2,7 +2,16 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { loadConfig, type Config } from "../../../src/config";
 import type { ConnectionStore, MarkDisconnectedArgs, SaveConnectedArgs } from "../../../src/oauth/connectionStore";
-import { type StateCheck, type StateStore, checkState, newState, stateId, stateRecord } from "../../../src/oauth/state";
+import {
+  type CallbackContext,
+  type NewStateArgs,
+  type StateCheck,
+  type StateStore,
+  checkState,
+  newState,
+  stateId,
+  stateRecord,
+} from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
 import type { ProviderModule } from "../../../src/providers/types";
 
@@ -23,18 +32,18 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 /** A state store keeping records in a Map, using the real checkState rules. */
 export class MemoryStateStore implements StateStore {
   readonly records = new Map<string, Record<string, unknown>>();
-  async create(args: { uid: string; provider: Provider; returnTo: string; now: Date }): Promise<{ state: string }> {
+  async create(args: NewStateArgs): Promise<{ state: string }> {
     const { state, id } = newState();
     this.records.set(id, stateRecord(args));
     return { state };
   }
-  async consume(state: string | undefined, provider: Provider, now: Date): Promise<StateCheck> {
+  async consume(state: string | undefined, ctx: CallbackContext): Promise<StateCheck> {
     if (!state) return { ok: false, reason: "missing" };
     if (!/^[A-Za-z0-9_-]{43}$/.test(state)) return { ok: false, reason: "malformed" };
     const id = stateId(state);
     const data = this.records.get(id);
-    const check = checkState(data, provider, now);
-    if (data && (check.ok || check.reason !== "used")) data.consumedAt = Timestamp.fromDate(now);
+    const check = checkState(data, ctx);
+    if (data && (check.ok || check.reason !== "used")) data.consumedAt = Timestamp.fromDate(ctx.now);
     return check;
   }
 }

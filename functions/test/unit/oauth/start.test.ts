@@ -1,6 +1,7 @@
 import type { HttpRequest } from "../../../src/oauth/http";
 import { handleStart, type StartDeps } from "../../../src/oauth/start";
-import { stateId } from "../../../src/oauth/state";
+import { browserHash } from "../../../src/oauth/browser";
+import { TooManyPendingStatesError, stateId } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
 import { MemoryStateStore, fakeProvider, testConfig } from "./fakes";
 
@@ -44,7 +45,54 @@ describe("handleStart", () => {
     const record = states.records.get(stateId(state))!;
     expect(record).toMatchObject({ uid: "user-1", provider: "spotify", returnTo: `${APP}/`, consumedAt: null });
     expect(res.headers["Access-Control-Allow-Origin"]).toBe(APP);
-    expect(res.headers["Cache-Control"]).toBe("no-store");
+    // private: Hosting drops Set-Cookie from responses that do not say so.
+    expect(res.headers["Cache-Control"]).toBe("private, no-store");
+  });
+
+  it("when a browser without the app's cookie starts, then it gets a fresh HttpOnly, SameSite=Lax, Secure nonce and the state stores only its hash", async () => {
+    const { deps, states } = setup();
+    const res = await handleStart(deps, req());
+    const cookie = res.headers["Set-Cookie"]!;
+    const nonce = /^__session=([A-Za-z0-9_-]{43});/.exec(cookie)?.[1];
+    expect(nonce).toBeDefined();
+    expect(cookie).toContain("; HttpOnly");
+    expect(cookie).toContain("; SameSite=Lax");
+    expect(cookie).toContain("; Secure");
+    expect(cookie).toContain("; Path=/api/oauth");
+    const record = [...states.records.values()][0]!;
+    expect(record.browserHash).toBe(browserHash(nonce!));
+    expect(JSON.stringify(record)).not.toContain(nonce!);
+  });
+
+  it("when the browser already holds a nonce, then it is kept, so flows in two tabs both stay bound to it", async () => {
+    const { deps, states } = setup();
+    const nonce = "k".repeat(43);
+    const res = await handleStart(deps, req({ headers: { ...req().headers, cookie: `a=1; __session=${nonce}` } }));
+    expect(res.headers["Set-Cookie"]).toMatch(new RegExp(`^__session=${nonce};`));
+    expect([...states.records.values()][0]!.browserHash).toBe(browserHash(nonce));
+  });
+
+  it("when the app is served over plain http on loopback, then the cookie is not Secure (browsers would drop it)", async () => {
+    const { deps } = setup();
+    deps.config = testConfig({ APP_URL: "http://127.0.0.1:5002" });
+    const res = await handleStart(
+      deps,
+      req({ headers: { authorization: "Bearer good-token", origin: "http://127.0.0.1:5002" } }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers["Set-Cookie"]).not.toContain("Secure");
+  });
+
+  it("when the person already has the maximum of pending connect attempts, then it answers 429 with Retry-After and sets no cookie", async () => {
+    const { deps } = setup();
+    deps.states.create = async () => {
+      throw new TooManyPendingStatesError(new Date("2026-11-01T12:07:30Z"));
+    };
+    const res = await handleStart(deps, req());
+    expect(res.status).toBe(429);
+    expect(JSON.parse(res.body!).error).toBe("too_many_pending");
+    expect(res.headers["Retry-After"]).toBe("450");
+    expect(res.headers["Set-Cookie"]).toBeUndefined();
   });
 
   it("when redirect=1 is asked with a return path, then it answers 302 to the authorize URL and stores the resolved return URL", async () => {

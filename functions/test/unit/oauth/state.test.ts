@@ -12,9 +12,23 @@ import {
 } from "../../../src/oauth/state";
 
 const NOW = new Date("2026-11-01T12:00:00Z");
+const BROWSER = createHash("sha256").update("nonce-of-the-starting-browser").digest("hex");
+const OTHER_BROWSER = createHash("sha256").update("nonce-of-another-browser").digest("hex");
 const record = (over: Record<string, unknown> = {}) => ({
-  ...stateRecord({ uid: "u1", provider: "spotify", returnTo: "https://app.example.test/", now: NOW }),
+  ...stateRecord({
+    uid: "u1",
+    provider: "spotify",
+    returnTo: "https://app.example.test/",
+    browserHash: BROWSER,
+    now: NOW,
+  }),
   ...over,
+});
+/** The callback's side: this provider's path, this browser's cookie hash, at `now`. */
+const at = (now: Date, provider: "spotify" | "instagram" = "spotify", browserHash: string | null = BROWSER) => ({
+  provider,
+  browserHash: browserHash ?? undefined,
+  now,
 });
 
 describe("newState", () => {
@@ -41,34 +55,55 @@ describe("newState", () => {
 
 describe("checkState", () => {
   it("when the record is valid, unused, unexpired and for this provider, then it is accepted", () => {
-    const check = checkState(record(), "spotify", new Date(NOW.getTime() + 60_000));
+    const check = checkState(record(), at(new Date(NOW.getTime() + 60_000)));
     expect(check).toEqual({ ok: true, record: record() });
   });
 
   it("when there is no record, then it is rejected as unknown", () => {
-    expect(checkState(undefined, "spotify", NOW)).toEqual({ ok: false, reason: "unknown" });
+    expect(checkState(undefined, at(NOW))).toEqual({ ok: false, reason: "unknown" });
   });
 
   it("when the record is not a state record, then it is rejected as unknown", () => {
-    expect(checkState({ uid: "u1" }, "spotify", NOW)).toEqual({ ok: false, reason: "unknown" });
+    expect(checkState({ uid: "u1" }, at(NOW))).toEqual({ ok: false, reason: "unknown" });
   });
 
   it("when the record was consumed, then it is rejected as used", () => {
-    expect(checkState(record({ consumedAt: Timestamp.fromDate(NOW) }), "spotify", NOW)).toEqual({
+    expect(checkState(record({ consumedAt: Timestamp.fromDate(NOW) }), at(NOW))).toEqual({
       ok: false,
       reason: "used",
     });
   });
 
   it("when exactly 10 minutes have passed, then it is rejected as expired", () => {
-    expect(checkState(record(), "spotify", new Date(NOW.getTime() + STATE_TTL_MS))).toEqual({
+    expect(checkState(record(), at(new Date(NOW.getTime() + STATE_TTL_MS)))).toEqual({
       ok: false,
       reason: "expired",
     });
   });
 
   it("when it was issued for another provider, then it is rejected as wrong provider", () => {
-    expect(checkState(record(), "instagram", NOW)).toEqual({ ok: false, reason: "wrong_provider" });
+    expect(checkState(record(), at(NOW, "instagram"))).toEqual({ ok: false, reason: "wrong_provider" });
+  });
+
+  it("when the callback comes from another browser than the one that started the flow, then it is rejected as wrong browser", () => {
+    expect(checkState(record(), at(NOW, "spotify", OTHER_BROWSER))).toEqual({ ok: false, reason: "wrong_browser" });
+  });
+
+  it("when the callback carries no browser cookie at all, then it is rejected as wrong browser", () => {
+    expect(checkState(record(), at(NOW, "spotify", null))).toEqual({ ok: false, reason: "wrong_browser" });
+  });
+
+  it("when a record from before the browser binding has no browser hash, then no browser matches it", () => {
+    const legacy = record();
+    delete (legacy as { browserHash?: string }).browserHash;
+    expect(checkState(legacy, at(NOW))).toEqual({ ok: false, reason: "wrong_browser" });
+  });
+
+  it("when a state is both expired and from another browser, then it says expired (liveness is checked first)", () => {
+    expect(checkState(record(), at(new Date(NOW.getTime() + STATE_TTL_MS), "spotify", OTHER_BROWSER))).toEqual({
+      ok: false,
+      reason: "expired",
+    });
   });
 });
 
@@ -81,13 +116,13 @@ describe("FirestoreStateStore.consume without a usable state", () => {
   const store = new FirestoreStateStore(untouchable);
 
   it("when the state is absent, then it is rejected as missing without reading Firestore", async () => {
-    await expect(store.consume(undefined, "spotify", NOW)).resolves.toEqual({ ok: false, reason: "missing" });
-    await expect(store.consume("", "spotify", NOW)).resolves.toEqual({ ok: false, reason: "missing" });
+    await expect(store.consume(undefined, at(NOW))).resolves.toEqual({ ok: false, reason: "missing" });
+    await expect(store.consume("", at(NOW))).resolves.toEqual({ ok: false, reason: "missing" });
   });
 
   it("when the state is not 43 base64url characters, then it is rejected as malformed without reading Firestore", async () => {
-    await expect(store.consume("abc/def", "spotify", NOW)).resolves.toEqual({ ok: false, reason: "malformed" });
-    await expect(store.consume("A".repeat(44), "spotify", NOW)).resolves.toEqual({ ok: false, reason: "malformed" });
+    await expect(store.consume("abc/def", at(NOW))).resolves.toEqual({ ok: false, reason: "malformed" });
+    await expect(store.consume("A".repeat(44), at(NOW))).resolves.toEqual({ ok: false, reason: "malformed" });
   });
 
   it("when two different states are hashed, then their ids differ and are 64 hex characters", () => {

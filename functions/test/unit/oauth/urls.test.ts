@@ -15,6 +15,10 @@ describe("resolveReturnUrl", () => {
     );
   });
 
+  it("when a path has dots inside segment names (not dot segments), then it is accepted", () => {
+    expect(resolveReturnUrl(config, "/v1.2/..settings/a.b")).toBe("https://app.example.test/v1.2/..settings/a.b");
+  });
+
   it("when an absolute URL on an allow-listed origin is given, then it is accepted", () => {
     expect(resolveReturnUrl(config, "https://admin.example.test/x")).toBe("https://admin.example.test/x");
     expect(resolveReturnUrl(config, "http://127.0.0.1:5002/")).toBe("http://127.0.0.1:5002/");
@@ -32,6 +36,12 @@ describe("resolveReturnUrl", () => {
     ["a relative path without a slash", "settings"],
     ["a control character", "/a\nb"],
     ["an over-long value", `/${"a".repeat(3000)}`],
+    ["a dot-dot segment that resolves to a protocol-relative path", "/..//evil.com"],
+    ["a dot segment that resolves to a protocol-relative path", "/.//evil.com"],
+    ["a percent-encoded dot-dot segment", "/%2e%2e//evil.com"],
+    ["a dot-dot segment inside the path", "/a/../..//evil.com"],
+    ["an upper-case encoded dot segment", "/settings/%2E%2E/x"],
+    ["an allow-listed origin with a protocol-relative path", "https://admin.example.test//evil.com"],
   ])("when the return URL is %s, then it is refused", (_what, input) => {
     expect(() => resolveReturnUrl(config, input)).toThrow(/return (URL|path)/);
   });

@@ -230,7 +230,7 @@ describe("Spotify OAuth", () => {
     scopes: ["user-top-read"],
   };
 
-  it("when the authorize URL is built, then it carries client id, redirect, code, space-separated scopes and state", () => {
+  it("when the authorize URL is built, then it carries client id, redirect, code, space-separated scopes, state and show_dialog", () => {
     const { ctx } = ctxWith(() => ({}));
     const url = new URL(spotify.authorizeUrl(ctx, { state: "st-1", redirectUri: "https://app.example/cb" }));
     expect(`${url.origin}${url.pathname}`).toBe("https://accounts.spotify.com/authorize");
@@ -240,6 +240,8 @@ describe("Spotify OAuth", () => {
       response_type: "code",
       scope: "playlist-read-private playlist-read-collaborative user-top-read user-read-recently-played",
       state: "st-1",
+      // The consent dialog every time: an earlier approval must not complete a connect silently.
+      show_dialog: "true",
     });
   });
 

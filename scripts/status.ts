@@ -16,7 +16,15 @@
  * any number of users without holding them all in memory. Log lines go to stderr.
  */
 import { type Provider, isProvider } from "../functions/src/paths";
-import { UsageError, parseOptions, printResult, printText, runMain, selectTarget } from "./ops/target";
+import {
+  UsageError,
+  configWithoutSecrets,
+  parseOptions,
+  printResult,
+  printText,
+  runMain,
+  selectTarget,
+} from "./ops/target";
 
 interface LastError {
   uid: string;
@@ -98,7 +106,7 @@ runMain(async () => {
     page = await base.startAfter(page.docs[page.docs.length - 1]!).get();
   }
 
-  const pauses = await describeProviderPauses(db(), new Date(now));
+  const pauses = await describeProviderPauses(db(), new Date(now), configWithoutSecrets());
   const providerPauses: Record<string, PauseView | null> = {};
   for (const p of PROVIDERS) {
     const info = pauses[p];

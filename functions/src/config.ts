@@ -41,7 +41,7 @@ export const SETTINGS = {
   },
   RETURN_URL_ALLOWLIST: {
     kind: "string",
-    default: "http://127.0.0.1:5002",
+    default: "",
     description:
       "Comma-separated origins the OAuth callback may redirect to after connecting (APP_URL is always allowed).",
   },
@@ -225,6 +225,12 @@ export const SETTINGS = {
     default: "30",
     description:
       "Longest Retry-After waited in place; a longer one becomes a rate-limit error and the sync is rescheduled.",
+  },
+  MAX_PAUSE_HOURS: {
+    kind: "int",
+    default: "24",
+    description:
+      "Longest a provider's rate limit may pause syncing (app-wide or one connection); at the cap the next sync probes again.",
   },
   TOKEN_REFRESH_MARGIN_SECONDS: {
     kind: "int",
@@ -447,6 +453,7 @@ const schema = z.object({
   HTTP_MAX_RESPONSE_BYTES: positiveInt,
   HTTP_MAX_RETRIES: nonNegativeInt.max(10),
   RETRY_AFTER_CAP_SECONDS: nonNegativeInt,
+  MAX_PAUSE_HOURS: positiveInt.max(24 * 30),
   TOKEN_REFRESH_MARGIN_SECONDS: nonNegativeInt,
   INSTAGRAM_REFRESH_MARGIN_DAYS: positiveInt.max(59),
   APP_CHECK_ENFORCED: bool,
@@ -499,21 +506,40 @@ let cached: Config | undefined;
  * function they mean the operator forgot to set them; say so instead of calling a fake.
  */
 export function placeholderSettings(c: Config): string[] {
-  const loopback = (u: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(u);
   const problems: string[] = [];
   if (c.SPOTIFY_CLIENT_ID.startsWith("fake-")) problems.push("SPOTIFY_CLIENT_ID");
   if (c.INSTAGRAM_CLIENT_ID.startsWith("fake-")) problems.push("INSTAGRAM_CLIENT_ID");
-  for (const name of [
-    "APP_URL",
-    "OAUTH_REDIRECT_URI",
-    "SPOTIFY_ACCOUNTS_BASE_URL",
-    "SPOTIFY_API_BASE_URL",
-    "INSTAGRAM_AUTHORIZE_BASE_URL",
-    "INSTAGRAM_OAUTH_BASE_URL",
-    "INSTAGRAM_GRAPH_BASE_URL",
-  ] as const) {
-    if (loopback(c[name])) problems.push(name);
+  for (const name of URL_SETTINGS) {
+    if (isLoopbackUrl(c[name])) problems.push(name);
   }
+  if (c.RETURN_URL_ALLOWLIST.some(isLoopbackUrl)) problems.push("RETURN_URL_ALLOWLIST");
+  return problems;
+}
+
+/** The settings that hold one URL the product calls or sends people to. */
+const URL_SETTINGS = [
+  "APP_URL",
+  "OAUTH_REDIRECT_URI",
+  "SPOTIFY_ACCOUNTS_BASE_URL",
+  "SPOTIFY_API_BASE_URL",
+  "INSTAGRAM_AUTHORIZE_BASE_URL",
+  "INSTAGRAM_OAUTH_BASE_URL",
+  "INSTAGRAM_GRAPH_BASE_URL",
+] as const satisfies readonly SettingName[];
+
+/** True for http(s) URLs on 127.0.0.0/8, localhost or [::1]. */
+export function isLoopbackUrl(u: string): boolean {
+  return /^https?:\/\/(127(?:\.\d{1,3}){3}|localhost|\[::1\])(:|\/|$)/i.test(u);
+}
+
+/**
+ * URL settings (and RETURN_URL_ALLOWLIST entries) that use plain http on a host other than loopback:
+ * tokens, codes and the session cookie would cross the network in clear text.
+ */
+export function insecureSettings(c: Config): string[] {
+  const plain = (u: string) => /^http:/i.test(u) && !isLoopbackUrl(u);
+  const problems: string[] = URL_SETTINGS.filter((name) => plain(c[name]));
+  if (c.RETURN_URL_ALLOWLIST.some(plain)) problems.push("RETURN_URL_ALLOWLIST");
   return problems;
 }
 
@@ -526,16 +552,31 @@ export function isDeployed(env: Record<string, string | undefined> = process.env
 export function getConfig(): Config {
   if (cached) return cached;
   const config = loadConfig();
-  const placeholders = isDeployed() ? placeholderSettings(config) : [];
+  if (isDeployed()) checkProductionSettings(config);
+  cached = config;
+  return cached;
+}
+
+/**
+ * What a deployed function refuses to run with: local placeholders (fake client ids, loopback
+ * URLs) and plain-http URLs. Throws one ConfigError sentence naming the settings.
+ */
+export function checkProductionSettings(config: Config): void {
+  const placeholders = placeholderSettings(config);
   if (placeholders.length > 0) {
     throw new ConfigError(
       `Setting${placeholders.length > 1 ? "s" : ""} ${placeholders.join(", ")} still ` +
-        `${placeholders.length > 1 ? "have their" : "has its"} local default (a fake client id or a loopback URL); ` +
+        `${placeholders.length > 1 ? "have" : "has"} a local value (a fake client id or a loopback URL); ` +
         "set the production value in functions/.env.<project> or when `firebase deploy` asks.",
     );
   }
-  cached = config;
-  return cached;
+  const insecure = insecureSettings(config);
+  if (insecure.length > 0) {
+    throw new ConfigError(
+      `Setting${insecure.length > 1 ? "s" : ""} ${insecure.join(", ")} ${insecure.length > 1 ? "use" : "uses"} ` +
+        "plain http on a public host; production URLs must be https.",
+    );
+  }
 }
 
 /** For tests: forget the loaded config. */

@@ -53,7 +53,12 @@ async function main(): Promise<void> {
     db,
     queue,
     clock: { now: () => new Date() },
-    config: { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: pageSize, FANOUT_CONCURRENCY: concurrency },
+    config: {
+      SYNC_INTERVAL_MINUTES: 60,
+      FANOUT_PAGE_SIZE: pageSize,
+      FANOUT_CONCURRENCY: concurrency,
+      MAX_PAUSE_HOURS: 24,
+    },
   });
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
   process.stdout.write(

@@ -388,14 +388,15 @@ export function scrub(text: string): string {
 }
 
 /**
- * Retry-After as milliseconds from `now`: delta-seconds or an HTTP date. Undefined when absent or
- * unparseable; never negative.
+ * Retry-After as milliseconds from `now`: delta-seconds or an HTTP date. Undefined when absent,
+ * unparseable or a date in the past — the caller's normal backoff applies then, rather than
+ * "retry at once". How long is too long is the sync policy's to bound (MAX_PAUSE_HOURS).
  */
 export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
   const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now.getTime());
+  if (Number.isNaN(at) || at <= now.getTime()) return undefined;
+  return at - now.getTime();
 }

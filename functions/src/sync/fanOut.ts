@@ -26,7 +26,7 @@ export interface FanOutDeps {
   db: Firestore;
   queue: TaskQueue;
   clock: Clock;
-  config: Pick<Config, "SYNC_INTERVAL_MINUTES" | "FANOUT_PAGE_SIZE" | "FANOUT_CONCURRENCY">;
+  config: Pick<Config, "SYNC_INTERVAL_MINUTES" | "FANOUT_PAGE_SIZE" | "FANOUT_CONCURRENCY" | "MAX_PAUSE_HOURS">;
 }
 
 export interface FanOutSummary {
@@ -59,7 +59,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
     ms: 0,
   };
   let failuresLogged = 0;
-  const paused = await providerPauses(deps.db, now);
+  const paused = await providerPauses(deps.db, now, deps.config);
 
   const enqueueOne = async (doc: QueryDocumentSnapshot) => {
     const target = parseConnectionPath(doc.ref.path);

@@ -4,7 +4,7 @@
  *
  * | error (errors.ts action)      | connection                                         | queue            |
  * |-------------------------------|----------------------------------------------------|------------------|
- * | rate limited (`retry_at`)     | nextSyncAt = rateLimitedUntil = provider's retry time; status and failure count unchanged | done (no retry) |
+ * | rate limited (`retry_at`)     | nextSyncAt = rateLimitedUntil = provider's retry time (≤ MAX_PAUSE_HOURS); status and failure count unchanged | done (no retry) |
  * | transient (`retry`, unknown)  | lastError recorded; nothing else until the last attempt | retried with backoff |
  * | …on the queue's last attempt  | counted as a failure (below)                       | done             |
  * | re-auth (`reauth`)            | status needs_reauth + reauthReason; fan-out skips it until reconnect | done |
@@ -20,7 +20,22 @@ import type { ConnectionStatus } from "../connections/model";
 import { type ErrorAction, RateLimitedError, actionOf, isAppError } from "../errors";
 import { slotStart } from "./ports";
 
-export type PolicyConfig = Pick<Config, "SYNC_INTERVAL_MINUTES" | "FAILURE_BACKOFF_THRESHOLD" | "MAX_BACKOFF_HOURS">;
+export type PolicyConfig = Pick<
+  Config,
+  "SYNC_INTERVAL_MINUTES" | "FAILURE_BACKOFF_THRESHOLD" | "MAX_BACKOFF_HOURS" | "MAX_PAUSE_HOURS"
+>;
+
+/**
+ * The end of a rate-limit wait the provider asked for, bounded: at most MAX_PAUSE_HOURS from now
+ * (a `Retry-After: 315360000` from a proxy must not stop syncing for ten years; at the cap the next
+ * sync simply asks again), and a minute from now when the time is not in the future.
+ */
+export function boundedRetryAt(retryAt: Date | undefined, now: Date, config: Pick<Config, "MAX_PAUSE_HOURS">): Date {
+  const cap = now.getTime() + config.MAX_PAUSE_HOURS * 3_600_000;
+  const at = retryAt?.getTime();
+  if (at === undefined || !Number.isFinite(at) || at <= now.getTime()) return new Date(now.getTime() + 60_000);
+  return new Date(Math.min(at, cap));
+}
 
 export type FailureOutcome = "rate_limited" | "transient" | "reauth" | "failed";
 
@@ -74,10 +89,7 @@ export function decideFailure(
   const { now, config } = ctx;
 
   if (action === "retry_at") {
-    const at =
-      e instanceof RateLimitedError && e.retryAt.getTime() > now.getTime()
-        ? e.retryAt
-        : new Date(now.getTime() + 60_000);
+    const at = boundedRetryAt(e instanceof RateLimitedError ? e.retryAt : undefined, now, config);
     return {
       outcome: "rate_limited",
       retry: false,

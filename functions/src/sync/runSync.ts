@@ -127,7 +127,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
 
   try {
     // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
-    pausedUntil = await providerPausedUntil(db, provider, startedAt);
+    pausedUntil = await providerPausedUntil(db, provider, startedAt, config);
     if (pausedUntil) throw pausedError(provider, pausedUntil);
     const tokens = await deps.tokens.load(uid, provider);
     if (!tokens)
@@ -166,7 +166,6 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     const now = clock.now();
     update = {
       status: "connected",
-      lastSuccessAt: Timestamp.fromDate(now),
       counts: fetched.counts,
       consecutiveFailures: 0,
       lastError: null,
@@ -179,8 +178,8 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     if (e instanceof RateLimitedError && e.scope === "app" && !pausedUntil) {
       // Everyone's limit, not this account's: pause the provider for every connection (unless
       // this run stopped at the pause itself, which would only re-read it in a transaction).
-      await pauseProvider(db, { provider, until: e.retryAt, reason: e.message, now }).catch((pe: unknown) =>
-        logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
+      await pauseProvider(db, { provider, until: e.retryAt, reason: e.message, now, limits: config }).catch(
+        (pe: unknown) => logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
       );
     }
     const lastAttempt = attempt.lastAttempt ?? attempt.retryCount + 1 >= maxAttempts(config, provider);
@@ -227,6 +226,8 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       ...update,
       lastSyncAt: Timestamp.fromDate(finishedAt),
       updatedAt: Timestamp.fromDate(finishedAt),
+      // The run's own finish time, so the connection and its sync_runs row name the same moment.
+      ...(result.outcome === "success" ? { lastSuccessAt: Timestamp.fromDate(finishedAt) } : {}),
       ...(account ? { providerAccountName: account.displayName } : {}),
     },
     run: {

@@ -315,7 +315,12 @@ describe("the failure policy", () => {
     try {
       await iso.firestore.doc(firestorePaths.connection(s.uid, "spotify")).set(after);
       const queue = new RecordingQueue();
-      const fanOutConfig = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 10, FANOUT_CONCURRENCY: 4 };
+      const fanOutConfig = {
+        SYNC_INTERVAL_MINUTES: 60,
+        FANOUT_PAGE_SIZE: 10,
+        FANOUT_CONCURRENCY: 4,
+        MAX_PAUSE_HOURS: 24,
+      };
       const early = await runFanOut({ db: iso.firestore, queue, clock: s.clock, config: fanOutConfig });
       expect(early.due).toBe(0);
       const later = new FakeClock(after.nextSyncAt.toMillis() + 1);
@@ -424,7 +429,12 @@ describe("an app-wide rate limit", () => {
     expect(cb.lastError.message).toMatch(/rate-limited this app/);
 
     const manual = requestManualSync(
-      { db: db(), queue: new RecordingQueue(), clock: c.clock, config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 } },
+      {
+        db: db(),
+        queue: new RecordingQueue(),
+        clock: c.clock,
+        config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300, MAX_PAUSE_HOURS: 24 },
+      },
       c.uid,
       { provider: "spotify" },
     );
@@ -432,7 +442,7 @@ describe("an app-wide rate limit", () => {
     expect((await connection(c)).lastManualSyncAt).toBeNull();
 
     // An earlier end does not shorten it; a later one extends it.
-    const pause = { provider: "spotify" as const, reason: "test", now: a.clock.now() };
+    const pause = { provider: "spotify" as const, reason: "test", now: a.clock.now(), limits: { MAX_PAUSE_HOURS: 24 } };
     expect(await pauseProvider(db(), { ...pause, until: new Date(retryAt.getTime() - 1000) })).toBe(false);
     expect(await pauseProvider(db(), { ...pause, until: new Date(retryAt.getTime() + 1000) })).toBe(true);
     // Once it is over, syncs call Spotify again.
@@ -440,6 +450,46 @@ describe("an app-wide rate limit", () => {
     expect((await runSync(c.deps, { ...payload(c), requestedAt: c.clock.t }, { retryCount: 0 })).outcome).toBe(
       "success",
     );
+  });
+
+  it("when Spotify answers a Retry-After of ten years, then the app pauses for MAX_PAUSE_HOURS only, and the next task after that probes again", async () => {
+    const a = await setup();
+    const b = await setup({ at: a.clock.t });
+    const cap = a.clock.t + 24 * 3_600_000;
+    a.provider.fetchImpl = async () => {
+      throw new RateLimitedError("Retry-After 315360000 s.", new Date(a.clock.t + 315_360_000_000), { scope: "app" });
+    };
+    expect(await runSync(a.deps, payload(a), { retryCount: 0 })).toMatchObject({ outcome: "rate_limited" });
+    expect((await pauseDoc().get()).get("pausedUntil").toMillis()).toBe(cap);
+    expect((await connection(a)).rateLimitedUntil.toMillis()).toBe(cap);
+    // At the cap, b's next delivery makes its calls again (and succeeds).
+    b.clock.t = cap + 1000;
+    expect((await runSync(b.deps, { ...payload(b), requestedAt: b.clock.t }, { retryCount: 0 })).outcome).toBe(
+      "success",
+    );
+    expect(b.provider.calls.fetch).toBe(1);
+  });
+
+  it("when a pause stored before the cap existed ends in 2035, then it counts as over MAX_PAUSE_HOURS after it began", async () => {
+    const s = await setup();
+    await pauseDoc().set({
+      pausedUntil: Timestamp.fromDate(new Date("2035-01-01T00:00:00Z")),
+      reason: "an edge proxy's Retry-After",
+      since: Timestamp.fromMillis(s.clock.t - 25 * 3_600_000),
+    });
+    expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
+    expect(s.provider.calls.fetch).toBe(1);
+    // And a fresh limit replaces the stale document (it no longer counts as "paused longer").
+    expect(
+      await pauseProvider(db(), {
+        provider: "spotify",
+        until: new Date(s.clock.t + 3_600_000),
+        reason: "fresh",
+        now: s.clock.now(),
+        limits: { MAX_PAUSE_HOURS: 24 },
+      }),
+    ).toBe(true);
+    expect((await pauseDoc().get()).get("pausedUntil").toMillis()).toBe(s.clock.t + 3_600_000);
   });
 
   it("when an Instagram account hits its own limit, then only that connection waits", async () => {
@@ -473,9 +523,10 @@ describe("an app-wide rate limit", () => {
         until: new Date(clock.t + 3_600_000),
         reason: "test",
         now: clock.now(),
+        limits: { MAX_PAUSE_HOURS: 24 },
       });
       const queue = new RecordingQueue();
-      const cfg = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 10, FANOUT_CONCURRENCY: 4 };
+      const cfg = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 10, FANOUT_CONCURRENCY: 4, MAX_PAUSE_HOURS: 24 };
       const summary = await runFanOut({ db: iso.firestore, queue, clock, config: cfg });
       expect(summary).toMatchObject({ due: 2, enqueued: 1, skippedPaused: 1, failed: 0 });
       expect(queue.tasks.map((t) => t.provider)).toEqual(["instagram"]);
@@ -567,7 +618,12 @@ describe("manual sync", () => {
   it("when a person syncs twice within the cooldown, then the second is refused with the time it will be allowed", async () => {
     const s = await setup();
     const queue = new RecordingQueue();
-    const deps = { db: db(), queue, clock: s.clock, config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 } };
+    const deps = {
+      db: db(),
+      queue,
+      clock: s.clock,
+      config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300, MAX_PAUSE_HOURS: 24 },
+    };
     const first = await requestManualSync(deps, s.uid, { provider: "spotify" });
     expect(first.enqueued).toBe(true);
     expect(queue.tasks).toEqual([
@@ -592,7 +648,12 @@ describe("manual sync", () => {
   it("when two requests race, then exactly one passes", async () => {
     const s = await setup();
     const queue = new RecordingQueue();
-    const deps = { db: db(), queue, clock: s.clock, config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 } };
+    const deps = {
+      db: db(),
+      queue,
+      clock: s.clock,
+      config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300, MAX_PAUSE_HOURS: 24 },
+    };
     const results = await Promise.allSettled(
       [1, 2, 3].map(() => requestManualSync(deps, s.uid, { provider: "spotify" })),
     );
@@ -606,7 +667,7 @@ describe("manual sync", () => {
       db: db(),
       queue: new RecordingQueue(),
       clock: s.clock,
-      config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300 },
+      config: { MANUAL_SYNC_COOLDOWN_SECONDS: 300, MAX_PAUSE_HOURS: 24 },
     };
     await expect(requestManualSync(deps, s.uid, { provider: "instagram" })).rejects.toMatchObject({
       reason: "not_connected",
@@ -680,7 +741,7 @@ describe("the fan-out", () => {
       await later.commit();
 
       const queue = new RecordingQueue(2);
-      const cfg = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 250, FANOUT_CONCURRENCY: 50 };
+      const cfg = { SYNC_INTERVAL_MINUTES: 60, FANOUT_PAGE_SIZE: 250, FANOUT_CONCURRENCY: 50, MAX_PAUSE_HOURS: 24 };
       const first = await runFanOut({ db: iso.firestore, queue, clock, config: cfg });
       expect(first).toMatchObject({ due: 1200, enqueued: 1200, skippedDuplicates: 0, failed: 0 });
       expect(first.pages).toBe(5);

@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { SETTINGS, isDeployed, loadConfig, placeholderSettings } from "../../src/config";
+import {
+  SETTINGS,
+  checkProductionSettings,
+  insecureSettings,
+  isDeployed,
+  isLoopbackUrl,
+  loadConfig,
+  placeholderSettings,
+} from "../../src/config";
 import { ConfigError } from "../../src/errors";
 
 const key = (n = 32) => randomBytes(n).toString("base64");
@@ -199,6 +207,45 @@ describe("production placeholders", () => {
       OAUTH_REDIRECT_URI: "https://metrics.example/api/oauth/callback",
     });
     expect(placeholderSettings(c)).toEqual([]);
+  });
+
+  const production = () => ({
+    ...base(),
+    SPOTIFY_CLIENT_ID: "0123abcd",
+    INSTAGRAM_CLIENT_ID: "98765",
+    APP_URL: "https://metrics.example",
+    OAUTH_REDIRECT_URI: "https://metrics.example/api/oauth/callback",
+  });
+
+  it("when the return-URL allow-list still names a loopback origin, then it is flagged", () => {
+    const c = loadConfig({ ...production(), RETURN_URL_ALLOWLIST: "https://admin.example, http://127.0.0.1:5002" });
+    expect(placeholderSettings(c)).toEqual(["RETURN_URL_ALLOWLIST"]);
+    expect(() => checkProductionSettings(c)).toThrow(/RETURN_URL_ALLOWLIST still has a local value/);
+  });
+
+  it("when APP_URL, a provider base URL or an allow-listed origin is plain http on a public host, then a deployed function refuses it", () => {
+    const c = loadConfig({
+      ...production(),
+      APP_URL: "http://metrics.example",
+      SPOTIFY_API_BASE_URL: "http://api.spotify.com",
+      RETURN_URL_ALLOWLIST: "http://admin.example",
+    });
+    expect(insecureSettings(c)).toEqual(["APP_URL", "SPOTIFY_API_BASE_URL", "RETURN_URL_ALLOWLIST"]);
+    expect(() => checkProductionSettings(c)).toThrow(
+      "Settings APP_URL, SPOTIFY_API_BASE_URL, RETURN_URL_ALLOWLIST use plain http on a public host; production URLs must be https.",
+    );
+  });
+
+  it("when every production setting is https and real, then the production check passes", () => {
+    expect(() => checkProductionSettings(loadConfig(production()))).not.toThrow();
+  });
+
+  it("when a loopback URL is plain http, then it is a placeholder, not an insecure setting", () => {
+    const c = loadConfig(base());
+    expect(insecureSettings(c)).toEqual([]);
+    expect(isLoopbackUrl("http://127.0.0.2:9090/x")).toBe(true);
+    expect(isLoopbackUrl("http://[::1]:5002")).toBe(true);
+    expect(isLoopbackUrl("http://127.0.0.1.evil.example/")).toBe(false);
   });
 
   it("when running as a deployed function, then it is detected; the emulator is not", () => {

@@ -115,6 +115,9 @@ describe("HttpClient rate limits", () => {
     expect(parseRetryAfter("7", NOW)).toBe(7_000);
     expect(parseRetryAfter("soon", NOW)).toBeUndefined();
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
+    // A date in the past (clock skew, a stale proxy) is no instruction: the normal backoff applies.
+    expect(parseRetryAfter("Wed, 31 Dec 2025 23:00:00 GMT", NOW)).toBeUndefined();
+    expect(parseRetryAfter("-5", NOW)).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@ import {
   ReauthRequiredError,
   TransientError,
 } from "../../../src/errors";
-import { backoffMs, decideFailure, nextRegularSync } from "../../../src/sync/policy";
+import { backoffMs, boundedRetryAt, decideFailure, nextRegularSync } from "../../../src/sync/policy";
 import { slotStart, syncTaskId } from "../../../src/sync/ports";
 
 const config = loadConfig({
@@ -24,6 +24,29 @@ describe("sync failure policy", () => {
     expect(d).toMatchObject({ outcome: "rate_limited", retry: false, nextSyncAt: retryAt, rateLimitedUntil: retryAt });
     expect(d.consecutiveFailures).toBe(0);
     expect(d.status).toBeUndefined();
+  });
+
+  it("when a Retry-After of ten years arrives, then the connection waits only MAX_PAUSE_HOURS (24 h), and then probes again", () => {
+    const d = decideFailure(new RateLimitedError("edge proxy", new Date(now.getTime() + 315_360_000_000)), base);
+    const cap = new Date(now.getTime() + 24 * 3_600_000);
+    expect(config.MAX_PAUSE_HOURS).toBe(24);
+    expect(d).toMatchObject({ outcome: "rate_limited", nextSyncAt: cap, rateLimitedUntil: cap });
+  });
+
+  it("when the retry time is in the past or not a date, then the normal one-minute wait applies", () => {
+    for (const at of [new Date(now.getTime() - 3_600_000), new Date(Number.NaN)]) {
+      const d = decideFailure(new RateLimitedError("stale", at), base);
+      expect(d.nextSyncAt).toEqual(new Date(now.getTime() + 60_000));
+    }
+  });
+
+  it("when MAX_PAUSE_HOURS is set lower, then the cap follows it", () => {
+    expect(boundedRetryAt(new Date(now.getTime() + 10 * 3_600_000), now, { MAX_PAUSE_HOURS: 2 })).toEqual(
+      new Date(now.getTime() + 2 * 3_600_000),
+    );
+    expect(boundedRetryAt(new Date(now.getTime() + 3_600_000), now, { MAX_PAUSE_HOURS: 2 })).toEqual(
+      new Date(now.getTime() + 3_600_000),
+    );
   });
 
   it("when a transient error happens before the last attempt, then the queue retries and nothing is counted", () => {

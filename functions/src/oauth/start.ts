@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../config";
+import { APP_CHECK_HEADER, APP_CHECK_REQUIRED } from "../access/caller";
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { PROVIDERS, type Provider } from "../paths";
@@ -26,6 +27,8 @@ export interface StartDeps {
   provider: (id: Provider) => ProviderModule;
   /** Firebase Auth: the uid behind a valid, unrevoked ID token; throws otherwise. */
   verifyIdToken: (idToken: string) => Promise<{ uid: string }>;
+  /** App Check (access/caller.ts appCheckAllowed): whether the `X-Firebase-AppCheck` value lets the request in. */
+  appCheck: (headerValue: string | undefined) => Promise<boolean>;
 }
 
 const StartInput = z.object({
@@ -38,7 +41,7 @@ const BEARER = /^Bearer\s+([A-Za-z0-9._-]{1,8192})$/;
 
 /** The authorize URL for a person and provider (the state is stored before the URL is returned). */
 export async function startConnect(
-  deps: Omit<StartDeps, "verifyIdToken">,
+  deps: Omit<StartDeps, "verifyIdToken" | "appCheck">,
   args: { uid: string; provider: Provider; returnTo?: string; browserHash: string },
 ): Promise<{ authorizeUrl: string; returnTo: string }> {
   const returnTo = resolveReturnUrl(deps.config, args.returnTo);
@@ -78,6 +81,9 @@ export async function handleStart(deps: StartDeps, req: HttpRequest): Promise<Ht
     return json(405, { error: "method_not_allowed", message: "Use GET or POST." }, { ...cors, Allow: "GET, POST" });
   }
 
+  if (!(await deps.appCheck(header(req, APP_CHECK_HEADER)))) {
+    return json(401, { error: "app_check_required", message: APP_CHECK_REQUIRED }, cors);
+  }
   const bearer = BEARER.exec(header(req, "authorization") ?? "");
   if (!bearer) {
     logs.warn("oauth.start.unauthenticated", { reason: "no_bearer_token" });

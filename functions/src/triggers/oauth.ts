@@ -10,8 +10,9 @@
 import type { Request } from "firebase-functions/v2/https";
 import { HttpsError, onCall, onRequest } from "firebase-functions/v2/https";
 import type { Response } from "express";
-import { auth, bucket, db, taskQueueService } from "../admin";
-import { ALL_SECRETS, getConfig } from "../config";
+import { getAppCheck } from "firebase-admin/app-check";
+import { adminApp, auth, bucket, db, taskQueueService } from "../admin";
+import { ALL_SECRETS, getConfig, params } from "../config";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
@@ -23,7 +24,7 @@ import { handleStart } from "../oauth/start";
 import { FirestoreStateStore } from "../oauth/state";
 import { getProvider } from "../providers/registry";
 import { firebaseTaskQueue } from "../sync/taskQueue";
-import { CALLABLE_OPTIONS, verifiedCaller } from "../access/caller";
+import { CALLABLE_OPTIONS, appCheckAllowed, verifiedCaller } from "../access/caller";
 
 const now = () => new Date();
 
@@ -48,7 +49,10 @@ function connectionStore() {
   return new FirestoreConnectionStore(db(), tokenStoreFromConfig());
 }
 
-export const oauthStart = onRequest({ secrets: ALL_SECRETS, invoker: "public" }, async (req, res) => {
+/** Public HTTP endpoints, bounded like the callables: at most HTTP_MAX_INSTANCES instances. */
+const HTTP_OPTIONS = { secrets: ALL_SECRETS, invoker: "public", maxInstances: params.HTTP_MAX_INSTANCES } as const;
+
+export const oauthStart = onRequest(HTTP_OPTIONS, async (req, res) => {
   const config = getConfig();
   const out = await handleStart(
     {
@@ -60,13 +64,14 @@ export const oauthStart = onRequest({ secrets: ALL_SECRETS, invoker: "public" },
         const decoded = await auth().verifyIdToken(idToken, true);
         return { uid: decoded.uid };
       },
+      appCheck: (token) => appCheckAllowed(config, token, (t) => getAppCheck(adminApp()).verifyToken(t)),
     },
     toHttpRequest(req),
   );
   send(res, out);
 });
 
-export const oauthCallback = onRequest({ secrets: ALL_SECRETS, invoker: "public" }, async (req, res) => {
+export const oauthCallback = onRequest(HTTP_OPTIONS, async (req, res) => {
   const config = getConfig();
   const out = await handleCallback(
     {

@@ -5,7 +5,7 @@
  */
 import { params } from "../../../src/config";
 import { media } from "../../../src/triggers/media";
-import { disconnect } from "../../../src/triggers/oauth";
+import { disconnect, oauthCallback, oauthStart } from "../../../src/triggers/oauth";
 import { syncNow } from "../../../src/triggers/sync";
 
 const endpointOf = (fn: unknown) => (fn as { __endpoint: { maxInstances?: unknown } }).__endpoint;
@@ -15,6 +15,8 @@ describe("maxInstances", () => {
     ["media", media],
     ["syncNow", syncNow],
     ["disconnect", disconnect],
+    ["oauthStart", oauthStart],
+    ["oauthCallback", oauthCallback],
   ])("when %s is deployed, then its instances are capped by the HTTP_MAX_INSTANCES param", (_name, fn) => {
     const max = endpointOf(fn).maxInstances;
     expect(max).toBe(params.HTTP_MAX_INSTANCES);

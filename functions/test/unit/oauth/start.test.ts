@@ -19,6 +19,7 @@ function setup() {
       if (t === "good-token") return { uid: "user-1" };
       throw new Error("bad token");
     },
+    appCheck: async () => true,
   };
   return { deps, states, providers };
 }
@@ -170,6 +171,26 @@ describe("handleStart", () => {
     const res = await handleStart(deps, req({ method: "OPTIONS", headers: { origin: "https://evil.example" } }));
     expect(res.status).toBe(403);
     expect(res.headers["Access-Control-Allow-Origin"]).toBeUndefined();
+  });
+
+  it("when App Check refuses the request, then it answers 401 before reading the ID token and stores no state", async () => {
+    const { deps, states } = setup();
+    const seen: (string | undefined)[] = [];
+    deps.appCheck = async (token) => {
+      seen.push(token);
+      return false;
+    };
+    let verified = false;
+    deps.verifyIdToken = async () => {
+      verified = true;
+      return { uid: "user-1" };
+    };
+    const res = await handleStart(deps, req({ headers: { ...req().headers, "x-firebase-appcheck": "app-token" } }));
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body!).error).toBe("app_check_required");
+    expect(seen).toEqual(["app-token"]);
+    expect(verified).toBe(false);
+    expect(states.records.size).toBe(0);
   });
 
   it("when the method is DELETE, then it answers 405", async () => {

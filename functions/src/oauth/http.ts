@@ -70,17 +70,26 @@ function escapeHtml(s: string): string {
   );
 }
 
-/** A small self-contained page (no scripts, nothing loaded from elsewhere) explaining what went wrong. */
+/**
+ * A small page (no scripts, no inline styles) explaining what went wrong. It is served on the
+ * app's own origin through a Hosting rewrite, so it borrows the app's stylesheet: its CSP allows
+ * styles from 'self' only, the same as Hosting's policy for /api/oauth/** (firebase.json), so the
+ * page looks the same whether a browser sees one of the two policies or both (they intersect).
+ * Called directly on the function's URL it is unstyled but readable.
+ */
 export function errorPage(status: number, code: string, message: string, appUrl: string): HttpResponse {
   const body = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Could not connect the account</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">
+<title>Could not connect the account</title>
+<link rel="stylesheet" href="/styles.css"></head>
+<body>
+<main class="narrow">
 <h1>Could not connect the account</h1>
 <p>${escapeHtml(message)}</p>
 <p><a href="${escapeHtml(appUrl)}">Back to the app</a> and try connecting again.</p>
-<p style="color: #666; font-size: 0.9em">Error code: <code>${escapeHtml(code)}</code></p>
+<p class="hint">Error code: <code>${escapeHtml(code)}</code></p>
+</main>
 </body>
 </html>
 `;
@@ -89,7 +98,8 @@ export function errorPage(status: number, code: string, message: string, appUrl:
     headers: {
       ...NO_STORE,
       "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+      "Content-Security-Policy":
+        "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       "Referrer-Policy": "no-referrer",
     },
     body,

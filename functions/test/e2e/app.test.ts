@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
-import { launchBrowser, screenshot } from "../support/browser";
+import { collectPolicyViolations, launchBrowser, screenshot } from "../support/browser";
 import { connectSyncsFinished } from "../support/first-sync";
 
 const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
@@ -31,6 +31,8 @@ jest.setTimeout(180_000);
 let browser: Browser;
 let aliceContext: BrowserContext;
 let page: Page;
+/** What the browser refused because of the app's CSP or Permissions-Policy, in any page (must stay empty). */
+let violations: string[] = [];
 let spotifyAccount = "";
 let instagramAccount = "";
 
@@ -105,6 +107,7 @@ async function connectThroughConsent(p: Page, provider: "spotify" | "instagram",
 beforeAll(async () => {
   browser = await launchBrowser();
   aliceContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  violations = await collectPolicyViolations(aliceContext);
   page = await aliceContext.newPage();
   spotifyAccount = String(
     (
@@ -122,6 +125,12 @@ beforeAll(async () => {
       })
     ).id,
   );
+});
+
+// Chromium enforces the CSP Hosting sends (firebase.json): anything it blocks fails the step.
+afterEach(() => {
+  const found = violations.splice(0);
+  expect(found).toEqual([]);
 });
 
 afterAll(async () => {
@@ -217,6 +226,7 @@ describe("the web app, in a browser, against the local system", () => {
 
   it("when a second person signs in, then they see none of the first one's data, and the server refuses them", async () => {
     const bobContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const bobViolations = await collectPolicyViolations(bobContext);
     const bobPage = await bobContext.newPage();
     await signUp(bobPage, bob.email);
     await bobPage.waitForSelector("text=Nothing synced yet.");
@@ -225,6 +235,7 @@ describe("the web app, in a browser, against the local system", () => {
     await expect(card(bobPage, "spotify").locator("[data-role=status]").textContent()).resolves.toBe("Not connected");
     await screenshot(bobPage, "11-second-person");
     await bobContext.close();
+    expect(bobViolations).toEqual([]);
 
     const playlistId = await page
       .goto(`${APP}/#/dashboard`)

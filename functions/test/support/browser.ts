@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { ROOT } from "../../../scripts/lib/local-env";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -33,4 +33,31 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
+}
+
+/**
+ * Collects, for every page of `context`, what the browser refused because of a security header:
+ * `securitypolicyviolation` events (CSP) and console errors about CSP or Permissions-Policy. The
+ * returned list fills as the pages run; a test fails when it is not empty. (Playwright injects
+ * the listener and the binding outside the page's CSP.)
+ */
+export async function collectPolicyViolations(context: BrowserContext): Promise<string[]> {
+  const seen: string[] = [];
+  await context.exposeBinding("__reportPolicyViolation", (_source, text: unknown) => {
+    seen.push(String(text));
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (window as unknown as { __reportPolicyViolation?: (t: string) => void }).__reportPolicyViolation;
+      report?.(
+        `CSP ${e.effectiveDirective} blocked ${e.blockedURI || "an inline resource"} on ${e.documentURI} (${e.sourceFile}:${e.lineNumber})`,
+      );
+    });
+  });
+  context.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy|Permissions-Policy|Refused to/i.test(msg.text())) {
+      seen.push(`console: ${msg.text()}`);
+    }
+  });
+  return seen;
 }

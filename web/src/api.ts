@@ -1,7 +1,7 @@
 /** The backend calls the app makes: OAuth start (HTTPS via Hosting), Sync now and Disconnect (callables). */
 import { FirebaseError } from "firebase/app";
 import { httpsCallable } from "firebase/functions";
-import type { Services } from "./firebase";
+import { type Services, appCheckToken } from "./firebase";
 
 export type ProviderId = "spotify" | "instagram";
 
@@ -31,10 +31,15 @@ async function idToken(s: Services): Promise<string> {
  */
 export async function startConnect(s: Services, provider: ProviderId, returnTo: string): Promise<string> {
   let res: Response;
+  const appCheck = await appCheckToken(s);
   try {
     res = await fetch("/api/oauth/start", {
       method: "POST",
-      headers: { Authorization: `Bearer ${await idToken(s)}`, "Content-Type": "application/json" },
+      headers: {
+        Authorization: `Bearer ${await idToken(s)}`,
+        "Content-Type": "application/json",
+        ...(appCheck ? { "X-Firebase-AppCheck": appCheck } : {}),
+      },
       body: JSON.stringify({ provider, returnTo }),
     });
   } catch {

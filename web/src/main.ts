@@ -4,7 +4,7 @@
  */
 import { type User, onAuthStateChanged, signOut } from "firebase/auth";
 import { type View, errorBox, h, loading } from "./dom";
-import { type Services, initFirebase } from "./firebase";
+import { type Services, appCheckToken, initFirebase } from "./firebase";
 import { createMediaLoader } from "./media";
 import { authView } from "./views/auth";
 import { connectionsView } from "./views/connections";
@@ -59,7 +59,10 @@ class App {
     private readonly s: Services,
     private readonly root: HTMLElement,
   ) {
-    this.media = createMediaLoader(async () => (this.s.auth.currentUser ? this.s.auth.currentUser.getIdToken() : null));
+    this.media = createMediaLoader(
+      async () => (this.s.auth.currentUser ? this.s.auth.currentUser.getIdToken() : null),
+      () => appCheckToken(this.s),
+    );
   }
 
   setUser(user: User | null) {

@@ -21,7 +21,11 @@ export function mediaUrl(objectPath: string): string {
   return `/api/media/${objectPath.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-export function createMediaLoader(getIdToken: () => Promise<string | null>): MediaLoader {
+export function createMediaLoader(
+  getIdToken: () => Promise<string | null>,
+  /** The App Check token to send (`X-Firebase-AppCheck`), or null without App Check. */
+  getAppCheckToken: () => Promise<string | null> = async () => null,
+): MediaLoader {
   const cache = new Map<string, Promise<string>>();
   /** Blob URLs already loaded: re-renders show them at once, without a loading flash. */
   const ready = new Map<string, string>();
@@ -45,7 +49,10 @@ export function createMediaLoader(getIdToken: () => Promise<string | null>): Med
         try {
           const token = await getIdToken();
           if (!token) throw new Error("signed out");
-          const res = await fetch(mediaUrl(objectPath), { headers: { Authorization: `Bearer ${token}` } });
+          const appCheck = await getAppCheckToken();
+          const res = await fetch(mediaUrl(objectPath), {
+            headers: { Authorization: `Bearer ${token}`, ...(appCheck ? { "X-Firebase-AppCheck": appCheck } : {}) },
+          });
           if (!res.ok) throw new Error(`media answered ${res.status}`);
           const url = URL.createObjectURL(await res.blob());
           ready.set(objectPath, url);

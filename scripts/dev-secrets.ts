@@ -1,5 +1,10 @@
-/** Writes functions/.secret.local (a development key ring and fake client secrets) if it is missing. */
+/**
+ * Makes functions/.secret.local hold every secret the settings declare (a development key ring and
+ * the fake providers' client secrets): written when missing, completed when a secret is new.
+ */
 import { SECRET_FILE, ensureDevSecrets } from "./lib/local-env";
 
-const { created } = ensureDevSecrets();
-process.stdout.write(`${created ? "created" : "kept existing"} ${SECRET_FILE}\n`);
+const { created, added } = ensureDevSecrets();
+process.stdout.write(
+  `${created ? "created" : added.length > 0 ? `added ${added.join(", ")} to` : "kept existing"} ${SECRET_FILE}\n`,
+);

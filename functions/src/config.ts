@@ -1,10 +1,17 @@
 /**
  * Every setting of the product, declared once.
  *
- * Each setting is a firebase-functions param (so `firebase deploy` knows it, prompts for it and
- * fills in the default), and `loadConfig()` turns the raw values into one typed, zod-checked
- * object. Code reads settings only through `loadConfig()` / `getConfig()`; nothing else reads
- * `process.env` for a setting.
+ * A setting is one entry of SETTINGS: its kind, default, description and zod schema. Everything
+ * else is derived from that table: the firebase-functions params (so `firebase deploy` knows each
+ * setting, prompts for it and fills in the default; secrets are `defineSecret`s), the typed,
+ * zod-checked `Config` that `loadConfig()` returns, ALL_SECRETS, the production checks
+ * (placeholders, plain http), and the secrets of tests and local development. Code reads settings
+ * only through `loadConfig()` / `getConfig()`; nothing else reads `process.env` for a setting.
+ *
+ * The settings a provider owns come from its catalog entry (providers/catalog.ts): client id and
+ * secret, base URLs, its queue's rate, concurrency, attempts and backoff, its refresh margin and
+ * mirror switch, all named `<PREFIX>_…` by providerSettingSpecs(); `providerSettings(config, id)`
+ * reads them back as one object.
  *
  * Locally, `functions/.env.local` points the functions at the fake provider server and
  * `functions/.secret.local` (generated, git-ignored) holds development secrets.
@@ -12,338 +19,47 @@
 import { defineBoolean, defineInt, defineSecret, defineString } from "firebase-functions/params";
 import { z } from "zod";
 import { ConfigError } from "./errors";
+import { CATALOG, type Catalog, type CatalogEntry, type ProviderId, catalogEntry } from "./providers/catalog";
 
-type Kind = "string" | "int" | "boolean" | "secret";
+type Kind = "string" | "url" | "int" | "boolean" | "secret";
 
-interface SettingSpec {
-  kind: Kind;
+/** One setting. `schema` turns the raw string (or the default) into the typed value. */
+export interface SettingSpec<K extends Kind = Kind, S extends z.ZodType = z.ZodType> {
+  kind: K;
   /** Default used when the environment has no value. Secrets have none. */
   default?: string;
   description: string;
+  schema: S;
+  /** Secrets: the development value `functions/.secret.local` gets (the fake provider server's). */
+  local?: string;
+  /** A default that only makes sense locally (a fake client id): a deployed function refuses it. */
+  localDefault?: boolean;
 }
 
-/**
- * The table of settings. Names are the environment variable / param names.
- * Keep descriptions short: they are shown by `firebase deploy` when it prompts.
- */
-export const SETTINGS = {
-  // --- Where the app lives -------------------------------------------------------------------
-  APP_URL: {
-    kind: "string",
-    default: "http://127.0.0.1:5002",
-    description: "Public URL of the web app (Hosting); OAuth callbacks redirect back here.",
-  },
-  OAUTH_REDIRECT_URI: {
-    kind: "string",
-    default: "http://127.0.0.1:5002/api/oauth/callback",
-    description:
-      "Base of the OAuth redirect URIs (the oauthCallback function behind a Hosting rewrite): register <this>/spotify with Spotify and <this>/instagram with Instagram.",
-  },
-  RETURN_URL_ALLOWLIST: {
-    kind: "string",
-    default: "",
-    description:
-      "Comma-separated origins the OAuth callback may redirect to after connecting (APP_URL is always allowed).",
-  },
+// --- Value schemas ---------------------------------------------------------------------------------
 
-  // --- Provider apps ---------------------------------------------------------------------------
-  SPOTIFY_CLIENT_ID: {
-    kind: "string",
-    default: "fake-spotify-client-id",
-    description: "Spotify app client id (developer.spotify.com dashboard).",
-  },
-  SPOTIFY_CLIENT_SECRET: { kind: "secret", description: "Spotify app client secret." },
-  INSTAGRAM_CLIENT_ID: {
-    kind: "string",
-    default: "fake-instagram-app-id",
-    description: "Instagram app id (Meta app dashboard, Instagram API with Instagram Login).",
-  },
-  INSTAGRAM_CLIENT_SECRET: { kind: "secret", description: "Instagram app secret." },
-
-  // --- Provider base URLs (real endpoints by default; the fake server locally) ----------------
-  SPOTIFY_ACCOUNTS_BASE_URL: {
-    kind: "string",
-    default: "https://accounts.spotify.com",
-    description: "Spotify accounts service (authorize and token endpoints).",
-  },
-  SPOTIFY_API_BASE_URL: {
-    kind: "string",
-    default: "https://api.spotify.com",
-    description: "Spotify Web API.",
-  },
-  INSTAGRAM_AUTHORIZE_BASE_URL: {
-    kind: "string",
-    default: "https://www.instagram.com",
-    description: "Instagram authorize page.",
-  },
-  INSTAGRAM_OAUTH_BASE_URL: {
-    kind: "string",
-    default: "https://api.instagram.com",
-    description: "Instagram code exchange endpoint.",
-  },
-  INSTAGRAM_GRAPH_BASE_URL: {
-    kind: "string",
-    default: "https://graph.instagram.com",
-    description: "Instagram Graph API (media, long-lived tokens, refresh).",
-  },
-
-  // --- Token vault -----------------------------------------------------------------------------
-  TOKEN_ENCRYPTION_KEYS: {
-    kind: "secret",
-    description:
-      "Key ring for OAuth tokens: comma-separated `keyId:base64key` (32-byte keys). The first key encrypts; all keys decrypt.",
-  },
-
-  // --- Sync scheduling -------------------------------------------------------------------------
-  SYNC_SCHEDULE: {
-    kind: "string",
-    default: "every 60 minutes",
-    description: "Cloud Scheduler schedule of the fan-out.",
-  },
-  SYNC_TIME_ZONE: {
-    kind: "string",
-    default: "Etc/UTC",
-    description: "Time zone of the fan-out schedule.",
-  },
-  SYNC_INTERVAL_MINUTES: {
-    kind: "int",
-    default: "60",
-    description: "Minutes between two syncs of one connection (also the task-id time slot).",
-  },
-  FANOUT_PAGE_SIZE: {
-    kind: "int",
-    default: "500",
-    description: "Due connections read per Firestore page during fan-out.",
-  },
-  FANOUT_CONCURRENCY: {
-    kind: "int",
-    default: "100",
-    description: "Enqueue calls in flight at once during fan-out.",
-  },
-  MANUAL_SYNC_COOLDOWN_SECONDS: {
-    kind: "int",
-    default: "300",
-    description: "Minimum seconds between two manual syncs of one connection.",
-  },
-  LEASE_SECONDS: {
-    kind: "int",
-    default: "600",
-    description: "How long a sync holds its lease on a connection before another may take it.",
-  },
-  FAILURE_BACKOFF_THRESHOLD: {
-    kind: "int",
-    default: "3",
-    description: "Consecutive failures after which a connection backs off exponentially.",
-  },
-  MAX_BACKOFF_HOURS: {
-    kind: "int",
-    default: "48",
-    description: "Upper bound of the exponential backoff of a failing connection.",
-  },
-  SYNC_RUN_TTL_DAYS: {
-    kind: "int",
-    default: "30",
-    description: "Days a sync_runs document is kept (Firestore TTL on expiresAt).",
-  },
-  MIRROR_SPOTIFY_COVERS: {
-    kind: "boolean",
-    default: "true",
-    description:
-      "Copy Spotify playlist covers to Storage. Spotify's developer terms restrict downloading cover art: check yours.",
-  },
-  MAX_IMAGE_BYTES: {
-    kind: "int",
-    default: String(20 * 1024 * 1024),
-    description: "Largest image or media file mirrored to Storage, in bytes.",
-  },
-  MIRROR_CONCURRENCY: {
-    kind: "int",
-    default: "8",
-    description: "Images or media files downloaded and stored at once by one sync.",
-  },
-  QUEUE_MIN_BACKOFF_SECONDS: {
-    kind: "int",
-    default: "60",
-    description: "Seconds Cloud Tasks waits before retrying a failed sync task (doubles each retry).",
-  },
-  QUEUE_MAX_BACKOFF_SECONDS: {
-    kind: "int",
-    default: "900",
-    description: "Longest wait between two retries of a failed sync task, in seconds.",
-  },
-
-  // --- Task queues (per provider) --------------------------------------------------------------
-  SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND: {
-    kind: "int",
-    default: "5",
-    description: "Spotify sync tasks started per second, for the whole app.",
-  },
-  SPOTIFY_QUEUE_MAX_CONCURRENT: {
-    kind: "int",
-    default: "10",
-    description: "Spotify sync tasks running at once.",
-  },
-  SPOTIFY_QUEUE_MAX_ATTEMPTS: {
-    kind: "int",
-    default: "5",
-    description: "Attempts per Spotify sync task before Cloud Tasks gives up.",
-  },
-  INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND: {
-    kind: "int",
-    default: "5",
-    description: "Instagram sync tasks started per second, for the whole app.",
-  },
-  INSTAGRAM_QUEUE_MAX_CONCURRENT: {
-    kind: "int",
-    default: "10",
-    description: "Instagram sync tasks running at once.",
-  },
-  INSTAGRAM_QUEUE_MAX_ATTEMPTS: {
-    kind: "int",
-    default: "5",
-    description: "Attempts per Instagram sync task before Cloud Tasks gives up.",
-  },
-
-  // --- HTTP to providers -----------------------------------------------------------------------
-  HTTP_TIMEOUT_MS: {
-    kind: "int",
-    default: "15000",
-    description: "Timeout of one provider request (connect + response), in ms.",
-  },
-  HTTP_MAX_RESPONSE_BYTES: {
-    kind: "int",
-    default: String(10 * 1024 * 1024),
-    description: "Largest provider API response accepted, in bytes.",
-  },
-  HTTP_MAX_RETRIES: {
-    kind: "int",
-    default: "3",
-    description: "Retries of one provider request on 408/429/5xx.",
-  },
-  RETRY_AFTER_CAP_SECONDS: {
-    kind: "int",
-    default: "30",
-    description:
-      "Longest Retry-After waited in place; a longer one becomes a rate-limit error and the sync is rescheduled.",
-  },
-  MAX_PAUSE_HOURS: {
-    kind: "int",
-    default: "24",
-    description:
-      "Longest a provider's rate limit may pause syncing (app-wide or one connection); at the cap the next sync probes again.",
-  },
-  TOKEN_REFRESH_MARGIN_SECONDS: {
-    kind: "int",
-    default: "300",
-    description: "Refresh a Spotify access token expiring within this many seconds.",
-  },
-  INSTAGRAM_REFRESH_MARGIN_DAYS: {
-    kind: "int",
-    default: "10",
-    description: "Refresh an Instagram long-lived token when fewer days than this remain.",
-  },
-
-  // --- The web app's edges ---------------------------------------------------------------------
-  APP_CHECK_ENFORCED: {
-    kind: "boolean",
-    default: "false",
-    description:
-      "Refuse callables, media and OAuth start requests without a valid App Check token (build the web app with APP_CHECK_SITE_KEY first).",
-  },
-  HTTP_MAX_INSTANCES: {
-    kind: "int",
-    default: "20",
-    description:
-      "Most instances of each HTTP function and callable (oauthStart, oauthCallback, media, syncNow, disconnect).",
-  },
-} as const satisfies Record<string, SettingSpec>;
-
-export type SettingName = keyof typeof SETTINGS;
-
-// --- firebase-functions params (what `firebase deploy` sees) -----------------------------------
-
-function declare<N extends SettingName>(name: N) {
-  const spec: SettingSpec = SETTINGS[name];
-  switch (spec.kind) {
-    case "secret":
-      return defineSecret(name);
-    case "int":
-      return defineInt(name, { default: Number(spec.default), description: spec.description });
-    case "boolean":
-      return defineBoolean(name, { default: spec.default === "true", description: spec.description });
-    default:
-      return defineString(name, { default: spec.default, description: spec.description });
-  }
-}
-
-/** Params, for trigger options that accept expressions (queue limits, schedule, secrets). */
-export const params = {
-  SPOTIFY_CLIENT_SECRET: defineSecret("SPOTIFY_CLIENT_SECRET"),
-  INSTAGRAM_CLIENT_SECRET: defineSecret("INSTAGRAM_CLIENT_SECRET"),
-  TOKEN_ENCRYPTION_KEYS: defineSecret("TOKEN_ENCRYPTION_KEYS"),
-  SYNC_SCHEDULE: defineString("SYNC_SCHEDULE", {
-    default: SETTINGS.SYNC_SCHEDULE.default,
-    description: SETTINGS.SYNC_SCHEDULE.description,
-  }),
-  SYNC_TIME_ZONE: defineString("SYNC_TIME_ZONE", {
-    default: SETTINGS.SYNC_TIME_ZONE.default,
-    description: SETTINGS.SYNC_TIME_ZONE.description,
-  }),
-  SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND: defineInt("SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND", {
-    default: Number(SETTINGS.SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND.default),
-    description: SETTINGS.SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND.description,
-  }),
-  SPOTIFY_QUEUE_MAX_CONCURRENT: defineInt("SPOTIFY_QUEUE_MAX_CONCURRENT", {
-    default: Number(SETTINGS.SPOTIFY_QUEUE_MAX_CONCURRENT.default),
-    description: SETTINGS.SPOTIFY_QUEUE_MAX_CONCURRENT.description,
-  }),
-  SPOTIFY_QUEUE_MAX_ATTEMPTS: defineInt("SPOTIFY_QUEUE_MAX_ATTEMPTS", {
-    default: Number(SETTINGS.SPOTIFY_QUEUE_MAX_ATTEMPTS.default),
-    description: SETTINGS.SPOTIFY_QUEUE_MAX_ATTEMPTS.description,
-  }),
-  INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND: defineInt("INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND", {
-    default: Number(SETTINGS.INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND.default),
-    description: SETTINGS.INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND.description,
-  }),
-  INSTAGRAM_QUEUE_MAX_CONCURRENT: defineInt("INSTAGRAM_QUEUE_MAX_CONCURRENT", {
-    default: Number(SETTINGS.INSTAGRAM_QUEUE_MAX_CONCURRENT.default),
-    description: SETTINGS.INSTAGRAM_QUEUE_MAX_CONCURRENT.description,
-  }),
-  INSTAGRAM_QUEUE_MAX_ATTEMPTS: defineInt("INSTAGRAM_QUEUE_MAX_ATTEMPTS", {
-    default: Number(SETTINGS.INSTAGRAM_QUEUE_MAX_ATTEMPTS.default),
-    description: SETTINGS.INSTAGRAM_QUEUE_MAX_ATTEMPTS.description,
-  }),
-  QUEUE_MIN_BACKOFF_SECONDS: defineInt("QUEUE_MIN_BACKOFF_SECONDS", {
-    default: Number(SETTINGS.QUEUE_MIN_BACKOFF_SECONDS.default),
-    description: SETTINGS.QUEUE_MIN_BACKOFF_SECONDS.description,
-  }),
-  QUEUE_MAX_BACKOFF_SECONDS: defineInt("QUEUE_MAX_BACKOFF_SECONDS", {
-    default: Number(SETTINGS.QUEUE_MAX_BACKOFF_SECONDS.default),
-    description: SETTINGS.QUEUE_MAX_BACKOFF_SECONDS.description,
-  }),
-  HTTP_MAX_INSTANCES: defineInt("HTTP_MAX_INSTANCES", {
-    default: Number(SETTINGS.HTTP_MAX_INSTANCES.default),
-    description: SETTINGS.HTTP_MAX_INSTANCES.description,
-  }),
-} as const;
-
-/**
- * Declares every remaining setting as a param so the deploy tooling knows all of them
- * (the ones above are declared explicitly because triggers take them as expressions).
- */
-export const otherParams = Object.fromEntries(
-  (Object.keys(SETTINGS) as SettingName[]).filter((name) => !(name in params)).map((name) => [name, declare(name)]),
-);
-
-// --- The typed config --------------------------------------------------------------------------
-
-const url = z
+const urlSchema = z
   .string()
   .url()
   .transform((s) => s.replace(/\/+$/, ""));
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const bool = z.enum(["true", "false"]).transform((s) => s === "true");
+const nonEmpty = z.string().min(1);
+
+const spec = <K extends Kind, S extends z.ZodType>(
+  kind: K,
+  schema: S,
+  description: string,
+  def?: string,
+  extra: Pick<SettingSpec, "local" | "localDefault"> = {},
+): SettingSpec<K, S> => ({ kind, schema, description, ...(def !== undefined ? { default: def } : {}), ...extra });
+
+const str = (def: string, description: string) => spec("string", nonEmpty, description, def);
+const url = (def: string, description: string) => spec("url", urlSchema, description, def);
+const int = <S extends z.ZodType<number>>(schema: S, def: number, description: string) =>
+  spec("int", schema, description, String(def));
+const flag = (def: boolean, description: string) => spec("boolean", bool, description, String(def));
 
 /** A key ring entry: 32 raw bytes under an id. */
 export interface KeyRingEntry {
@@ -409,61 +125,302 @@ const keyRing = z.string().transform((raw, ctx): KeyRingEntry[] => {
   return parsed;
 });
 
-const schema = z.object({
-  APP_URL: url,
-  OAUTH_REDIRECT_URI: url,
-  RETURN_URL_ALLOWLIST: z.string().transform((s) =>
-    s
-      .split(",")
-      .map((x) => x.trim().replace(/\/+$/, ""))
-      .filter(Boolean),
+// --- The general settings ----------------------------------------------------------------------------
+
+/**
+ * Settings that belong to no provider. Names are the environment variable / param names.
+ * Keep descriptions short: they are shown by `firebase deploy` when it prompts.
+ */
+const GENERAL = {
+  // --- Where the app lives -----------------------------------------------------------------------
+  APP_URL: url("http://127.0.0.1:5002", "Public URL of the web app (Hosting); OAuth callbacks redirect back here."),
+  OAUTH_REDIRECT_URI: url(
+    "http://127.0.0.1:5002/api/oauth/callback",
+    "Base of the OAuth redirect URIs (the oauthCallback function behind a Hosting rewrite): register <this>/<provider> with each provider.",
   ),
-  SPOTIFY_CLIENT_ID: z.string().min(1),
-  SPOTIFY_CLIENT_SECRET: z.string().min(1),
-  INSTAGRAM_CLIENT_ID: z.string().min(1),
-  INSTAGRAM_CLIENT_SECRET: z.string().min(1),
-  SPOTIFY_ACCOUNTS_BASE_URL: url,
-  SPOTIFY_API_BASE_URL: url,
-  INSTAGRAM_AUTHORIZE_BASE_URL: url,
-  INSTAGRAM_OAUTH_BASE_URL: url,
-  INSTAGRAM_GRAPH_BASE_URL: url,
-  TOKEN_ENCRYPTION_KEYS: keyRing,
-  SYNC_SCHEDULE: z.string().min(1),
-  SYNC_TIME_ZONE: z.string().min(1),
-  SYNC_INTERVAL_MINUTES: positiveInt,
-  FANOUT_PAGE_SIZE: positiveInt.max(10_000),
-  FANOUT_CONCURRENCY: positiveInt.max(1_000),
-  MANUAL_SYNC_COOLDOWN_SECONDS: nonNegativeInt,
-  LEASE_SECONDS: positiveInt,
-  FAILURE_BACKOFF_THRESHOLD: positiveInt,
-  MAX_BACKOFF_HOURS: positiveInt,
-  SYNC_RUN_TTL_DAYS: positiveInt,
-  MIRROR_SPOTIFY_COVERS: bool,
-  MAX_IMAGE_BYTES: positiveInt,
-  MIRROR_CONCURRENCY: positiveInt.max(100),
-  QUEUE_MIN_BACKOFF_SECONDS: positiveInt,
-  QUEUE_MAX_BACKOFF_SECONDS: positiveInt,
-  SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND: positiveInt,
-  SPOTIFY_QUEUE_MAX_CONCURRENT: positiveInt,
-  SPOTIFY_QUEUE_MAX_ATTEMPTS: positiveInt,
-  INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND: positiveInt,
-  INSTAGRAM_QUEUE_MAX_CONCURRENT: positiveInt,
-  INSTAGRAM_QUEUE_MAX_ATTEMPTS: positiveInt,
-  HTTP_TIMEOUT_MS: positiveInt,
-  HTTP_MAX_RESPONSE_BYTES: positiveInt,
-  HTTP_MAX_RETRIES: nonNegativeInt.max(10),
-  RETRY_AFTER_CAP_SECONDS: nonNegativeInt,
-  MAX_PAUSE_HOURS: positiveInt.max(24 * 30),
-  TOKEN_REFRESH_MARGIN_SECONDS: nonNegativeInt,
-  INSTAGRAM_REFRESH_MARGIN_DAYS: positiveInt.max(59),
-  APP_CHECK_ENFORCED: bool,
-  HTTP_MAX_INSTANCES: positiveInt.max(1000),
-} satisfies Record<SettingName, z.ZodType>);
+  RETURN_URL_ALLOWLIST: spec(
+    "string",
+    z.string().transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    ),
+    "Comma-separated origins the OAuth callback may redirect to after connecting (APP_URL is always allowed).",
+    "",
+  ),
+
+  // --- Token vault -------------------------------------------------------------------------------
+  TOKEN_ENCRYPTION_KEYS: spec(
+    "secret",
+    keyRing,
+    "Key ring for OAuth tokens: comma-separated `keyId:base64key` (32-byte keys). The first key encrypts; all keys decrypt.",
+  ),
+
+  // --- Sync scheduling ---------------------------------------------------------------------------
+  SYNC_SCHEDULE: str("every 60 minutes", "Cloud Scheduler schedule of the fan-out."),
+  SYNC_TIME_ZONE: str("Etc/UTC", "Time zone of the fan-out schedule."),
+  SYNC_INTERVAL_MINUTES: int(
+    positiveInt,
+    60,
+    "Minutes between two syncs of one connection (also the task-id time slot).",
+  ),
+  FANOUT_PAGE_SIZE: int(positiveInt.max(10_000), 500, "Due connections read per Firestore page during fan-out."),
+  FANOUT_CONCURRENCY: int(positiveInt.max(1_000), 100, "Enqueue calls in flight at once during fan-out."),
+  MANUAL_SYNC_COOLDOWN_SECONDS: int(nonNegativeInt, 300, "Minimum seconds between two manual syncs of one connection."),
+  LEASE_SECONDS: int(positiveInt, 600, "How long a sync holds its lease on a connection before another may take it."),
+  FAILURE_BACKOFF_THRESHOLD: int(
+    positiveInt,
+    3,
+    "Consecutive failures after which a connection backs off exponentially.",
+  ),
+  MAX_BACKOFF_HOURS: int(positiveInt, 48, "Upper bound of the exponential backoff of a failing connection."),
+  SYNC_RUN_TTL_DAYS: int(positiveInt, 30, "Days a sync_runs document is kept (Firestore TTL on expiresAt)."),
+  MAX_IMAGE_BYTES: int(positiveInt, 20 * 1024 * 1024, "Largest image or media file mirrored to Storage, in bytes."),
+  MIRROR_CONCURRENCY: int(positiveInt.max(100), 8, "Images or media files downloaded and stored at once by one sync."),
+
+  // --- HTTP to providers -------------------------------------------------------------------------
+  HTTP_TIMEOUT_MS: int(positiveInt, 15_000, "Timeout of one provider request (connect + response), in ms."),
+  HTTP_MAX_RESPONSE_BYTES: int(positiveInt, 10 * 1024 * 1024, "Largest provider API response accepted, in bytes."),
+  HTTP_MAX_RETRIES: int(nonNegativeInt.max(10), 3, "Retries of one provider request on 408/429/5xx."),
+  RETRY_AFTER_CAP_SECONDS: int(
+    nonNegativeInt,
+    30,
+    "Longest Retry-After waited in place; a longer one becomes a rate-limit error and the sync is rescheduled.",
+  ),
+  MAX_PAUSE_HOURS: int(
+    positiveInt.max(24 * 30),
+    24,
+    "Longest a provider's rate limit may pause syncing (app-wide or one connection); at the cap the next sync probes again.",
+  ),
+
+  // --- The web app's edges -----------------------------------------------------------------------
+  APP_CHECK_ENFORCED: flag(
+    false,
+    "Refuse callables, media and OAuth start requests without a valid App Check token (build the web app with APP_CHECK_SITE_KEY first).",
+  ),
+  HTTP_MAX_INSTANCES: int(
+    positiveInt.max(1000),
+    20,
+    "Most instances of each HTTP function and callable (oauthStart, oauthCallback, media, syncNow, disconnect).",
+  ),
+} as const;
+
+// --- The settings of each provider (from its catalog entry) ----------------------------------------
+
+/** The queue settings every provider has: `<PREFIX>_QUEUE_<KEY>`. */
+export const QUEUE_SETTINGS = {
+  MAX_DISPATCHES_PER_SECOND: "maxDispatchesPerSecond",
+  MAX_CONCURRENT: "maxConcurrent",
+  MAX_ATTEMPTS: "maxAttempts",
+  MIN_BACKOFF_SECONDS: "minBackoffSeconds",
+  MAX_BACKOFF_SECONDS: "maxBackoffSeconds",
+} as const satisfies Record<string, keyof CatalogEntry["queue"]>;
+type QueueKey = keyof typeof QUEUE_SETTINGS;
+
+type StringSpec = SettingSpec<"string", z.ZodType<string>>;
+type SecretSpec = SettingSpec<"secret", z.ZodType<string>>;
+type UrlSpec = SettingSpec<"url", z.ZodType<string>>;
+type IntSpec = SettingSpec<"int", z.ZodType<number>>;
+type BoolSpec = SettingSpec<"boolean", z.ZodType<boolean>>;
+
+/** The settings one catalog entry declares, with their literal names. */
+type ProviderSettingSpecs<E extends CatalogEntry> = Record<`${E["settingsPrefix"]}_CLIENT_ID`, StringSpec> &
+  Record<`${E["settingsPrefix"]}_CLIENT_SECRET`, SecretSpec> &
+  Record<`${E["settingsPrefix"]}_${Extract<keyof E["baseUrls"], string>}_BASE_URL`, UrlSpec> &
+  Record<`${E["settingsPrefix"]}_QUEUE_${QueueKey}`, IntSpec> &
+  Record<E["refresh"]["setting"], IntSpec> &
+  (E["mirror"] extends { setting: { name: infer N extends string } } ? Record<N, BoolSpec> : unknown);
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type EverySettingOfProviders = UnionToIntersection<
+  Catalog[number] extends infer E ? (E extends CatalogEntry ? ProviderSettingSpecs<E> : never) : never
+>;
+
+/** The names of a provider's settings (what providerSettingSpecs declares). */
+export function providerSettingNames(e: CatalogEntry) {
+  const p = e.settingsPrefix;
+  return {
+    clientId: `${p}_CLIENT_ID`,
+    clientSecret: `${p}_CLIENT_SECRET`,
+    baseUrl: (key: string) => `${p}_${key}_BASE_URL`,
+    queue: (key: QueueKey) => `${p}_QUEUE_${key}`,
+    refresh: e.refresh.setting,
+    mirror: e.mirror.setting?.name,
+  };
+}
+
+/** Declares a provider's settings from its catalog entry (the one place provider settings are made). */
+export function providerSettingSpecs(e: CatalogEntry): Record<string, SettingSpec> {
+  const n = providerSettingNames(e);
+  const out: Record<string, SettingSpec> = {
+    [n.clientId]: spec("string", nonEmpty, e.clientId.description, e.clientId.default, { localDefault: true }),
+    [n.clientSecret]: spec("secret", nonEmpty, e.clientSecret.description, undefined, { local: e.clientSecret.local }),
+  };
+  for (const [key, b] of Object.entries(e.baseUrls)) out[n.baseUrl(key)] = url(b.default, b.description);
+  const q = e.queue;
+  out[n.queue("MAX_DISPATCHES_PER_SECOND")] = int(
+    positiveInt,
+    q.maxDispatchesPerSecond,
+    `${e.name} sync tasks started per second, for the whole app.`,
+  );
+  out[n.queue("MAX_CONCURRENT")] = int(positiveInt, q.maxConcurrent, `${e.name} sync tasks running at once.`);
+  out[n.queue("MAX_ATTEMPTS")] = int(
+    positiveInt,
+    q.maxAttempts,
+    `Attempts per ${e.name} sync task before Cloud Tasks gives up.`,
+  );
+  out[n.queue("MIN_BACKOFF_SECONDS")] = int(
+    positiveInt,
+    q.minBackoffSeconds,
+    `Seconds Cloud Tasks waits before retrying a failed ${e.name} sync task (doubles each retry).`,
+  );
+  out[n.queue("MAX_BACKOFF_SECONDS")] = int(
+    positiveInt,
+    q.maxBackoffSeconds,
+    `Longest wait between two retries of a failed ${e.name} sync task, in seconds.`,
+  );
+  const r = e.refresh;
+  const margin = r.unit === "days" ? positiveInt : nonNegativeInt;
+  out[n.refresh] = int(r.max !== undefined ? margin.max(r.max) : margin, r.default, r.description);
+  if (e.mirror.setting) out[e.mirror.setting.name] = flag(e.mirror.setting.default, e.mirror.setting.description);
+  return out;
+}
+
+// --- The table -------------------------------------------------------------------------------------
+
+type Settings = typeof GENERAL & EverySettingOfProviders;
+
+function buildSettings(): Settings {
+  const out: Record<string, SettingSpec> = { ...GENERAL };
+  for (const e of CATALOG) {
+    for (const [name, s] of Object.entries(providerSettingSpecs(e))) {
+      if (name in out) throw new Error(`Setting ${name} is declared twice (check the catalog's settings prefixes).`);
+      out[name] = s;
+    }
+  }
+  return out as unknown as Settings;
+}
+
+/** Every setting: the general ones, then each provider's. */
+export const SETTINGS: Settings = buildSettings();
+
+export type SettingName = keyof Settings & string;
+const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+
+const specOf = (name: string): SettingSpec | undefined => (SETTINGS as Record<string, SettingSpec>)[name];
+
+// --- firebase-functions params (what `firebase deploy` sees) ---------------------------------------
+
+type ParamOf<S> =
+  S extends SettingSpec<"secret">
+    ? ReturnType<typeof defineSecret>
+    : S extends SettingSpec<"int">
+      ? ReturnType<typeof defineInt>
+      : S extends SettingSpec<"boolean">
+        ? ReturnType<typeof defineBoolean>
+        : ReturnType<typeof defineString>;
+
+function declare(name: string, s: SettingSpec) {
+  switch (s.kind) {
+    case "secret":
+      return defineSecret(name);
+    case "int":
+      return defineInt(name, { default: Number(s.default), description: s.description });
+    case "boolean":
+      return defineBoolean(name, { default: s.default === "true", description: s.description });
+    case "string":
+    case "url":
+      return defineString(name, { default: s.default, description: s.description });
+  }
+}
+
+/**
+ * Every setting as a firebase-functions param, so the deploy tooling knows all of them; triggers
+ * pass some as expressions (queue limits, the schedule, maxInstances, secrets).
+ */
+export const params = Object.fromEntries(SETTING_NAMES.map((name) => [name, declare(name, specOf(name)!)])) as {
+  [K in SettingName]: ParamOf<Settings[K]>;
+};
+
+/**
+ * Secrets every function binds. getConfig() checks all settings, so each function that reads
+ * config must have all secrets available; binding them all keeps that one simple rule.
+ */
+export const ALL_SECRETS = SETTING_NAMES.filter((n) => specOf(n)!.kind === "secret").map(
+  (n) => params[n] as ReturnType<typeof defineSecret>,
+);
+
+/** The queue params of a provider, for its onTaskDispatched trigger. */
+export function providerQueueParams(id: ProviderId) {
+  const n = providerSettingNames(catalogEntry(id));
+  const p = (key: QueueKey) => (params as Record<string, unknown>)[n.queue(key)] as ReturnType<typeof defineInt>;
+  return {
+    maxDispatchesPerSecond: p("MAX_DISPATCHES_PER_SECOND"),
+    maxConcurrent: p("MAX_CONCURRENT"),
+    maxAttempts: p("MAX_ATTEMPTS"),
+    minBackoffSeconds: p("MIN_BACKOFF_SECONDS"),
+    maxBackoffSeconds: p("MAX_BACKOFF_SECONDS"),
+  };
+}
+
+// --- The typed config ------------------------------------------------------------------------------
+
+const schema = z.object(
+  Object.fromEntries(SETTING_NAMES.map((name) => [name, specOf(name)!.schema])) as {
+    [K in SettingName]: Settings[K]["schema"];
+  },
+);
 
 export type Config = z.output<typeof schema>;
 
 /** Names of the settings a caller needs; loadConfig checks only those (scripts need fewer). */
 export type ConfigKeys = readonly SettingName[];
+
+/** A provider's settings, read from the config as one object (providerSettingSpecs declares them). */
+export interface ProviderSettings {
+  clientId: string;
+  clientSecret: string;
+  /** By the catalog entry's base-URL key ("API"), without a trailing slash. */
+  baseUrls: Readonly<Record<string, string>>;
+  queue: CatalogEntry["queue"];
+  /** The refresh margin in seconds, whatever unit its setting uses. */
+  refreshMarginSeconds: number;
+  /** Whether the sync mirrors the provider's files (always true without a mirror switch). */
+  mirror: boolean;
+}
+
+export function providerSettings(config: Config, id: ProviderId): ProviderSettings {
+  const e = catalogEntry(id);
+  const n = providerSettingNames(e);
+  const c = config as unknown as Record<string, unknown>;
+  const queue = Object.fromEntries(
+    (Object.keys(QUEUE_SETTINGS) as QueueKey[]).map((k) => [QUEUE_SETTINGS[k], c[n.queue(k)] as number]),
+  ) as unknown as CatalogEntry["queue"];
+  return {
+    clientId: c[n.clientId] as string,
+    clientSecret: c[n.clientSecret] as string,
+    baseUrls: Object.fromEntries(Object.keys(e.baseUrls).map((k) => [k, c[n.baseUrl(k)] as string])),
+    queue,
+    refreshMarginSeconds: (c[n.refresh] as number) * (e.refresh.unit === "days" ? 86_400 : 1),
+    mirror: n.mirror === undefined ? true : (c[n.mirror] as boolean),
+  };
+}
+
+/**
+ * Values for every secret that tests and local runs can use: the development value a secret
+ * declares (`local`: the fake provider server's client secrets), a fresh key ring for
+ * TOKEN_ENCRYPTION_KEYS. Adding a provider adds its secret here by itself.
+ */
+export function localSecrets(newKey: () => string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of SETTING_NAMES) {
+    const s = specOf(name)!;
+    if (s.kind !== "secret") continue;
+    out[name] = name === "TOKEN_ENCRYPTION_KEYS" ? `dev1:${newKey()}` : (s.local ?? `local-${name.toLowerCase()}`);
+  }
+  return out;
+}
 
 /**
  * Reads and checks settings from an environment (defaults to `process.env`).
@@ -471,12 +428,11 @@ export type ConfigKeys = readonly SettingName[];
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, string | undefined> = {};
-  for (const name of Object.keys(SETTINGS) as SettingName[]) {
-    const spec: SettingSpec = SETTINGS[name];
+  for (const name of SETTING_NAMES) {
     const value = env[name];
-    raw[name] = value !== undefined && value !== "" ? value : spec.default;
+    raw[name] = value !== undefined && value !== "" ? value : specOf(name)!.default;
   }
-  const missing = (Object.keys(SETTINGS) as SettingName[]).filter((n) => raw[n] === undefined);
+  const missing = SETTING_NAMES.filter((n) => raw[n] === undefined);
   if (missing.length > 0) {
     throw new ConfigError(
       `Missing setting${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: ` +
@@ -488,7 +444,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     const name = String(first.path[0] ?? "config");
-    const shown = SETTINGS[name as SettingName]?.kind === "secret" ? "(secret, not shown)" : JSON.stringify(raw[name]);
+    const shown = specOf(name)?.kind === "secret" ? "(secret, not shown)" : JSON.stringify(raw[name]);
     throw new ConfigError(`Setting ${name} ${describeIssue(first)}; its value is ${shown}.`);
   }
   return parsed.data;
@@ -506,26 +462,21 @@ let cached: Config | undefined;
  * function they mean the operator forgot to set them; say so instead of calling a fake.
  */
 export function placeholderSettings(c: Config): string[] {
+  const values = c as unknown as Record<string, unknown>;
   const problems: string[] = [];
-  if (c.SPOTIFY_CLIENT_ID.startsWith("fake-")) problems.push("SPOTIFY_CLIENT_ID");
-  if (c.INSTAGRAM_CLIENT_ID.startsWith("fake-")) problems.push("INSTAGRAM_CLIENT_ID");
-  for (const name of URL_SETTINGS) {
-    if (isLoopbackUrl(c[name])) problems.push(name);
+  for (const name of SETTING_NAMES) {
+    const s = specOf(name)!;
+    const v = values[name];
+    if (typeof v !== "string") continue;
+    if (s.localDefault && (v === s.default || v.startsWith("fake-"))) problems.push(name);
+    else if (s.kind === "url" && isLoopbackUrl(v)) problems.push(name);
   }
   if (c.RETURN_URL_ALLOWLIST.some(isLoopbackUrl)) problems.push("RETURN_URL_ALLOWLIST");
   return problems;
 }
 
 /** The settings that hold one URL the product calls or sends people to. */
-const URL_SETTINGS = [
-  "APP_URL",
-  "OAUTH_REDIRECT_URI",
-  "SPOTIFY_ACCOUNTS_BASE_URL",
-  "SPOTIFY_API_BASE_URL",
-  "INSTAGRAM_AUTHORIZE_BASE_URL",
-  "INSTAGRAM_OAUTH_BASE_URL",
-  "INSTAGRAM_GRAPH_BASE_URL",
-] as const satisfies readonly SettingName[];
+const URL_SETTINGS = SETTING_NAMES.filter((n) => specOf(n)!.kind === "url");
 
 /** True for http(s) URLs on 127.0.0.0/8, localhost or [::1]. */
 export function isLoopbackUrl(u: string): boolean {
@@ -538,7 +489,8 @@ export function isLoopbackUrl(u: string): boolean {
  */
 export function insecureSettings(c: Config): string[] {
   const plain = (u: string) => /^http:/i.test(u) && !isLoopbackUrl(u);
-  const problems: string[] = URL_SETTINGS.filter((name) => plain(c[name]));
+  const values = c as unknown as Record<string, string>;
+  const problems: string[] = URL_SETTINGS.filter((name) => plain(values[name]!));
   if (c.RETURN_URL_ALLOWLIST.some(plain)) problems.push("RETURN_URL_ALLOWLIST");
   return problems;
 }
@@ -583,9 +535,3 @@ export function checkProductionSettings(config: Config): void {
 export function resetConfigForTests(): void {
   cached = undefined;
 }
-
-/**
- * Secrets every function binds. getConfig() checks all settings, so each function that reads
- * config must have all secrets available; binding them all keeps that one simple rule.
- */
-export const ALL_SECRETS = [params.SPOTIFY_CLIENT_SECRET, params.INSTAGRAM_CLIENT_SECRET, params.TOKEN_ENCRYPTION_KEYS];

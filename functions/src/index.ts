@@ -3,6 +3,7 @@
  * wrapper in triggers/ over plain functions that take their dependencies as arguments.
  */
 import * as dev from "./triggers/dev";
+import { syncQueues } from "./triggers/sync";
 
 /** Auth user created → profile `users/{uid}`; Auth user deleted → everything the user owns is removed. */
 export { userCreated, userDeleted } from "./triggers/auth";
@@ -13,8 +14,14 @@ export { profileUpdated } from "./triggers/profile";
 /** GET /api/media/{uid}/… (Hosting rewrite): the signed-in person's own mirrored images and media. */
 export { media } from "./triggers/media";
 
-/** Sync engine: hourly fan-out, one task queue per provider, and manual "sync now" (callable). */
-export { syncFanOut, syncInstagram, syncNow, syncSpotify } from "./triggers/sync";
+/** Sync engine: hourly fan-out and manual "sync now" (callable)… */
+export { syncFanOut, syncNow } from "./triggers/sync";
+
+/**
+ * …and one task queue per provider of the catalog, exported under its function name
+ * (`syncSpotify`, `syncInstagram`, …: providers/catalog.ts queueFunctionName).
+ */
+Object.assign(exports, syncQueues);
 
 /** OAuth connect: start and callback (Hosting rewrites under /api/oauth/), disconnect (callable). */
 export { disconnect, oauthCallback, oauthStart } from "./triggers/oauth";

@@ -6,16 +6,16 @@
  * can never address another user's data.
  */
 import { InvalidInputError } from "./errors";
+import { CATALOG, PROVIDERS, type ProviderId, catalogEntry, isProviderId } from "./providers/catalog";
 
 /** TextEncoder (not Buffer) so the web app can bundle this module too. */
 const utf8 = new TextEncoder();
 
-export const PROVIDERS = ["spotify", "instagram"] as const;
-export type Provider = (typeof PROVIDERS)[number];
+/** The providers of the catalog (providers/catalog.ts). */
+export { PROVIDERS };
+export type Provider = ProviderId;
 
-export function isProvider(value: unknown): value is Provider {
-  return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value);
-}
+export const isProvider = isProviderId;
 
 /** Checks one path segment: non-empty, no '/', not '.' or '..', not Firestore-reserved `__x__`, ≤ 1,500 bytes. */
 export function segment(kind: string, value: string): string {
@@ -119,23 +119,19 @@ export function parseConnectionPath(path: string): { uid: string; provider: Prov
 
 // --- Cloud Storage -----------------------------------------------------------------------------
 
-/** Folder of a provider's objects under a user: Spotify covers live under `spotify/playlists/`. */
-const STORAGE_FOLDERS: Record<Provider, string> = {
-  spotify: "spotify/playlists",
-  instagram: "instagram",
-};
+/** Folder of a provider's mirrored objects under a user (the catalog's `mirror.folder`). */
+const mirrorFolder = (p: Provider) => catalogEntry(provider(p)).mirror.folder;
 
 export const storagePaths = {
   /** Every object a user owns starts with this prefix. */
   userPrefix: (uid: string) => `${segment("uid", uid)}/`,
   /** Every object of one provider for one user. */
   providerPrefix: (uid: string, p: Provider) => `${segment("uid", uid)}/${provider(p)}/`,
-  /** The mirrored objects of a provider (covers for Spotify, media for Instagram). */
-  mirrorPrefix: (uid: string, p: Provider) => `${segment("uid", uid)}/${STORAGE_FOLDERS[provider(p)]}/`,
-  spotifyCover: (uid: string, playlistId: string) =>
-    `${segment("uid", uid)}/spotify/playlists/${segment("playlist id", playlistId)}.jpg`,
-  instagramMedia: (uid: string, mediaId: string, ext: string) =>
-    `${segment("uid", uid)}/instagram/${segment("media id", mediaId)}.${extension(ext)}`,
+  /** The mirrored objects of a provider (e.g. playlist covers, media files). */
+  mirrorPrefix: (uid: string, p: Provider) => `${segment("uid", uid)}/${mirrorFolder(p)}/`,
+  /** One mirrored file: `{uid}/{mirror folder}/{itemId}.{ext}` (e.g. `u1/spotify/playlists/p1.jpg`). */
+  mirrorObject: (uid: string, p: Provider, itemId: string, ext: string) =>
+    `${storagePaths.mirrorPrefix(uid, p)}${segment("item id", itemId)}.${extension(ext)}`,
 } as const;
 
 /**
@@ -159,18 +155,22 @@ function extension(ext: string): string {
 
 // --- The single-tenant (legacy) layout, read by the migration only ----------------------------
 
+/** Legacy collection → provider, from the catalog's `legacy.collections`. */
+const LEGACY_COLLECTIONS: ReadonlyMap<string, Provider> = new Map(
+  CATALOG.flatMap((e) => e.legacy.collections.map((c) => [c, e.id] as const)),
+);
+
 export const legacyPaths = {
-  /** Default legacy Firestore collections holding `last-response_*` documents. */
-  defaultCollections: ["spotify", "instagram", "ig"] as const,
-  /** Default legacy Storage prefixes and where they go. */
-  defaultStoragePrefixes: { "spotify/playlists/": "spotify", "ig/": "instagram" } as const,
-  spotifyCover: (playlistId: string) => `spotify/playlists/${segment("playlist id", playlistId)}.jpg`,
-  instagramFile: (filename: string) => `ig/${segment("file name", filename)}`,
-  /** A legacy root collection, e.g. `spotify` or `ig`. */
+  /** Default legacy Firestore collections holding `last-response_*` documents (every provider's). */
+  defaultCollections: [...LEGACY_COLLECTIONS.keys()] as readonly string[],
+  /** Default legacy Storage prefixes and the provider each belongs to. */
+  defaultStoragePrefixes: Object.fromEntries(
+    CATALOG.flatMap((e) => e.legacy.storagePrefixes.map((prefix) => [prefix, e.id] as const)),
+  ) as Readonly<Record<string, Provider>>,
+  /** A legacy root collection (the catalog entries' `legacy.collections`). */
   collection: (name: string) => segment("legacy collection", name),
-  /** The provider a legacy collection belongs to by default (`ig` is Instagram's), or undefined. */
-  providerOfCollection: (name: string): Provider | undefined =>
-    name === "ig" ? "instagram" : isProvider(name) ? name : undefined,
+  /** The provider a legacy collection belongs to by default (the catalog says `ig` is Instagram's), or undefined. */
+  providerOfCollection: (name: string): Provider | undefined => LEGACY_COLLECTIONS.get(name),
   /** A legacy Storage prefix: segments joined by '/', ending in '/'. */
   storagePrefix: (prefix: string) => {
     const parts = prefix.split("/");

@@ -89,8 +89,8 @@ async function writeEverything(deps: SyncDeps, c: BenchConnection): Promise<{ sn
   for (const item of fetched.mirror) {
     const path =
       c.provider === "spotify"
-        ? storagePaths.spotifyCover(c.uid, item.id)
-        : storagePaths.instagramMedia(c.uid, item.id, item.ext.toLowerCase());
+        ? storagePaths.mirrorObject(c.uid, "spotify", item.id, "jpg")
+        : storagePaths.mirrorObject(c.uid, "instagram", item.id, item.ext.toLowerCase());
     const { bytes, contentType } = await deps.download(item.url, {
       provider: c.provider,
       maxBytes: deps.config.MAX_IMAGE_BYTES,

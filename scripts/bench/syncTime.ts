@@ -10,7 +10,7 @@
  *   in turn.
  */
 import { db } from "../../functions/src/admin";
-import type { Config } from "../../functions/src/config";
+import { type Config, providerSettings } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
 import { CONNECTIONS, PROVIDERS, type Provider, parseConnectionPath } from "../../functions/src/paths";
 import { runFanOut } from "../../functions/src/sync/fanOut";
@@ -62,15 +62,13 @@ export const SMALL_ACCOUNTS = { spotify: { playlists: 3 }, instagram: { media: 3
 
 export function queueSettings(config: Config, provider: Provider): QueueSettings {
   // The same values triggers/sync.ts passes to onTaskDispatched (maxDoublings: 4).
-  const sp = provider === "spotify";
+  const q = providerSettings(config, provider).queue;
   return {
-    maxDispatchesPerSecond: sp
-      ? config.SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND
-      : config.INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND,
-    maxConcurrentDispatches: sp ? config.SPOTIFY_QUEUE_MAX_CONCURRENT : config.INSTAGRAM_QUEUE_MAX_CONCURRENT,
-    maxAttempts: sp ? config.SPOTIFY_QUEUE_MAX_ATTEMPTS : config.INSTAGRAM_QUEUE_MAX_ATTEMPTS,
-    minBackoffSeconds: config.QUEUE_MIN_BACKOFF_SECONDS,
-    maxBackoffSeconds: config.QUEUE_MAX_BACKOFF_SECONDS,
+    maxDispatchesPerSecond: q.maxDispatchesPerSecond,
+    maxConcurrentDispatches: q.maxConcurrent,
+    maxAttempts: q.maxAttempts,
+    minBackoffSeconds: q.minBackoffSeconds,
+    maxBackoffSeconds: q.maxBackoffSeconds,
     maxDoublings: 4,
   };
 }

@@ -3,6 +3,7 @@
  * #/dashboard, #/connections) so Hosting needs no rewrites for pages.
  */
 import { type User, onAuthStateChanged, signOut } from "firebase/auth";
+import { isProviderId, providerName } from "../../functions/src/providers/catalog";
 import { type View, errorBox, h, loading } from "./dom";
 import { type Services, appCheckToken, initFirebase } from "./firebase";
 import { createMediaLoader } from "./media";
@@ -43,7 +44,7 @@ function takeOAuthOutcome(): { text: string; tone: "info" | "error" } | null {
   if (!connected && !error) return null;
   history.replaceState(null, "", `${location.pathname}${location.hash}`);
   const provider = connected ?? q.get("provider") ?? "";
-  const name = provider === "spotify" ? "Spotify" : provider === "instagram" ? "Instagram" : "The account";
+  const name = isProviderId(provider) ? providerName(provider) : "The account";
   if (error)
     return { text: `${name} was not connected: ${OAUTH_ERRORS[error] ?? error.replace(/_/g, " ")}.`, tone: "error" };
   return { text: `${name} is connected. Its first sync has started; your data appears in a moment.`, tone: "info" };

@@ -363,8 +363,7 @@ function statusError(res: HttpResponse, info: RequestInfo, purpose: "api" | "dow
   if (status === 401) return new TokenRejectedError(`${requestLabel(info)} rejected the access token (401).`);
   if (status === 403) {
     return new NotAllowedError(
-      `${requestLabel(info)} answered 403${providerMessage(res)}: the provider does not allow this account or app ` +
-        `(for a Spotify development-mode app, the user must be on its allow-list).`,
+      `${requestLabel(info)} answered 403${providerMessage(res)}: the provider does not allow this account or app.`,
     );
   }
   return new ProviderSchemaError(`${requestLabel(info)} answered ${status}${providerMessage(res)}.`);

@@ -2,43 +2,41 @@
  * What differs between providers as data. Each provider folder exports one descriptor; the shared
  * code here (authorize URL, token POSTs, refresh timing, the provider's HTTP client, paging and
  * item validation) reads it. What data cannot say (Instagram's two-step exchange, each API's JSON)
- * lives in the provider's own code.
+ * lives in the provider's own code. Names, settings and queue defaults live in the provider's
+ * catalog entry (catalog.ts); a descriptor names base URLs by their catalog key ("API").
  */
 import type { z } from "zod";
-import type { Config, SettingName } from "../config";
+import { type Config, providerSettingNames, providerSettings } from "../config";
 import { ProviderSchemaError } from "../errors";
 import { isLoopbackHost } from "../http/addresses";
 import { type ErrorClassifier, HttpClient, httpLimits } from "../http/client";
 import type { DownloadPolicy } from "../http/download";
 import { logs } from "../logs";
 import type { Provider } from "../paths";
-import type { ProviderContext, TokenSet } from "./types";
+import { catalogEntry } from "./catalog";
+import type { ProviderApp, ProviderContext, TokenSet } from "./types";
 
-type BaseUrlSetting = Extract<SettingName, `${string}_BASE_URL`>;
-type StringSetting = {
-  [K in SettingName]: Config[K] extends string ? K : never;
-}[SettingName];
+/** A key of the provider's catalog `baseUrls` ("API", "ACCOUNTS"): the setting `<PREFIX>_<KEY>_BASE_URL`. */
+type BaseUrlKey = string;
 
 export interface ProviderDescriptor {
   id: Provider;
-  /** Human name, used in messages ("Spotify"). */
+  /** Human name, used in messages ("Spotify"): the catalog's. */
   name: string;
-  clientIdSetting: StringSetting;
-  clientSecretSetting: StringSetting;
-  /** The consent page: `{base}{path}?client_id&redirect_uri&response_type=code&scope&state`. */
   /**
-   * The consent page. `params`: extra query parameters the provider needs on every connect
-   * (Spotify `show_dialog=true`: ask again even when the person approved the app before).
+   * The consent page: `{base}{path}?client_id&redirect_uri&response_type=code&scope&state`, plus
+   * `params`, extra query parameters the provider needs on every connect (Spotify
+   * `show_dialog=true`: ask again even when the person approved the app before).
    */
-  authorize: { baseUrl: BaseUrlSetting; path: string; params?: Readonly<Record<string, string>> };
+  authorize: { baseUrl: BaseUrlKey; path: string; params?: Readonly<Record<string, string>> };
   /** Code exchange (and, for `refresh_token` providers, refresh): a form POST. */
-  token: { baseUrl: BaseUrlSetting; path: string; clientAuth: "basic" | "form" };
+  token: { baseUrl: BaseUrlKey; path: string; clientAuth: "basic" | "form" };
   scopes: readonly string[];
   scopeSeparator: " " | ",";
   /** Meta appends `#_` to the redirect; a code pasted from the address bar ends with it. */
   codeSuffixToStrip?: string;
   api: {
-    baseUrl: BaseUrlSetting;
+    baseUrl: BaseUrlKey;
     /** Prefix of every API path under the base URL ("/v1" for Spotify). */
     pathPrefix: string;
     /** Items asked for per page (the provider's maximum). */
@@ -48,21 +46,18 @@ export interface ProviderDescriptor {
   };
   /** Where the files to mirror live: image CDN host suffixes ("scdn.co" allows i.scdn.co, not evilscdn.co). */
   images: { hostSuffixes: readonly string[] };
+  /** The refresh rule; its margin is the catalog's refresh setting (providerSettings().refreshMarginSeconds). */
   refresh:
     | {
         /** OAuth refresh_token grant; a response without refresh_token keeps the old one. */
         style: "refresh_token";
-        marginSetting: "TOKEN_REFRESH_MARGIN_SECONDS";
-        marginUnitSeconds: 1;
       }
     | {
         /** The long-lived token refreshes itself, only when old enough and not yet expired. */
         style: "ig_refresh_token";
-        baseUrl: BaseUrlSetting;
+        baseUrl: BaseUrlKey;
         path: string;
         minAgeHours: number;
-        marginSetting: "INSTAGRAM_REFRESH_MARGIN_DAYS";
-        marginUnitSeconds: 86_400;
       };
   /** How the provider says "slow down". */
   rateLimit:
@@ -84,15 +79,28 @@ export interface ProviderDescriptor {
       };
 }
 
-export function baseUrl(ctx: ProviderContext, setting: BaseUrlSetting): string {
-  return ctx.config[setting];
+/** The value of a base URL the descriptor names by key (from the provider's settings). */
+export function baseUrl(ctx: Pick<ProviderContext, "config">, d: ProviderDescriptor, key: BaseUrlKey): string {
+  const value = providerSettings(ctx.config, d.id).baseUrls[key];
+  if (value === undefined) throw new Error(`${d.name}'s catalog entry has no base URL "${key}".`);
+  return value;
 }
 
-/** Every base-URL setting the descriptor names (authorize, token, API, refresh), each once. */
-export function baseUrlSettings(d: ProviderDescriptor): BaseUrlSetting[] {
-  const settings = [d.authorize.baseUrl, d.token.baseUrl, d.api.baseUrl];
-  if (d.refresh.style === "ig_refresh_token") settings.push(d.refresh.baseUrl);
-  return [...new Set(settings)];
+/** Every base-URL key the descriptor names (authorize, token, API, refresh), each once. */
+export function baseUrlKeys(d: ProviderDescriptor): BaseUrlKey[] {
+  const keys = [d.authorize.baseUrl, d.token.baseUrl, d.api.baseUrl];
+  if (d.refresh.style === "ig_refresh_token") keys.push(d.refresh.baseUrl);
+  return [...new Set(keys)];
+}
+
+/**
+ * The app the calls are made as: the context's (a person's own app) or the operator's, from the
+ * provider's settings.
+ */
+export function appOf(d: ProviderDescriptor, ctx: ProviderContext): ProviderApp {
+  if (ctx.app) return ctx.app;
+  const s = providerSettings(ctx.config, d.id);
+  return { clientId: s.clientId, clientSecret: s.clientSecret };
 }
 
 /**
@@ -100,8 +108,8 @@ export function baseUrlSettings(d: ProviderDescriptor): BaseUrlSetting[] {
  * loopback (the fake provider server): there http, loopback addresses and those base URLs'
  * host:port are allowed too. Otherwise: https on the image CDN suffixes, public addresses only.
  */
-export function downloadPolicy(d: ProviderDescriptor, config: Pick<Config, BaseUrlSetting>): DownloadPolicy {
-  const bases = baseUrlSettings(d).map((s) => new URL(config[s]));
+export function downloadPolicy(d: ProviderDescriptor, config: Config): DownloadPolicy {
+  const bases = baseUrlKeys(d).map((k) => new URL(baseUrl({ config }, d, k)));
   const local = bases.every((u) => isLoopbackHost(u.hostname));
   return {
     service: d.name,
@@ -109,6 +117,11 @@ export function downloadPolicy(d: ProviderDescriptor, config: Pick<Config, BaseU
     hostSuffixes: d.images.hostSuffixes,
     localHosts: local ? [...new Set(bases.map((u) => u.host))] : [],
   };
+}
+
+/** The descriptor's display name, checked against the catalog's (one name per provider). */
+export function descriptorName(id: Provider): string {
+  return catalogEntry(id).name;
 }
 
 /** `{base}{path}?query` with the query encoded; undefined values are left out. */
@@ -124,8 +137,8 @@ export function authorizeUrl(
   ctx: ProviderContext,
   args: { state: string; redirectUri: string },
 ): string {
-  return buildUrl(baseUrl(ctx, d.authorize.baseUrl), d.authorize.path, {
-    client_id: ctx.config[d.clientIdSetting],
+  return buildUrl(baseUrl(ctx, d, d.authorize.baseUrl), d.authorize.path, {
+    client_id: appOf(d, ctx).clientId,
     redirect_uri: args.redirectUri,
     response_type: "code",
     scope: d.scopes.join(d.scopeSeparator),
@@ -158,12 +171,11 @@ export function tokenPost(
   client: HttpClient,
   form: Record<string, string>,
 ): Promise<unknown> {
-  const id = ctx.config[d.clientIdSetting];
-  const secret = ctx.config[d.clientSecretSetting];
+  const { clientId: id, clientSecret: secret } = appOf(d, ctx);
   const basic = d.token.clientAuth === "basic";
   return client.json({
     method: "POST",
-    url: buildUrl(baseUrl(ctx, d.token.baseUrl), d.token.path),
+    url: buildUrl(baseUrl(ctx, d, d.token.baseUrl), d.token.path),
     headers: basic ? { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}` } : {},
     form: basic ? form : { client_id: id, client_secret: secret, ...form },
   });
@@ -172,7 +184,7 @@ export function tokenPost(
 /** True when `tokens` expire within the descriptor's margin and the provider allows a refresh now. */
 export function refreshDue(d: ProviderDescriptor, ctx: ProviderContext, tokens: TokenSet): boolean {
   const now = ctx.now().getTime();
-  const marginMs = ctx.config[d.refresh.marginSetting] * d.refresh.marginUnitSeconds * 1000;
+  const marginMs = providerSettings(ctx.config, d.id).refreshMarginSeconds * 1000;
   const dueByExpiry = tokens.expiresAt.getTime() - now <= marginMs;
   if (d.refresh.style === "refresh_token") return dueByExpiry && tokens.refreshToken !== undefined;
   return dueByExpiry && refreshAllowed(d, ctx, tokens);
@@ -227,22 +239,54 @@ export class ItemParser {
   }
 }
 
-/** The next-page URL a provider gave, checked to stay under the configured API base (tokens go there). */
-export function checkedNext(
+/**
+ * How a listing pages:
+ * - `next-url`: each page names the next page's URL (Spotify `next`, Graph `paging.next`); the URL
+ *   must stay under the provider's API base URL (the access token goes there);
+ * - `page-token` / `cursor`: each page names a token (YouTube `nextPageToken`, a cursor) that
+ *   `url(token)` turns into the next request.
+ * `next` returns null/undefined on the last page. `stop` may end a listing early (an empty page).
+ */
+export type PageStrategy<P> =
+  | { kind: "next-url"; first: string; next: (page: P) => string | null | undefined; stop?: (page: P) => boolean }
+  | {
+      kind: "page-token" | "cursor";
+      url: (token: string | undefined) => string;
+      next: (page: P) => string | null | undefined;
+      stop?: (page: P) => boolean;
+    };
+
+/**
+ * Every page of one listing, one request after another, with one loop guard for every strategy:
+ * a listing that names the same next page (URL or token) twice, or runs past `api.maxPages`, is a
+ * ProviderSchemaError (a provider bug must not become an endless sync).
+ */
+export async function* pages<P>(
   d: ProviderDescriptor,
   ctx: ProviderContext,
-  next: string | null | undefined,
-  seen: Set<string>,
-): string | undefined {
-  if (!next) return undefined;
-  const base = baseUrl(ctx, d.api.baseUrl);
-  if (!next.startsWith(`${base}/`)) {
-    throw new ProviderSchemaError(`${d.name} gave a next-page URL outside ${d.api.baseUrl}.`);
+  strategy: PageStrategy<P>,
+  fetchPage: (url: string) => Promise<P>,
+): AsyncGenerator<P> {
+  const seen = new Set<string>();
+  let url: string | undefined = strategy.kind === "next-url" ? strategy.first : strategy.url(undefined);
+  let count = 0;
+  while (url !== undefined) {
+    const page = await fetchPage(url);
+    count++;
+    yield page;
+    if (strategy.stop?.(page)) return;
+    const next = strategy.next(page);
+    if (next === null || next === undefined || next === "") return;
+    if (seen.has(next)) throw new ProviderSchemaError(`${d.name} gave the same next page twice.`);
+    if (count >= d.api.maxPages)
+      throw new ProviderSchemaError(`${d.name} listing has more than ${d.api.maxPages} pages.`);
+    seen.add(next);
+    if (strategy.kind === "next-url") {
+      if (!next.startsWith(`${baseUrl(ctx, d, d.api.baseUrl)}/`)) {
+        const setting = providerSettingNames(catalogEntry(d.id)).baseUrl(d.api.baseUrl);
+        throw new ProviderSchemaError(`${d.name} gave a next-page URL outside ${setting}.`);
+      }
+      url = next;
+    } else url = strategy.url(next);
   }
-  if (seen.has(next)) throw new ProviderSchemaError(`${d.name} gave the same next-page URL twice.`);
-  if (seen.size >= d.api.maxPages) {
-    throw new ProviderSchemaError(`${d.name} listing has more than ${d.api.maxPages} pages.`);
-  }
-  seen.add(next);
-  return next;
 }

@@ -7,6 +7,7 @@
  *    ReauthRequiredError.
  */
 import { ReauthRequiredError, TokenRejectedError } from "../errors";
+import { providerName } from "./catalog";
 import type { ProviderContext, ProviderModule, TokenSet } from "./types";
 
 export async function withAccessToken<T>(
@@ -41,7 +42,7 @@ export async function withAccessToken<T>(
 }
 
 function reauth(module: ProviderModule, message: string): ReauthRequiredError {
-  const name = module.id.charAt(0).toUpperCase() + module.id.slice(1);
+  const name = providerName(module.id);
   return new ReauthRequiredError(message, {
     reason: `${name} no longer accepts this connection's tokens; reconnect ${name}.`,
   });

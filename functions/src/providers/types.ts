@@ -1,7 +1,7 @@
 /**
  * The contract between the provider layer and the rest of the product (OAuth connect, sync).
- * Each provider folder (providers/spotify, providers/instagram) implements ProviderModule;
- * providers/registry.ts lists them. Nothing outside providers/ knows a provider's URLs or JSON.
+ * Each provider folder implements ProviderModule; providers/registry.ts lists them, typed over the
+ * catalog's ids (catalog.ts). Nothing outside providers/ knows a provider's URLs or JSON.
  */
 import type { Config } from "../config";
 import type { HttpDeps } from "../http/client";
@@ -49,7 +49,7 @@ export interface FetchResult {
    * Instagram: profile, media.
    */
   snapshots: Record<string, unknown>;
-  /** Files to mirror to Storage (covers / media). Empty for Spotify when MIRROR_SPOTIFY_COVERS is false. */
+  /** Files to mirror to Storage (covers / media). Empty when the provider's mirror switch is off. */
   mirror: MirrorItem[];
   /** Counts for the connection document and the run log (items, pages, skipped bad items…). */
   counts: Record<string, number>;
@@ -57,16 +57,26 @@ export interface FetchResult {
   requests: number;
 }
 
+/** The app (OAuth client) calls are made as. */
+export interface ProviderApp {
+  clientId: string;
+  clientSecret: string;
+}
+
 /** What a provider module needs from the outside world. */
 export interface ProviderContext {
   config: Config;
   now: () => Date;
+  /** The app to call as; absent: the operator's app from the provider's settings. */
+  app?: ProviderApp;
   /** Tests only: answer HTTP without sockets, and control sleeping/jitter. Production leaves it out. */
   http?: HttpDeps;
 }
 
 export interface ProviderModule {
   id: Provider;
+  /** How people and messages name it ("YouTube"): the catalog's name. */
+  name: string;
   /** Scopes requested at connect time. */
   scopes: readonly string[];
   /** The provider's authorize URL for this state and redirect URI. */
@@ -84,4 +94,13 @@ export interface ProviderModule {
   identify(ctx: ProviderContext, accessToken: string): Promise<ProviderAccount>;
   /** Fetches everything a sync stores. All pages or a thrown typed error: never a partial result. */
   fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult>;
+  /**
+   * For `npm run connect` (support, tests): tokens from what an operator pastes. `needs` names the
+   * token the provider takes (`--refresh-token` or `--access-token`); `make` checks it with the
+   * provider (a refresh, or reading the account) before anything is stored.
+   */
+  operatorTokens: {
+    needs: "refresh-token" | "access-token";
+    make(ctx: ProviderContext, input: { token: string; expiresInDays: number }): Promise<TokenSet>;
+  };
 }

@@ -14,6 +14,7 @@ import { ConnectionDoc } from "../connections/model";
 import { AppError, InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { PROVIDERS, type Provider, firestorePaths } from "../paths";
+import { providerName } from "../providers/catalog";
 import { isSyncable } from "./policy";
 import { type Clock, type TaskQueue, syncTaskId } from "./ports";
 import { providerPausedUntil } from "./providerPause";
@@ -55,6 +56,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
   if (!parsed.success)
     throw new InvalidInputError(`Expected { provider: ${PROVIDERS.map((p) => `"${p}"`).join(" | ")} }.`);
   const { provider } = parsed.data;
+  const name = providerName(provider);
   const ref = deps.db.doc(firestorePaths.connection(uid, provider));
   const now = deps.clock.now();
   const cooldownMs = deps.config.MANUAL_SYNC_COOLDOWN_SECONDS * 1000;
@@ -63,21 +65,21 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
   const previous = await deps.db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const c = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
-    if (!c?.success) throw new ManualSyncRefusedError(`You have no ${provider} connection.`, "not_connected");
+    if (!c?.success) throw new ManualSyncRefusedError(`You have no ${name} connection.`, "not_connected");
     const conn = c.data;
     if (conn.status === "needs_reauth") {
       throw new ManualSyncRefusedError(
-        `Reconnect ${provider} first${conn.reauthReason ? `: ${conn.reauthReason}` : "."}`,
+        `Reconnect ${name} first${conn.reauthReason ? `: ${conn.reauthReason}` : "."}`,
         "needs_reauth",
       );
     }
     if (!isSyncable(conn.status)) {
-      throw new ManualSyncRefusedError(`Your ${provider} connection is ${conn.status}.`, "not_syncable");
+      throw new ManualSyncRefusedError(`Your ${name} connection is ${conn.status}.`, "not_syncable");
     }
     if (conn.lastManualSyncAt && conn.lastManualSyncAt.toMillis() + cooldownMs > now.getTime()) {
       const at = new Date(conn.lastManualSyncAt.toMillis() + cooldownMs);
       throw new ManualSyncRefusedError(
-        `You synced ${provider} manually a moment ago; you can sync again at ${at.toISOString()}.`,
+        `You synced ${name} manually a moment ago; you can sync again at ${at.toISOString()}.`,
         "cooldown",
         at,
       );
@@ -85,7 +87,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
     if (conn.rateLimitedUntil && conn.rateLimitedUntil.toMillis() > now.getTime()) {
       const at = conn.rateLimitedUntil.toDate();
       throw new ManualSyncRefusedError(
-        `${provider} asked us to wait; you can sync again at ${at.toISOString()}.`,
+        `${name} asked us to wait; you can sync again at ${at.toISOString()}.`,
         "rate_limited",
         at,
       );
@@ -93,14 +95,14 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
     if (conn.status === "error" && conn.nextSyncAt.toMillis() > now.getTime()) {
       const at = conn.nextSyncAt.toDate();
       throw new ManualSyncRefusedError(
-        `Syncing ${provider} failed several times in a row, so it waits before trying again; you can sync again at ${at.toISOString()}.`,
+        `Syncing ${name} failed several times in a row, so it waits before trying again; you can sync again at ${at.toISOString()}.`,
         "backoff",
         at,
       );
     }
     if (providerPause) {
       throw new ManualSyncRefusedError(
-        `${provider} asked this app to wait; you can sync again at ${providerPause.toISOString()}.`,
+        `${name} asked this app to wait; you can sync again at ${providerPause.toISOString()}.`,
         "rate_limited",
         providerPause,
       );

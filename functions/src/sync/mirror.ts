@@ -1,12 +1,12 @@
 /**
- * The image mirror: copies Spotify playlist covers to `{uid}/spotify/playlists/{id}.jpg` and
- * Instagram media to `{uid}/instagram/{mediaId}.{ext}`.
+ * The image mirror: copies a provider's files (playlist covers, media) to its mirror folder,
+ * `{uid}/{catalog mirror folder}/{itemId}.{ext}` (e.g. `{uid}/spotify/playlists/{id}.jpg`).
  *
  * - An object whose stored `version` metadata equals the item's version is not downloaded again.
  * - Downloads are checked for content type (by extension) and size (MAX_IMAGE_BYTES) by the
  *   downloader; a file that fails is skipped and counted, never fatal to the sync.
  * - Objects in the folder that no current item names (the playlist or post is gone) are deleted.
- * - With `enabled: false` (Spotify covers when MIRROR_SPOTIFY_COVERS is false) nothing is
+ * - With `enabled: false` (a provider whose catalog mirror switch is off) nothing is
  *   downloaded and the covers mirrored earlier are removed.
  * Called only after a complete fetch, so a failed sync never deletes anything.
  */
@@ -49,10 +49,9 @@ export const CONTENT_TYPES: Record<string, string[]> = {
   mov: ["video/quicktime"],
 };
 
+/** Where an item is stored: the provider's mirror folder (the catalog's rule), `{id}.{ext}`. */
 function objectPath(uid: string, provider: Provider, item: MirrorItem): string {
-  return provider === "spotify"
-    ? storagePaths.spotifyCover(uid, item.id)
-    : storagePaths.instagramMedia(uid, item.id, item.ext.toLowerCase());
+  return storagePaths.mirrorObject(uid, provider, item.id, item.ext.toLowerCase());
 }
 
 export async function mirrorImages(

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../paths";
+import { queueFunctionName } from "../providers/catalog";
 
 /** The time source. Every "now" of the sync comes from here, so tests can move time. */
 export interface Clock {
@@ -45,11 +46,10 @@ export interface TaskQueue {
   enqueue(provider: Provider, payload: SyncTaskPayload, opts: { id: string }): Promise<EnqueueResult>;
 }
 
-/** The onTaskDispatched function (and so the Cloud Tasks queue) of each provider. */
-export const SYNC_QUEUE_FUNCTIONS: Record<Provider, string> = {
-  spotify: "syncSpotify",
-  instagram: "syncInstagram",
-};
+/** The onTaskDispatched function (and so the Cloud Tasks queue) of each provider of the catalog. */
+export const SYNC_QUEUE_FUNCTIONS: Readonly<Record<Provider, string>> = Object.fromEntries(
+  PROVIDERS.map((p) => [p, queueFunctionName(p)]),
+) as Record<Provider, string>;
 
 /** An object in the blob store, as listed. `version` is the MirrorItem version it was made from. */
 export interface BlobInfo {

@@ -22,6 +22,7 @@ import type { Config } from "../config";
 import { RateLimitedError } from "../errors";
 import { logs } from "../logs";
 import { PROVIDERS, type Provider, firestorePaths } from "../paths";
+import { providerName } from "../providers/catalog";
 import { boundedRetryAt } from "./policy";
 
 const PauseDoc = z.object({
@@ -142,7 +143,7 @@ export async function liftProviderPause(db: Firestore, provider: Provider): Prom
 /** What a task does instead of calling a paused provider: fail as rate limited until the pause ends. */
 export function pausedError(provider: Provider, until: Date): RateLimitedError {
   return new RateLimitedError(
-    `${provider} rate-limited this app; every ${provider} sync waits until ${until.toISOString()}.`,
+    `${providerName(provider)} rate-limited this app; every ${providerName(provider)} sync waits until ${until.toISOString()}.`,
     until,
     { scope: "app" },
   );

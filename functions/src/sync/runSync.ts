@@ -18,11 +18,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
-import type { Config } from "../config";
+import { type Config, providerSettings } from "../config";
 import { isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
 import { logs } from "../logs";
 import type { ProviderDataEraser } from "../oauth/disconnect";
 import { type Provider, firestorePaths } from "../paths";
+import { providerName } from "../providers/catalog";
 import { withAccessToken } from "../providers/session";
 import type { ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { type LeaseResult, acquireLease } from "./lease";
@@ -87,10 +88,6 @@ export function defaultRunId(now: Date): string {
   return `${stamp}-${randomBytes(4).toString("hex")}`;
 }
 
-function maxAttempts(config: Config, provider: Provider): number {
-  return provider === "spotify" ? config.SPOTIFY_QUEUE_MAX_ATTEMPTS : config.INSTAGRAM_QUEUE_MAX_ATTEMPTS;
-}
-
 export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: SyncAttempt): Promise<SyncResult> {
   const t0 = Date.now();
   const parsed = SyncTaskPayload.safeParse(rawPayload);
@@ -119,6 +116,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   }
   const connection = lease.connection;
   const module = deps.provider(provider);
+  const settings = providerSettings(config, provider);
   const ctx: ProviderContext = { config, now: () => clock.now() };
   const result: SyncResult = { outcome: "success", retry: false, uid, provider, runId, ms: 0, tokenRefreshed: false };
   let update: Record<string, unknown>;
@@ -131,7 +129,9 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     if (pausedUntil) throw pausedError(provider, pausedUntil);
     const tokens = await deps.tokens.load(uid, provider);
     if (!tokens)
-      throw new ReauthRequiredError(`No ${provider} tokens are stored for this account; reconnect ${provider}.`);
+      throw new ReauthRequiredError(
+        `No ${providerName(provider)} tokens are stored for this account; reconnect ${providerName(provider)}.`,
+      );
     // Refreshes when due (and once more on a 401), persisting new tokens before they are used:
     // a rotated refresh token must survive whatever happens next. A 401 right after a refresh
     // means the grant is gone: ReauthRequiredError.
@@ -160,7 +160,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
         uid,
         provider,
         items: fetched.mirror,
-        enabled: provider === "spotify" ? config.MIRROR_SPOTIFY_COVERS : true,
+        enabled: settings.mirror,
       },
     );
     const now = clock.now();
@@ -182,7 +182,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
         (pe: unknown) => logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
       );
     }
-    const lastAttempt = attempt.lastAttempt ?? attempt.retryCount + 1 >= maxAttempts(config, provider);
+    const lastAttempt = attempt.lastAttempt ?? attempt.retryCount + 1 >= settings.queue.maxAttempts;
     const d = decideFailure(e, {
       now,
       config,

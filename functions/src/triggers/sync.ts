@@ -1,14 +1,15 @@
 /**
- * Sync triggers (thin): the hourly fan-out, one task queue per provider, and manual "sync now".
+ * Sync triggers (thin): the hourly fan-out, one task queue per provider of the catalog, and manual
+ * "sync now".
  * The logic is in sync/ (runFanOut, runSync, requestManualSync).
  */
 import { HttpsError, onCall } from "firebase-functions/v2/https";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { CALLABLE_OPTIONS, verifiedCaller } from "../access/caller";
-import { ALL_SECRETS, params } from "../config";
+import { ALL_SECRETS, params, providerQueueParams } from "../config";
 import { InvalidInputError } from "../errors";
-import type { Provider } from "../paths";
+import { PROVIDERS, type ProviderId, providerName, queueFunctionName } from "../providers/catalog";
 import { runFanOut } from "../sync/fanOut";
 import { ManualSyncRefusedError, requestManualSync } from "../sync/manual";
 import { runSync } from "../sync/runSync";
@@ -35,25 +36,20 @@ export const syncFanOut = onSchedule(
 /** Thrown so Cloud Tasks retries the task (transient failure, not the last attempt). */
 class RetryLater extends Error {}
 
-function syncQueue(
-  provider: Provider,
-  limits: {
-    maxDispatchesPerSecond: typeof params.SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND;
-    maxConcurrentDispatches: typeof params.SPOTIFY_QUEUE_MAX_CONCURRENT;
-    maxAttempts: typeof params.SPOTIFY_QUEUE_MAX_ATTEMPTS;
-  },
-) {
+/** The task queue (onTaskDispatched function) of one provider, configured from its catalog settings. */
+function syncQueue(provider: ProviderId) {
+  const q = providerQueueParams(provider);
   return onTaskDispatched(
     {
       retryConfig: {
-        maxAttempts: limits.maxAttempts,
-        minBackoffSeconds: params.QUEUE_MIN_BACKOFF_SECONDS,
-        maxBackoffSeconds: params.QUEUE_MAX_BACKOFF_SECONDS,
+        maxAttempts: q.maxAttempts,
+        minBackoffSeconds: q.minBackoffSeconds,
+        maxBackoffSeconds: q.maxBackoffSeconds,
         maxDoublings: 4,
       },
       rateLimits: {
-        maxDispatchesPerSecond: limits.maxDispatchesPerSecond,
-        maxConcurrentDispatches: limits.maxConcurrentDispatches,
+        maxDispatchesPerSecond: q.maxDispatchesPerSecond,
+        maxConcurrentDispatches: q.maxConcurrent,
       },
       secrets: ALL_SECRETS,
       timeoutSeconds: SYNC_TASK_DISPATCH_DEADLINE_SECONDS,
@@ -62,22 +58,18 @@ function syncQueue(
     async (req) => {
       const result = await runSync(syncDeps(), req.data, { retryCount: req.retryCount, taskId: req.id });
       if (result.retry)
-        throw new RetryLater(`${provider} sync failed (${result.error?.code}); Cloud Tasks will retry.`);
+        throw new RetryLater(`${providerName(provider)} sync failed (${result.error?.code}); Cloud Tasks will retry.`);
     },
   );
 }
 
-export const syncSpotify = syncQueue("spotify", {
-  maxDispatchesPerSecond: params.SPOTIFY_QUEUE_MAX_DISPATCHES_PER_SECOND,
-  maxConcurrentDispatches: params.SPOTIFY_QUEUE_MAX_CONCURRENT,
-  maxAttempts: params.SPOTIFY_QUEUE_MAX_ATTEMPTS,
-});
-
-export const syncInstagram = syncQueue("instagram", {
-  maxDispatchesPerSecond: params.INSTAGRAM_QUEUE_MAX_DISPATCHES_PER_SECOND,
-  maxConcurrentDispatches: params.INSTAGRAM_QUEUE_MAX_CONCURRENT,
-  maxAttempts: params.INSTAGRAM_QUEUE_MAX_ATTEMPTS,
-});
+/**
+ * One queue per provider of the catalog, under the function name `queueFunctionName(id)`
+ * (`syncSpotify`, `syncInstagram`, …): index.ts exports each under that name.
+ */
+export const syncQueues: Readonly<Record<string, ReturnType<typeof syncQueue>>> = Object.fromEntries(
+  PROVIDERS.map((p) => [queueFunctionName(p), syncQueue(p)]),
+);
 
 /** "Sync now" for the signed-in person's own connection: { provider } → { enqueued, nextAllowedAt }. */
 export const syncNow = onCall(CALLABLE_OPTIONS, async (req) => {

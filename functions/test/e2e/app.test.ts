@@ -240,7 +240,7 @@ describe("the web app, in a browser, against the local system", () => {
     const playlistId = await page
       .goto(`${APP}/#/dashboard`)
       .then(() => page.locator("[data-playlist]").first().getAttribute("data-playlist"));
-    const cover = `${APP}/api/media/${storagePaths.spotifyCover(alice.uid, playlistId!)}`;
+    const cover = `${APP}/api/media/${storagePaths.mirrorObject(alice.uid, "spotify", playlistId!, "jpg")}`;
     const snapshot = `http://${EMULATORS.firestore.host}:${EMULATORS.firestore.port}/v1/projects/${PROJECT_ID}/databases/(default)/documents/${firestorePaths.snapshot(alice.uid, "spotify", "playlists")}`;
     const [aliceToken, bobToken] = [await idToken(alice.email), await idToken(bob.email)];
     const as = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });

@@ -102,7 +102,7 @@ describe("revoked sessions", () => {
   // media's per-instance cache does (unit-tested in test/unit/access/caller.test.ts).
   it("when a person's sessions are revoked, then media refuses their old ID token (401) through Hosting", async () => {
     const [kept, revoked] = [await newPerson(), await newPerson()];
-    const cover = (uid: string) => `${HOSTING}/api/media/${storagePaths.spotifyCover(uid, "p1")}`;
+    const cover = (uid: string) => `${HOSTING}/api/media/${storagePaths.mirrorObject(uid, "spotify", "p1", "jpg")}`;
     const get = (p: Person) => fetch(cover(p.uid), { headers: { Authorization: `Bearer ${p.idToken}` } });
     await revoke(revoked);
     // The token that was not revoked gets past the checks: the object simply does not exist.

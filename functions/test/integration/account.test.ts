@@ -75,7 +75,9 @@ async function seedUser(uid: string, docs: number, objects: number): Promise<voi
     .doc(firestorePaths.providerAccountClaim("spotify", accountKey(`account-of-${uid}`)))
     .set({ uid, provider: "spotify" });
   const names = Array.from({ length: objects }, (_, k) =>
-    k % 2 ? storagePaths.spotifyCover(uid, `pl-${k}`) : storagePaths.instagramMedia(uid, `m-${k}`, "jpg"),
+    k % 2
+      ? storagePaths.mirrorObject(uid, "spotify", `pl-${k}`, "jpg")
+      : storagePaths.mirrorObject(uid, "instagram", `m-${k}`, "jpg"),
   );
   await forEachLimited(names, 20, (name) => bucket().file(name).save(Buffer.from(name), { resumable: false }));
 }

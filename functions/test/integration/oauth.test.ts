@@ -577,10 +577,14 @@ describe("disconnecting", () => {
     await db()
       .doc(firestorePaths.snapshot(uid, "instagram", "media"))
       .set({ items: [] });
-    await bucket().file(storagePaths.spotifyCover(uid, "p1")).save(Buffer.from("jpg1"));
-    await bucket().file(storagePaths.spotifyCover(uid, "p2")).save(Buffer.from("jpg2"));
     await bucket()
-      .file(storagePaths.instagramMedia(uid, "m1", "jpg"))
+      .file(storagePaths.mirrorObject(uid, "spotify", "p1", "jpg"))
+      .save(Buffer.from("jpg1"));
+    await bucket()
+      .file(storagePaths.mirrorObject(uid, "spotify", "p2", "jpg"))
+      .save(Buffer.from("jpg2"));
+    await bucket()
+      .file(storagePaths.mirrorObject(uid, "instagram", "m1", "jpg"))
       .save(Buffer.from("jpg3"));
   }
   const objects = async (prefix: string) => (await bucket().getFiles({ prefix }))[0].length;

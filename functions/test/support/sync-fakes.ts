@@ -5,6 +5,7 @@
 import type { Provider } from "../../src/paths";
 import type { FetchResult, ProviderModule, TokenSet } from "../../src/providers/types";
 import type { Clock, EnqueueResult, SyncTaskPayload, TaskQueue } from "../../src/sync/ports";
+import { providerName } from "../../src/providers/catalog";
 
 export class FakeClock implements Clock {
   constructor(public t: number = Date.now()) {}
@@ -26,6 +27,7 @@ export interface ScriptedProvider extends ProviderModule {
 export function scriptedProvider(id: Provider, result: () => FetchResult): ScriptedProvider {
   const m: ScriptedProvider = {
     id,
+    name: providerName(id),
     scopes: ["scope-a"],
     calls: { refresh: 0, fetch: 0 },
     authorizeUrl: () => "http://127.0.0.1/authorize",
@@ -38,6 +40,10 @@ export function scriptedProvider(id: Provider, result: () => FetchResult): Scrip
       return m.refreshImpl(t);
     },
     fetchImpl: async () => result(),
+    operatorTokens: {
+      needs: "refresh-token",
+      make: () => Promise.reject(new Error("not used")),
+    },
     fetchAll: async (_ctx, token) => {
       m.calls.fetch++;
       return m.fetchImpl(token);

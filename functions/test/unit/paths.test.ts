@@ -67,8 +67,8 @@ describe("firestorePaths", () => {
 
 describe("storagePaths", () => {
   it("when mirroring, then objects land under {uid}/ as the architecture note says", () => {
-    expect(storagePaths.spotifyCover("u1", "pl1")).toBe("u1/spotify/playlists/pl1.jpg");
-    expect(storagePaths.instagramMedia("u1", "m1", "mp4")).toBe("u1/instagram/m1.mp4");
+    expect(storagePaths.mirrorObject("u1", "spotify", "pl1", "jpg")).toBe("u1/spotify/playlists/pl1.jpg");
+    expect(storagePaths.mirrorObject("u1", "instagram", "m1", "mp4")).toBe("u1/instagram/m1.mp4");
     expect(storagePaths.mirrorPrefix("u1", "spotify")).toBe("u1/spotify/playlists/");
     expect(storagePaths.mirrorPrefix("u1", "instagram")).toBe("u1/instagram/");
     expect(storagePaths.providerPrefix("u1", "spotify")).toBe("u1/spotify/");
@@ -76,13 +76,13 @@ describe("storagePaths", () => {
   });
 
   it("when an id tries to climb out of the user's folder, then it is refused", () => {
-    expect(() => storagePaths.spotifyCover("u1", "../u2/x")).toThrow(InvalidInputError);
-    expect(() => storagePaths.instagramMedia("u1", "m", "../jpg")).toThrow(InvalidInputError);
+    expect(() => storagePaths.mirrorObject("u1", "spotify", "../u2/x", "jpg")).toThrow(InvalidInputError);
+    expect(() => storagePaths.mirrorObject("u1", "instagram", "m", "../jpg")).toThrow(InvalidInputError);
   });
 
   it("when reading the legacy layout, then the seed's single-tenant paths are used", () => {
-    expect(legacyPaths.spotifyCover("p")).toBe("spotify/playlists/p.jpg");
-    expect(legacyPaths.instagramFile("a.jpg")).toBe("ig/a.jpg");
+    expect(legacyPaths.defaultStoragePrefixes).toEqual({ "spotify/playlists/": "spotify", "ig/": "instagram" });
+    expect(legacyPaths.defaultCollections).toEqual(["spotify", "instagram", "ig"]);
   });
 });
 

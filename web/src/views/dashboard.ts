@@ -120,7 +120,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
           h(
             "li",
             { class: "tile", "data-playlist": p.id },
-            media.image(storagePaths.spotifyCover(uid, p.id), `Cover of ${p.name}`),
+            media.image(storagePaths.mirrorObject(uid, "spotify", p.id, "jpg"), `Cover of ${p.name}`),
             h("strong", null, p.name),
             h(
               "span",
@@ -248,7 +248,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
               { class: "frame" },
               m.image
                 ? media.image(
-                    storagePaths.instagramMedia(uid, m.image.id, m.image.ext),
+                    storagePaths.mirrorObject(uid, "instagram", m.image.id, m.image.ext),
                     m.caption || `Instagram ${m.type.toLowerCase()}`,
                   )
                 : h("div", { class: "media missing" }, h("span", { class: "placeholder" }, "no preview")),

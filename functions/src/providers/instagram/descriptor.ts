@@ -1,27 +1,27 @@
-/** Instagram (Instagram API with Instagram Login) as data: endpoints, scope, refresh and rate-limit style. */
+/**
+ * Instagram (Instagram API with Instagram Login) as data: endpoints (base URLs by their catalog key:
+ * INSTAGRAM_<KEY>_BASE_URL settings), scope, refresh and rate-limit style.
+ */
 import type { ProviderDescriptor } from "../descriptor";
+import { instagramCatalog } from "./catalog";
 
 export const instagramDescriptor = {
-  id: "instagram",
-  name: "Instagram",
-  clientIdSetting: "INSTAGRAM_CLIENT_ID",
-  clientSecretSetting: "INSTAGRAM_CLIENT_SECRET",
-  authorize: { baseUrl: "INSTAGRAM_AUTHORIZE_BASE_URL", path: "/oauth/authorize" },
+  id: instagramCatalog.id,
+  name: instagramCatalog.name,
+  authorize: { baseUrl: "AUTHORIZE", path: "/oauth/authorize" },
   // Code → short-lived token; the credentials go in the form body.
-  token: { baseUrl: "INSTAGRAM_OAUTH_BASE_URL", path: "/oauth/access_token", clientAuth: "form" },
+  token: { baseUrl: "OAUTH", path: "/oauth/access_token", clientAuth: "form" },
   scopes: ["instagram_business_basic"],
   scopeSeparator: ",",
   codeSuffixToStrip: "#_",
-  api: { baseUrl: "INSTAGRAM_GRAPH_BASE_URL", pathPrefix: "", pageSize: 50, maxPages: 1_000 },
+  api: { baseUrl: "GRAPH", pathPrefix: "", pageSize: 50, maxPages: 1_000 },
   // Media: scontent-*.cdninstagram.com, scontent-*.fbcdn.net (signed, expiring URLs).
   images: { hostSuffixes: ["cdninstagram.com", "fbcdn.net"] },
   refresh: {
     style: "ig_refresh_token",
-    baseUrl: "INSTAGRAM_GRAPH_BASE_URL",
+    baseUrl: "GRAPH",
     path: "/refresh_access_token",
     minAgeHours: 24,
-    marginSetting: "INSTAGRAM_REFRESH_MARGIN_DAYS",
-    marginUnitSeconds: 86_400,
   },
   rateLimit: {
     style: "usage-headers",
@@ -35,7 +35,7 @@ export const instagramDescriptor = {
 } as const satisfies ProviderDescriptor;
 
 /** Short-lived → long-lived token exchange (on the Graph host). */
-export const LONG_LIVED_EXCHANGE = { baseUrl: "INSTAGRAM_GRAPH_BASE_URL", path: "/access_token" } as const;
+export const LONG_LIVED_EXCHANGE = { baseUrl: "GRAPH", path: "/access_token" } as const;
 
 /** Fields asked for. Media children come inline (field expansion), so a carousel costs no extra request. */
 export const PROFILE_FIELDS = "user_id,username,name,account_type,profile_picture_url,media_count";

@@ -13,9 +13,10 @@ import {
   authorizeUrl,
   baseUrl,
   buildUrl,
-  checkedNext,
   cleanCode,
   ItemParser,
+  appOf,
+  pages,
   parseEnvelope,
   providerClient,
   refreshAllowed,
@@ -97,7 +98,7 @@ const classify: ErrorClassifier = (res, info, now) => {
 };
 
 function graphUrl(ctx: ProviderContext, path: string, query: Record<string, string | number>): string {
-  return buildUrl(baseUrl(ctx, d.api.baseUrl), `${d.api.pathPrefix}${path}`, query);
+  return buildUrl(baseUrl(ctx, d, d.api.baseUrl), `${d.api.pathPrefix}${path}`, query);
 }
 
 function toTokenSet(ctx: ProviderContext, body: unknown, scopes: string[]): TokenSet {
@@ -125,19 +126,22 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
   const profile = await getProfile(ctx, client, accessToken);
 
   const media: Media[] = [];
-  const seen = new Set<string>();
-  let url: string | undefined = graphUrl(ctx, "/me/media", {
-    fields: MEDIA_FIELDS,
-    limit: d.api.pageSize,
-    access_token: accessToken,
-  });
-  let pages = 0;
-  while (url) {
-    const body: unknown = await client.json({ method: "GET", url });
-    const page = parseEnvelope(d, "media page", MediaPage, body);
-    pages++;
+  let count = 0;
+  const listing = pages(
+    d,
+    ctx,
+    {
+      kind: "next-url",
+      first: graphUrl(ctx, "/me/media", { fields: MEDIA_FIELDS, limit: d.api.pageSize, access_token: accessToken }),
+      next: (page: MediaPage) => page.paging?.next,
+      // An empty page ends the listing even when Graph still sends a `next` link.
+      stop: (page: MediaPage) => page.data.length === 0,
+    },
+    async (url) => parseEnvelope(d, "media page", MediaPage, await client.json({ method: "GET", url })),
+  );
+  for await (const page of listing) {
+    count++;
     media.push(...parser.parse("media", Media, page.data));
-    url = page.data.length > 0 ? checkedNext(d, ctx, page.paging?.next, seen) : undefined;
   }
   const mapped = mapMedia(media, parser);
   return {
@@ -146,7 +150,7 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
     mirror: mapped.mirror,
     counts: {
       media: media.length,
-      mediaPages: pages,
+      mediaPages: count,
       children: mapped.children,
       mirror: mapped.mirror.length,
       skipped: parser.skipped,
@@ -156,7 +160,8 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
 }
 
 export const instagram: ProviderModule = {
-  id: "instagram",
+  id: d.id,
+  name: d.name,
   scopes: d.scopes,
 
   authorizeUrl: (ctx, args) => authorizeUrl(d, ctx, args),
@@ -178,9 +183,9 @@ export const instagram: ProviderModule = {
       granted === undefined ? [...d.scopes] : Array.isArray(granted) ? granted : granted.split(",").filter(Boolean);
     const body = await client.json({
       method: "GET",
-      url: buildUrl(baseUrl(ctx, LONG_LIVED_EXCHANGE.baseUrl), LONG_LIVED_EXCHANGE.path, {
+      url: buildUrl(baseUrl(ctx, d, LONG_LIVED_EXCHANGE.baseUrl), LONG_LIVED_EXCHANGE.path, {
         grant_type: "ig_exchange_token",
-        client_secret: ctx.config[d.clientSecretSetting],
+        client_secret: appOf(d, ctx).clientSecret,
         access_token: short.access_token,
       }),
     });
@@ -202,7 +207,7 @@ export const instagram: ProviderModule = {
     const client = providerClient(d, ctx, classify);
     const body = await client.json({
       method: "GET",
-      url: buildUrl(baseUrl(ctx, d.refresh.baseUrl), d.refresh.path, {
+      url: buildUrl(baseUrl(ctx, d, d.refresh.baseUrl), d.refresh.path, {
         grant_type: "ig_refresh_token",
         access_token: tokens.accessToken,
       }),
@@ -216,4 +221,18 @@ export const instagram: ProviderModule = {
   },
 
   fetchAll,
+
+  operatorTokens: {
+    needs: "access-token",
+    // A long-lived token as it is; connect.ts then reads the account with it.
+    make: async (ctx, { token, expiresInDays }) => {
+      const now = ctx.now();
+      return {
+        accessToken: token,
+        expiresAt: new Date(now.getTime() + expiresInDays * 86_400_000),
+        issuedAt: now,
+        scopes: [...d.scopes],
+      };
+    },
+  },
 };

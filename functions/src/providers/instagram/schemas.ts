@@ -84,3 +84,4 @@ export const MediaPage = z.object({
     })
     .optional(),
 });
+export type MediaPage = z.infer<typeof MediaPage>;

@@ -7,15 +7,22 @@
  * rate limit, and a failure stops the fetch at the first typed error (never a partial result).
  */
 import type { z } from "zod";
-import { ConfigError, ProviderSchemaError, ReauthRequiredError } from "../../errors";
-import { type ErrorClassifier, errorJson, type HttpClient, requestLabel, scrub } from "../../http/client";
+import { ConfigError, NotAllowedError, ProviderSchemaError, ReauthRequiredError } from "../../errors";
+import {
+  type ErrorClassifier,
+  errorJson,
+  type HttpClient,
+  providerMessage,
+  requestLabel,
+  scrub,
+} from "../../http/client";
 import {
   authorizeUrl,
   baseUrl,
   buildUrl,
-  checkedNext,
   cleanCode,
   ItemParser,
+  pages,
   parseEnvelope,
   providerClient,
   refreshDue,
@@ -43,8 +50,17 @@ export const RECENT_LIMIT = 50;
 
 const REAUTH_REASON = "Spotify access was revoked or has expired; reconnect Spotify.";
 
-/** Reads the accounts service's `{error: "invalid_grant" | "invalid_client"}` answers. */
+/**
+ * Reads the accounts service's `{error: "invalid_grant" | "invalid_client"}` answers, and the Web
+ * API's 403 (in development mode: the person is not under the app's User Management).
+ */
 const classify: ErrorClassifier = (res, info) => {
+  if (res.status === 403) {
+    return new NotAllowedError(
+      `${requestLabel(info)} answered 403${providerMessage(res)}: Spotify does not allow this account for this app ` +
+        `(for a development-mode app, the person must be added under User Management).`,
+    );
+  }
   const parsed = AccountsError.safeParse(errorJson(res));
   if (!parsed.success) return undefined;
   const detail = parsed.data.error_description ? ` (${scrub(parsed.data.error_description)})` : "";
@@ -79,7 +95,7 @@ function apiGet(client: HttpClient, url: string, accessToken: string): Promise<u
 }
 
 function apiUrl(ctx: ProviderContext, path: string, query?: Record<string, string | number>): string {
-  return buildUrl(baseUrl(ctx, d.api.baseUrl), `${d.api.pathPrefix}${path}`, query);
+  return buildUrl(baseUrl(ctx, d, d.api.baseUrl), `${d.api.pathPrefix}${path}`, query);
 }
 
 /** Every page of an offset-paged listing (following `next`), items validated one by one. */
@@ -93,18 +109,17 @@ async function allPages<T>(
   itemSchema: z.ZodType<T>,
 ): Promise<{ items: T[]; total: number; pages: number }> {
   const items: T[] = [];
-  const seen = new Set<string>();
-  let url: string | undefined = firstUrl;
   let total = 0;
-  let pages = 0;
-  while (url) {
-    const page = parseEnvelope(d, `${what} page`, OffsetPage, await apiGet(client, url, accessToken));
-    if (pages === 0) total = page.total;
-    pages++;
+  let count = 0;
+  const listing = pages(d, ctx, { kind: "next-url", first: firstUrl, next: (p: OffsetPage) => p.next }, async (url) =>
+    parseEnvelope(d, `${what} page`, OffsetPage, await apiGet(client, url, accessToken)),
+  );
+  for await (const page of listing) {
+    if (count === 0) total = page.total;
+    count++;
     items.push(...parser.parse(what, itemSchema, page.items));
-    url = checkedNext(d, ctx, page.next, seen);
   }
-  return { items, total, pages };
+  return { items, total, pages: count };
 }
 
 /** One page (TOP_LIMIT items) of top tracks or artists for each of the three time ranges. */
@@ -177,7 +192,8 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
 }
 
 export const spotify: ProviderModule = {
-  id: "spotify",
+  id: d.id,
+  name: d.name,
   scopes: d.scopes,
 
   authorizeUrl: (ctx, args) => authorizeUrl(d, ctx, args),
@@ -214,4 +230,17 @@ export const spotify: ProviderModule = {
   },
 
   fetchAll,
+
+  operatorTokens: {
+    needs: "refresh-token",
+    // The refresh token is exchanged for an access token right away: a bad one fails here.
+    make: (ctx, { token }) =>
+      spotify.refresh(ctx, {
+        accessToken: "exchange-pending",
+        refreshToken: token,
+        expiresAt: new Date(0),
+        issuedAt: new Date(0),
+        scopes: [...d.scopes],
+      }),
+  },
 };

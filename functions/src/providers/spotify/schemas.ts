@@ -109,6 +109,8 @@ export const OffsetPage = z.object({
   offset: z.number().int().optional(),
 });
 
+export type OffsetPage = z.infer<typeof OffsetPage>;
+
 /** Cursor paging (`/me/player/recently-played`). */
 export const CursorPage = z.object({
   items: z.array(z.unknown()),

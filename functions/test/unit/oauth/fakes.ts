@@ -14,6 +14,7 @@ import {
 } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
 import type { ProviderModule } from "../../../src/providers/types";
+import { providerName } from "../../../src/providers/catalog";
 
 export const TEST_KEY = Buffer.alloc(32, 7).toString("base64");
 
@@ -78,6 +79,7 @@ export function fakeProvider(id: Provider) {
   const behaviour: { exchangeError?: Error; identifyError?: Error; scopes?: string[] } = {};
   const module: ProviderModule = {
     id,
+    name: providerName(id),
     scopes: id === "spotify" ? ["user-top-read", "playlist-read-private"] : ["instagram_business_basic"],
     authorizeUrl: (_ctx, args) => {
       calls.authorize.push(args);
@@ -103,6 +105,10 @@ export function fakeProvider(id: Provider) {
       calls.identify.push(accessToken);
       if (behaviour.identifyError) throw behaviour.identifyError;
       return { id: `${id}-account-1`, displayName: "Ada" };
+    },
+    operatorTokens: {
+      needs: "refresh-token",
+      make: () => Promise.reject(new Error("not used")),
     },
     fetchAll: async () => {
       throw new Error("not used");

@@ -1,0 +1,109 @@
+/**
+ * The provider catalog: every provider the product knows, as plain data that the functions, the
+ * web app, the fake provider server and the scripts all import. Nothing here may need Node or a
+ * server library (the web app bundles it).
+ *
+ * A provider is one entry, exported by its own folder (`providers/<id>/catalog.ts`): its id,
+ * display name, brand, what a sync stores (snapshot names, the Storage folder of its mirrored
+ * files), the settings it owns (client credentials, base URLs, queue limits, refresh margin, an
+ * optional mirror switch — config.ts derives every one of them from the entry), and where the
+ * single-tenant layout kept its data (the migration's defaults).
+ *
+ * Adding a provider: its folders (functions/src/providers/<id>/, scripts/fake-providers/<id>/,
+ * web/src/providers/<id>/) and its line in CATALOG below; the typed registries then make the
+ * compiler ask for the provider's module, fake and panels (CONTRIBUTING.md, "Adding a provider").
+ */
+import { instagramCatalog } from "./instagram/catalog";
+import { spotifyCatalog } from "./spotify/catalog";
+
+/** A base URL a provider is reached at: a setting `<PREFIX>_<KEY>_BASE_URL`, the real endpoint by default. */
+export interface BaseUrlSpec {
+  default: string;
+  description: string;
+}
+
+/** The shape every catalog entry has. Entries are declared `as const satisfies CatalogEntry`. */
+export interface CatalogEntry {
+  /** Lower-case id: the path segment in Firestore and Storage, the task payload's `provider`. */
+  id: string;
+  /** How people and messages name it ("YouTube"). */
+  name: string;
+  /** What a sync brings, in words, for the Connections page ("playlists, top tracks and artists"). */
+  blurb: string;
+  brand: {
+    /** The brand colour (CSS colour) for the provider's card and chips. */
+    color: string;
+    /** A one- or two-letter mark shown in the brand colour. */
+    mark: string;
+  };
+  /** Snapshot documents a sync writes: `users/{uid}/{id}/last-response_{name}`. */
+  snapshots: readonly string[];
+  /** Words for the counts a sync records on the connection (`counts.<key>`), e.g. { media: "posts" }. */
+  countLabels: Readonly<Record<string, string>>;
+  /**
+   * Mirrored files: `{uid}/{folder}/{itemId}.{ext}`; `folder` lies under `{id}/` (so disconnecting
+   * with data removes it). `setting`: a boolean setting that switches mirroring off (absent: always on).
+   */
+  mirror: {
+    folder: string;
+    setting?: { name: string; default: boolean; description: string };
+  };
+  /** Prefix of the provider's settings: `<PREFIX>_CLIENT_ID`, `<PREFIX>_API_BASE_URL`, … */
+  settingsPrefix: string;
+  /** The app's client id (the local default is the fake provider server's) and secret. */
+  clientId: { default: string; description: string };
+  clientSecret: {
+    description: string;
+    /** What development secrets (functions/.secret.local) hold: the fake server's secret. */
+    local: string;
+  };
+  /** Every base URL, by key: a setting `<PREFIX>_<KEY>_BASE_URL` each. */
+  baseUrls: Readonly<Record<string, BaseUrlSpec>>;
+  /** Defaults of the provider's Cloud Tasks queue (settings `<PREFIX>_QUEUE_*`). */
+  queue: {
+    maxDispatchesPerSecond: number;
+    maxConcurrent: number;
+    maxAttempts: number;
+    minBackoffSeconds: number;
+    maxBackoffSeconds: number;
+  };
+  /** When to refresh tokens: a setting (named here: its unit is part of its name) and its default. */
+  refresh: { setting: string; unit: "seconds" | "days"; default: number; max?: number; description: string };
+  /** The single-tenant layout's collections and Storage prefixes of this provider (the migration's defaults). */
+  legacy: { collections: readonly string[]; storagePrefixes: readonly string[] };
+}
+
+export const CATALOG = [spotifyCatalog, instagramCatalog] as const satisfies readonly CatalogEntry[];
+
+export type Catalog = typeof CATALOG;
+export type ProviderId = Catalog[number]["id"];
+/** The catalog entry of one provider, with its literal types. */
+export type CatalogEntryOf<P extends ProviderId> = Extract<Catalog[number], { id: P }>;
+
+export const PROVIDERS: readonly ProviderId[] = CATALOG.map((e) => e.id);
+
+export function isProviderId(value: unknown): value is ProviderId {
+  return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value);
+}
+
+const BY_ID = new Map<string, CatalogEntry>(CATALOG.map((e) => [e.id, e]));
+
+/** The entry of a provider id (throws for an unknown id: callers check ids at the boundary). */
+export function catalogEntry(id: ProviderId): CatalogEntry {
+  const e = BY_ID.get(id);
+  if (!e) throw new Error(`Unknown provider ${JSON.stringify(String(id).slice(0, 32))}.`);
+  return e;
+}
+
+/** The display name of a provider id ("Spotify"); the id itself for an unknown one. */
+export function providerName(id: string): string {
+  return BY_ID.get(id)?.name ?? id;
+}
+
+/**
+ * The onTaskDispatched function (and so the Cloud Tasks queue) of a provider: `sync` + its id with
+ * a capital first letter (`syncSpotify`). Deployed function names: keep them stable.
+ */
+export function queueFunctionName(id: ProviderId): string {
+  return `sync${id.charAt(0).toUpperCase()}${id.slice(1)}`;
+}

@@ -7,7 +7,7 @@ import type { Auth } from "./deps";
 import type { Firestore } from "./deps";
 import { getStorage } from "./deps";
 import { adminApp, auth as adminAuth, db as adminDb } from "../../functions/src/admin";
-import { loadConfig } from "../../functions/src/config";
+import { loadConfig, localSecrets } from "../../functions/src/config";
 import { createVault, type Vault } from "../../functions/src/crypto/vault";
 import { InvalidInputError } from "../../functions/src/errors";
 import { emulatorEnv, localFunctionsEnv } from "../lib/local-env";
@@ -75,7 +75,10 @@ export function resolveTarget(opts: Options, env: NodeJS.ProcessEnv = process.en
  */
 function tokenKeys(emulated: boolean) {
   const env = emulated ? localFunctionsEnv() : { ...process.env };
-  for (const name of ["SPOTIFY_CLIENT_SECRET", "INSTAGRAM_CLIENT_SECRET"]) env[name] ||= "unused-by-migrate";
+  // The migration reads only the key ring; every other secret may be absent.
+  for (const [name, value] of Object.entries(localSecrets(() => ""))) {
+    if (name !== "TOKEN_ENCRYPTION_KEYS") env[name] ||= value;
+  }
   return loadConfig(env).TOKEN_ENCRYPTION_KEYS;
 }
 

@@ -1,9 +1,10 @@
 /**
- * The providers the product knows. Adding one: a folder with its descriptor, schemas, mapping and
- * module, a line here, and its name in paths.ts PROVIDERS.
+ * The server side of each provider of the catalog (catalog.ts): its module (OAuth, refresh, the
+ * sync's fetch) and its descriptor. Both maps are typed over the catalog's ids, so a catalog entry
+ * without its folder here does not compile. Adding a provider: CONTRIBUTING.md, "Adding a provider".
  */
 import { InvalidInputError } from "../errors";
-import type { Provider } from "../paths";
+import type { ProviderId } from "./catalog";
 import type { ProviderDescriptor } from "./descriptor";
 import { instagram } from "./instagram";
 import { instagramDescriptor } from "./instagram/descriptor";
@@ -11,15 +12,15 @@ import { spotify } from "./spotify";
 import { spotifyDescriptor } from "./spotify/descriptor";
 import type { ProviderModule } from "./types";
 
-export const PROVIDER_MODULES: Readonly<Record<Provider, ProviderModule>> = { spotify, instagram };
+export const PROVIDER_MODULES: { readonly [P in ProviderId]: ProviderModule } = { spotify, instagram };
 
 /** Each provider's descriptor (for what is read as data outside the module, e.g. download rules). */
-export const PROVIDER_DESCRIPTORS: Readonly<Record<Provider, ProviderDescriptor>> = {
+export const PROVIDER_DESCRIPTORS: { readonly [P in ProviderId]: ProviderDescriptor } = {
   spotify: spotifyDescriptor,
   instagram: instagramDescriptor,
 };
 
-export function getProvider(id: Provider): ProviderModule {
+export function getProvider(id: ProviderId): ProviderModule {
   const module = (PROVIDER_MODULES as Record<string, ProviderModule | undefined>)[id];
   if (!module) throw new InvalidInputError(`Unknown provider ${JSON.stringify(String(id).slice(0, 32))}.`);
   return module;

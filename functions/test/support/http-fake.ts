@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { type AxiosAdapter, AxiosError, type InternalAxiosRequestConfig } from "axios";
 import { type Config, loadConfig } from "../../src/config";
 import type { HttpDeps } from "../../src/http/client";
+import { testSecrets } from "./test-secrets";
 
 export interface SeenRequest {
   method: string;
@@ -73,10 +74,11 @@ export function fixture(path: string): unknown {
   return JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "providers", path), "utf8"));
 }
 
+/** Every secret (testSecrets), with known client secrets where provider tests check what is sent. */
 export const TEST_SECRETS = {
+  ...testSecrets(`unit:${Buffer.alloc(32, 7).toString("base64")}`),
   SPOTIFY_CLIENT_SECRET: "unit-spotify-secret",
   INSTAGRAM_CLIENT_SECRET: "unit-instagram-secret",
-  TOKEN_ENCRYPTION_KEYS: `unit:${Buffer.alloc(32, 7).toString("base64")}`,
 };
 
 /** The real defaults (real provider base URLs) plus test secrets and any overrides. */

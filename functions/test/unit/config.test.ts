@@ -9,13 +9,10 @@ import {
   placeholderSettings,
 } from "../../src/config";
 import { ConfigError } from "../../src/errors";
+import { testSecrets } from "../support/test-secrets";
 
 const key = (n = 32) => randomBytes(n).toString("base64");
-const secrets = () => ({
-  SPOTIFY_CLIENT_SECRET: "s",
-  INSTAGRAM_CLIENT_SECRET: "i",
-  TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
-});
+const secrets = () => testSecrets(`k1:${key()}`);
 
 describe("loadConfig", () => {
   it("when only secrets are set, then every other setting takes its documented default", () => {
@@ -184,11 +181,7 @@ describe("the key ring (TOKEN_ENCRYPTION_KEYS)", () => {
 });
 
 describe("production placeholders", () => {
-  const base = () => ({
-    SPOTIFY_CLIENT_SECRET: "s",
-    INSTAGRAM_CLIENT_SECRET: "i",
-    TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
-  });
+  const base = () => testSecrets(`k1:${randomBytes(32).toString("base64")}`);
 
   it("when the local defaults are left in place, then each placeholder setting is named", () => {
     const names = placeholderSettings(loadConfig(base()));

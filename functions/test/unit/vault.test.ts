@@ -8,6 +8,7 @@ import {
   createVault,
   vaultFromConfig,
 } from "../../src/crypto/vault";
+import { testSecrets } from "../support/test-secrets";
 
 const k = () => randomBytes(32);
 
@@ -158,11 +159,7 @@ describe("Vault (AES-256-GCM key ring)", () => {
   });
 
   it("when the vault is built from config, then TOKEN_ENCRYPTION_KEYS's first key is the current key", () => {
-    const config = loadConfig({
-      SPOTIFY_CLIENT_SECRET: "s",
-      INSTAGRAM_CLIENT_SECRET: "i",
-      TOKEN_ENCRYPTION_KEYS: `b:${k().toString("base64")},a:${k().toString("base64")}`,
-    });
+    const config = loadConfig(testSecrets(`b:${k().toString("base64")},a:${k().toString("base64")}`));
     const vault = vaultFromConfig(config);
     expect(vault.currentKeyId).toBe("b");
     expect(vault.keyIds).toEqual(["b", "a"]);

@@ -15,6 +15,7 @@ import {
 import type { Provider } from "../../../src/paths";
 import type { ProviderModule } from "../../../src/providers/types";
 import { providerName } from "../../../src/providers/catalog";
+import { testSecrets } from "../../support/test-secrets";
 
 export const TEST_KEY = Buffer.alloc(32, 7).toString("base64");
 
@@ -23,9 +24,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     APP_URL: "https://app.example.test",
     OAUTH_REDIRECT_URI: "https://app.example.test/api/oauth/callback",
     RETURN_URL_ALLOWLIST: "https://admin.example.test, http://127.0.0.1:5002",
-    SPOTIFY_CLIENT_SECRET: "s",
-    INSTAGRAM_CLIENT_SECRET: "i",
-    TOKEN_ENCRYPTION_KEYS: `k1:${TEST_KEY}`,
+    ...testSecrets(`k1:${TEST_KEY}`),
     ...overrides,
   });
 }

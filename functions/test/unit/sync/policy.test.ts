@@ -8,12 +8,9 @@ import {
 } from "../../../src/errors";
 import { backoffMs, boundedRetryAt, decideFailure, nextRegularSync } from "../../../src/sync/policy";
 import { slotStart, syncTaskId } from "../../../src/sync/ports";
+import { testSecrets } from "../../support/test-secrets";
 
-const config = loadConfig({
-  TOKEN_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
-  SPOTIFY_CLIENT_SECRET: "s",
-  INSTAGRAM_CLIENT_SECRET: "s",
-});
+const config = loadConfig(testSecrets(`k1:${Buffer.alloc(32, 1).toString("base64")}`));
 const now = new Date("2030-01-01T10:20:30Z");
 const base = { now, config, consecutiveFailures: 0, status: "connected" as const, lastAttempt: false };
 

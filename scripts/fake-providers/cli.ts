@@ -3,7 +3,8 @@
  * standalone on 127.0.0.1 until Ctrl-C, and prints its URLs and the settings that point the
  * product at it.
  */
-import { DEFAULT_PORT, startFakeProviders } from "./index";
+import { PROVIDERS } from "../../functions/src/providers/catalog";
+import { DEFAULT_PORT, FAKES, startFakeProviders } from "./index";
 import { CONTROL_OPERATIONS } from "./control";
 
 function parseArgs(argv: string[]): { port: number; seedDemo: boolean } {
@@ -38,31 +39,18 @@ async function main(): Promise<void> {
   }
   const lines = [`fake providers listening on ${fake.url}`, "", "Settings that point the product at it:"];
   for (const [k, v] of Object.entries(fake.baseUrls)) lines.push(`  ${k}=${v}`);
+  const urls = PROVIDERS.flatMap((p) => FAKES[p].urls(fake.url));
+  const width = Math.max(...urls.map(([label]) => label.length), "control API".length);
   lines.push(
     "",
     "URLs:",
-    `  Spotify authorize   ${fake.baseUrls.SPOTIFY_ACCOUNTS_BASE_URL}/authorize`,
-    `  Spotify token       ${fake.baseUrls.SPOTIFY_ACCOUNTS_BASE_URL}/api/token`,
-    `  Spotify Web API     ${fake.baseUrls.SPOTIFY_API_BASE_URL}/v1/me`,
-    `  Instagram authorize ${fake.baseUrls.INSTAGRAM_AUTHORIZE_BASE_URL}/oauth/authorize`,
-    `  Instagram token     ${fake.baseUrls.INSTAGRAM_OAUTH_BASE_URL}/oauth/access_token`,
-    `  Instagram Graph     ${fake.baseUrls.INSTAGRAM_GRAPH_BASE_URL}/me`,
-    `  control API         POST ${fake.url}/_control/<operation>  (${Object.keys(CONTROL_OPERATIONS).join(", ")})`,
+    ...urls.map(([label, u]) => `  ${label.padEnd(width)} ${u}`),
+    `  ${"control API".padEnd(width)} POST ${fake.url}/_control/<operation>  (${Object.keys(CONTROL_OPERATIONS).join(", ")})`,
   );
   if (seedDemo) {
-    const s1 = fake.addAccount("spotify", { displayName: "Demo Listener", playlists: 60 });
-    const s2 = fake.addAccount("spotify", { displayName: "", playlists: 0 });
-    const i1 = fake.addAccount("instagram", { displayName: "demo.creator", media: 40 });
-    const t = fake.issueTokens("spotify", s1.id);
-    const ti = fake.issueTokens("instagram", i1.id);
-    lines.push(
-      "",
-      "Demo accounts:",
-      `  spotify   ${s1.id} (60 playlists)  access token: ${t.accessToken}`,
-      `  spotify   ${s2.id} (no name, no playlists)`,
-      `  instagram ${i1.id} (40 media)  long-lived token: ${ti.accessToken}`,
-      `  try: curl -H "Authorization: Bearer ${t.accessToken}" ${fake.baseUrls.SPOTIFY_API_BASE_URL}/v1/me`,
-    );
+    const idWidth = Math.max(...PROVIDERS.map((p) => p.length));
+    lines.push("", "Demo accounts:");
+    for (const p of PROVIDERS) for (const line of FAKES[p].demo(fake)) lines.push(`  ${p.padEnd(idWidth)} ${line}`);
   }
   lines.push("", "Ctrl-C stops it.");
   console.log(lines.join("\n"));

@@ -1,26 +1,28 @@
 /**
- * The consent page both providers share: GET authorize shows a form (pick a fake account or
+ * The consent page every provider shares: GET authorize shows a form (pick a fake account or
  * "new account"; Allow / Deny) that POSTs to `<authorize path>/decision`, which answers 302 to
  * `redirect_uri?code=…&state=…` or `redirect_uri?error=access_denied&state=…`.
  * A test drives it without a browser by POSTing the form fields itself.
  */
 import type { ProviderId } from "./data";
 import { type Reply, type Rq, escapeHtml, html, redirect } from "./reply";
-import { APPS, type FakeState } from "./state";
+import type { FakeState } from "./state";
 
 export interface AuthorizeRules {
   provider: ProviderId;
+  /** The app's client id the provider's fake accepts. */
+  clientId: string;
   /** Scope list separator in the `scope` parameter. */
   scopeSeparator: RegExp;
   /** Meta appends "#_" to its redirects. */
   fragment: string;
-  /** Extra query parameters on a denial (Instagram sends error_reason and error_description). */
+  /** Extra query parameters on a denial (e.g. Meta's error_reason and error_description). */
   denyExtras: Record<string, string>;
 }
 
 /** Checks the authorize parameters; a problem is shown on the provider's page, never redirected. */
 function problem(rules: AuthorizeRules, q: URLSearchParams): string | undefined {
-  if (q.get("client_id") !== APPS[rules.provider].clientId) return "INVALID_CLIENT: Invalid client";
+  if (q.get("client_id") !== rules.clientId) return "INVALID_CLIENT: Invalid client";
   if (q.get("response_type") !== "code") return "unsupported_response_type: response_type must be code";
   const redirectUri = q.get("redirect_uri");
   if (!redirectUri) return "INVALID_CLIENT: Missing redirect URI";

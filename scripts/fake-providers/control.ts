@@ -3,15 +3,26 @@
  * POST /_control/<operation> with a JSON body of the same named arguments as the code API.
  * GET /_control lists the operations. Answers 200 with JSON, or 400 {"error": "<sentence>"}.
  */
-import type { AccountSpec, ProviderId } from "./data";
+import { PROVIDERS, isProviderId } from "../../functions/src/providers/catalog";
+import type { ProviderId } from "./data";
 import type { FaultSpec, RateLimitSpec } from "./faults";
 import type { FakeProviders } from "./index";
+import { type AccountSpec, FAKES } from "./registry";
+
+/** The account mutations the `account` operation runs: every account's, then each provider's own. */
+const ACCOUNT_ACTIONS: readonly string[] = [
+  ...new Set(["rename", ...PROVIDERS.flatMap((p) => FAKES[p].accountActions), "changeItems"]),
+];
+
+const quoted = (names: readonly string[]) => {
+  const q = names.map((n) => JSON.stringify(n));
+  return q.length > 1 ? `${q.slice(0, -1).join(", ")} or ${q.at(-1)!}` : (q[0] ?? "");
+};
 
 export const CONTROL_OPERATIONS: Record<string, string> = {
-  addAccount: '{"provider":"spotify","spec":{"playlists":51}} → {"id"}',
+  addAccount: '{"provider","spec"?:{"id"?,"seed"?,"displayName"?, the provider\'s sizes…}} → {"id"}',
   accounts: '{"provider"?} → summaries of the fake accounts',
-  account:
-    '{"provider","id","action"?,"args"?} → runs rename/setPlaylistCount/setMediaCount/changeItems/setAllowListed; returns the summary',
+  account: `{"provider","id","action"?,"args"?} → runs ${ACCOUNT_ACTIONS.join("/")}; returns the summary`,
   issueTokens:
     '{"provider","accountId","opts"?:{"scopes"?,"shortLived"?}} → {"accessToken","refreshToken"?,"expiresIn","scopes"}',
   revokeTokens: '{"provider","accountId"}',
@@ -29,13 +40,11 @@ export const CONTROL_OPERATIONS: Record<string, string> = {
   resetStats: "{}",
 };
 
-const ACCOUNT_ACTIONS = ["rename", "setPlaylistCount", "setMediaCount", "changeItems", "setAllowListed"] as const;
-
 type Body = Record<string, unknown>;
 
 function provider(b: Body): ProviderId {
-  if (b.provider !== "spotify" && b.provider !== "instagram") {
-    throw new Error(`"provider" must be "spotify" or "instagram" (got ${JSON.stringify(b.provider)}).`);
+  if (!isProviderId(b.provider)) {
+    throw new Error(`"provider" must be ${quoted(PROVIDERS)} (got ${JSON.stringify(b.provider)}).`);
   }
   return b.provider;
 }
@@ -73,7 +82,7 @@ export async function handleControl(fake: FakeProviders, op: string, raw: unknow
     case "account": {
       const account = fake.account(provider(b), str(b, "id"));
       if (b.action !== undefined) {
-        const action = b.action as (typeof ACCOUNT_ACTIONS)[number];
+        const action = String(b.action);
         if (!ACCOUNT_ACTIONS.includes(action))
           throw new Error(`"action" must be one of ${ACCOUNT_ACTIONS.join(", ")}.`);
         const fn = (account as unknown as Record<string, unknown>)[action];

@@ -4,10 +4,10 @@
  * The server itself is tested over HTTP in functions/test/integration/fake-providers.test.ts.
  */
 import * as jpeg from "jpeg-js";
-import { InstagramAccount, SpotifyAccount, type Urls } from "./data";
 import { FaultTable, RollingLimiter, breakOneItem, breakSchema, truncate } from "./faults";
 import { jpegFor, mp4For } from "./images";
-import { parseFields } from "./instagram";
+import { InstagramAccount, parseFields } from "./instagram";
+import { SpotifyAccount, type Urls } from "./spotify";
 
 const urls: Urls = { spotifyApi: "http://fake/spotify-api", cdn: "http://fake/cdn" };
 

@@ -1,6 +1,7 @@
 /**
- * The fake provider server (Spotify + Instagram) for tests and local runs: a real HTTP server on
- * loopback, controlled from code (this API) or over HTTP (POST /_control/<operation>, control.ts).
+ * The fake provider server for tests and local runs: a real HTTP server on loopback that plays
+ * every provider of the catalog (one folder each, `<id>/`, listed in registry.ts), controlled
+ * from code (this API) or over HTTP (POST /_control/<operation>, control.ts).
  *
  *   const fake = await startFakeProviders({ port: 0 });
  *   const { id } = fake.addAccount("spotify", { playlists: 51 });
@@ -9,46 +10,33 @@
  *   ...
  *   await fake.stop();
  */
+import { PROVIDERS } from "../../functions/src/providers/catalog";
 import { handleControl } from "./control";
-import type { AccountSpec, InstagramAccount, ProviderId, SpotifyAccount } from "./data";
+import type { ProviderId } from "./data";
+import type { BaseUrlsOf, IssueOptions, IssuedTokens } from "./fake";
 import type { ActiveFault, FaultSpec, RateLimitSpec } from "./faults";
-import { instagramHandlers } from "./instagram";
-import { FakeServer } from "./server";
-import { spotifyHandlers } from "./spotify";
-import { FakeState, INSTAGRAM_SCOPES, SPOTIFY_SCOPES, type Stats } from "./state";
-import { LIFETIMES } from "./tokens";
+import { type AccountOf, type AccountSpec, FAKES } from "./registry";
+import { FakeServer, type ProviderHandlers } from "./server";
+import { FakeState, type Stats } from "./state";
 
-export type { AccountSpec, FaultSpec, ProviderId, RateLimitSpec, Stats };
-export { InstagramAccount, SpotifyAccount } from "./data";
+export type { AccountSpec, FaultSpec, IssueOptions, IssuedTokens, ProviderId, RateLimitSpec, Stats };
+export type { AccountOf, FakeAccount } from "./registry";
+export type { FakeProvider } from "./fake";
+export { FAKES } from "./registry";
 export { APPS } from "./state";
+export { SpotifyAccount } from "./spotify";
+export { InstagramAccount } from "./instagram";
 
 export const DEFAULT_PORT = 9090;
 
-export interface BaseUrls {
-  SPOTIFY_ACCOUNTS_BASE_URL: string;
-  SPOTIFY_API_BASE_URL: string;
-  INSTAGRAM_AUTHORIZE_BASE_URL: string;
-  INSTAGRAM_OAUTH_BASE_URL: string;
-  INSTAGRAM_GRAPH_BASE_URL: string;
-}
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
-/** The settings that point the product's clients at a fake listening on `url` (route prefixes). */
+/** Every provider's base-URL settings (`<PREFIX>_<KEY>_BASE_URL`, from the catalog). */
+export type BaseUrls = UnionToIntersection<BaseUrlsOf<ProviderId>>;
+
+/** The settings that point the product's clients at a fake listening on `url` (its route prefixes). */
 export function baseUrlsFor(url: string): BaseUrls {
-  return {
-    SPOTIFY_ACCOUNTS_BASE_URL: `${url}/spotify-accounts`,
-    SPOTIFY_API_BASE_URL: `${url}/spotify-api`,
-    INSTAGRAM_AUTHORIZE_BASE_URL: `${url}/instagram-www`,
-    INSTAGRAM_OAUTH_BASE_URL: `${url}/instagram-api`,
-    INSTAGRAM_GRAPH_BASE_URL: `${url}/instagram-graph`,
-  };
-}
-
-export interface IssuedTokens {
-  accessToken: string;
-  refreshToken?: string;
-  /** Seconds. */
-  expiresIn: number;
-  scopes: string[];
+  return Object.assign({}, ...PROVIDERS.map((p) => FAKES[p].baseUrls(url))) as BaseUrls;
 }
 
 export interface FakeProviders {
@@ -57,20 +45,16 @@ export interface FakeProviders {
   /** Settings that point the product's clients at this fake (names from functions/src/config.ts). */
   baseUrls: BaseUrls;
   addAccount(provider: ProviderId, spec?: AccountSpec): { id: string };
-  account(provider: "spotify", id: string): SpotifyAccount;
-  account(provider: "instagram", id: string): InstagramAccount;
-  account(provider: ProviderId, id: string): SpotifyAccount | InstagramAccount;
-  /** Summaries of the fake accounts (one provider, or both). */
+  /** The account, to change it while running (`fake.account("spotify", id)` is a SpotifyAccount). */
+  account<P extends ProviderId>(provider: P, id: string): AccountOf<P>;
+  /** Summaries of the fake accounts (one provider, or all). */
   accounts(provider?: ProviderId): Record<string, unknown>[];
   /**
-   * Tokens without the browser flow. Spotify: access (1 h) + refresh token. Instagram: a long-lived
-   * token (60 days), or a short-lived one (1 h) with `shortLived`.
+   * Tokens without the browser flow, as the provider's token endpoint issues them (its fake's
+   * issueTokens: e.g. Spotify access (1 h) + refresh token; Instagram a long-lived token (60 days),
+   * or a short-lived one (1 h) with `shortLived`).
    */
-  issueTokens(
-    provider: ProviderId,
-    accountId: string,
-    opts?: { scopes?: string[]; shortLived?: boolean },
-  ): IssuedTokens;
+  issueTokens(provider: ProviderId, accountId: string, opts?: IssueOptions): IssuedTokens;
   /** Revokes every token of the account: Spotify refresh → invalid_grant, API → 401; Instagram → error 190. */
   revokeTokens(provider: ProviderId, accountId: string): void;
   /** Injects a fault; returns a function that clears it. */
@@ -84,7 +68,7 @@ export interface FakeProviders {
   rateLimit(provider: ProviderId, r: RateLimitSpec | null): void;
   /** Every provider response waits this long (benchmarks). */
   latency(ms: number): void;
-  /** Spotify refresh returns a new refresh_token (and the old one stops working) when on. Default off. */
+  /** Refresh returns a new refresh_token (and the old one stops working) when on, where the provider rotates (Spotify). Default off. */
   rotateRefreshTokens(on: boolean): void;
   /** Fake time for token expiry and the rate-limit window. It runs with real time; advance() jumps ahead. */
   clock: { now(): Date; advance(ms: number): void };
@@ -98,11 +82,11 @@ export async function startFakeProviders(opts: { host?: string; port?: number } 
   const state = new FakeState();
   // eslint-disable-next-line prefer-const -- assigned once the API object exists (control needs it)
   let api: FakeProviders;
-  const server = new FakeServer(
-    state,
-    { spotify: spotifyHandlers(state), instagram: instagramHandlers(state) },
-    (op, body) => handleControl(api, op, body),
-  );
+  const handlers = Object.fromEntries(PROVIDERS.map((p) => [p, FAKES[p].handlers(state)])) as Record<
+    ProviderId,
+    ProviderHandlers
+  >;
+  const server = new FakeServer(state, handlers, (op, body) => handleControl(api, op, body));
   const url = await server.listen(host, opts.port ?? DEFAULT_PORT);
   state.baseUrl = url;
 
@@ -112,27 +96,10 @@ export async function startFakeProviders(opts: { host?: string; port?: number } 
     addAccount: (provider, spec) => ({ id: state.addAccount(provider, spec).id }),
     account: ((provider: ProviderId, id: string) => state.account(provider, id)) as FakeProviders["account"],
     accounts: (provider) =>
-      (provider ? [provider] : (["spotify", "instagram"] as const)).flatMap((p) =>
-        [...state.accounts[p].values()].map((a) => a.summary()),
-      ),
+      (provider ? [provider] : PROVIDERS).flatMap((p) => [...state.accounts[p].values()].map((a) => a.summary())),
     issueTokens(provider, accountId, o = {}) {
       state.account(provider, accountId);
-      if (provider === "spotify") {
-        const scopes = o.scopes ?? [...SPOTIFY_SCOPES];
-        return {
-          accessToken: state.tokens.issue("spotify", "access", accountId, scopes),
-          refreshToken: state.tokens.issue("spotify", "refresh", accountId, scopes),
-          expiresIn: LIFETIMES.spotifyAccessMs / 1000,
-          scopes,
-        };
-      }
-      const scopes = o.scopes ?? [...INSTAGRAM_SCOPES];
-      const kind = o.shortLived ? "ig-short" : "ig-long";
-      return {
-        accessToken: state.tokens.issue("instagram", kind, accountId, scopes),
-        expiresIn: (o.shortLived ? LIFETIMES.instagramShortMs : LIFETIMES.instagramLongMs) / 1000,
-        scopes,
-      };
+      return FAKES[provider].issueTokens(state, accountId, o);
     },
     revokeTokens(provider, accountId) {
       state.account(provider, accountId);

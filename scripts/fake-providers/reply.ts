@@ -3,6 +3,7 @@
  * faults and latency); HANG means "never answer" (the server keeps the socket until the client
  * gives up or the fake stops).
  */
+import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 
 export interface Reply {
@@ -64,4 +65,15 @@ export function basicAuth(headers: IncomingHttpHeaders): { id: string; secret: s
   const i = decoded.indexOf(":");
   if (i < 0) return undefined;
   return { id: decoded.slice(0, i), secret: decoded.slice(i + 1) };
+}
+
+/**
+ * An error in the Graph format, {"error":{"message","type":"OAuthException","code",…}}: Meta's
+ * APIs answer it, and the `ig190` fault kind answers it whichever provider it is set on.
+ */
+export function graphError(status: number, message: string, code: number, subcode?: number, extra = {}): Reply {
+  const error: Record<string, unknown> = { message, type: "OAuthException", code };
+  if (subcode !== undefined) error.error_subcode = subcode;
+  error.fbtrace_id = `Fake${randomBytes(6).toString("base64url")}`;
+  return json(status, { error: { ...error, ...extra } });
 }

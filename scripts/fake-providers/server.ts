@@ -4,6 +4,7 @@
  * Hung requests are held until the client gives up or the server stops.
  */
 import * as http from "node:http";
+import { PROVIDERS } from "../../functions/src/providers/catalog";
 import type { ProviderId } from "./data";
 import { type ActiveFault, type RouteKind, breakOneItem, breakSchema, truncate } from "./faults";
 import { type Answer, HANG, type Reply, type Rq, json } from "./reply";
@@ -12,9 +13,9 @@ import type { FakeState } from "./state";
 export interface Route {
   provider: ProviderId;
   method: "GET" | "POST";
-  /** Path below the fake's root, matched in full, e.g. /^\/spotify-api\/v1\/me$/. */
+  /** Path below the fake's root, matched in full (it starts with one of the provider's route prefixes). */
   pattern: RegExp;
-  /** Name used by faults and stats, e.g. "me/playlists". */
+  /** Name used by faults and stats, e.g. "me/playlists" (one of the provider's `endpoints`). */
   endpoint: string;
   kind: RouteKind;
   /** The fake account a request concerns (token owner, code owner, file owner), for per-account faults. */
@@ -45,7 +46,7 @@ export class FakeServer {
     private readonly providers: Record<ProviderId, ProviderHandlers>,
     private readonly control: ControlHandler,
   ) {
-    this.routes = [...providers.spotify.routes, ...providers.instagram.routes];
+    this.routes = PROVIDERS.flatMap((p) => providers[p].routes);
     this.http = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {

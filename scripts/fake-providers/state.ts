@@ -1,32 +1,20 @@
 /**
  * Everything the fake remembers while it runs: the fake clock, accounts, tokens, faults, rate
- * limits, settings and request counts. Route handlers read it; the control API changes it.
+ * limits, settings and request counts, for every provider of the registry. Route handlers read
+ * it; the control API changes it.
  */
-import {
-  type AccountSpec,
-  type FakeAccount,
-  InstagramAccount,
-  type ProviderId,
-  SpotifyAccount,
-  type Urls,
-  numericId,
-} from "./data";
+import { PROVIDERS } from "../../functions/src/providers/catalog";
+import type { ProviderId } from "./data";
+import type { FakeApp } from "./fake";
 import { FaultTable, RollingLimiter } from "./faults";
+import { type AccountSpec, FAKES, type FakeAccount } from "./registry";
 import { TokenStore } from "./tokens";
 
-/** The app credentials the local settings use (functions/.env.local + .secret.local). */
-export const APPS: Record<ProviderId, { clientId: string; clientSecret: string }> = {
-  spotify: { clientId: "fake-spotify-client-id", clientSecret: "fake-spotify-client-secret" },
-  instagram: { clientId: "fake-instagram-app-id", clientSecret: "fake-instagram-app-secret" },
-};
+const perProvider = <T>(make: (p: ProviderId) => T) =>
+  Object.fromEntries(PROVIDERS.map((p) => [p, make(p)])) as Record<ProviderId, T>;
 
-export const SPOTIFY_SCOPES = [
-  "playlist-read-private",
-  "playlist-read-collaborative",
-  "user-top-read",
-  "user-read-recently-played",
-] as const;
-export const INSTAGRAM_SCOPES = ["instagram_business_basic"] as const;
+/** The app credentials the local settings use (functions/.env.local + .secret.local), per provider. */
+export const APPS: Record<ProviderId, FakeApp> = perProvider((p) => FAKES[p].app);
 
 /** Fake time: real time plus an offset that tests move forward. */
 export class FakeClock {
@@ -52,40 +40,32 @@ export interface Stats {
 
 export class FakeState {
   readonly clock = new FakeClock();
-  readonly tokens = new TokenStore(() => this.clock.nowMs());
+  readonly tokens = new TokenStore(
+    () => this.clock.nowMs(),
+    (p) => FAKES[p].tokens,
+  );
   readonly faults = new FaultTable();
-  readonly limiters: Record<ProviderId, RollingLimiter> = {
-    spotify: new RollingLimiter(),
-    instagram: new RollingLimiter(),
-  };
-  readonly accounts: Record<ProviderId, Map<string, FakeAccount>> = { spotify: new Map(), instagram: new Map() };
+  readonly limiters: Record<ProviderId, RollingLimiter> = perProvider(() => new RollingLimiter());
+  readonly accounts: Record<ProviderId, Map<string, FakeAccount>> = perProvider(() => new Map());
   latencyMs = 0;
+  /** Refresh returns a new refresh token (and the old one stops working), for providers whose refresh can rotate. */
   rotateRefreshTokens = false;
   stats: Stats = { requests: 0, rateLimited: 0, byEndpoint: {} };
   private accountsMade = 0;
   /** Set once the server listens. */
   baseUrl = "";
 
-  get urls(): Urls {
-    return {
-      spotifyApi: `${this.baseUrl}/spotify-api`,
-      cdn: `${this.baseUrl}/cdn`,
-    };
-  }
-
   addAccount(provider: ProviderId, spec: AccountSpec = {}): FakeAccount {
-    if (provider !== "spotify" && provider !== "instagram") throw new Error(`Unknown provider "${String(provider)}".`);
+    if (!(PROVIDERS as readonly string[]).includes(provider))
+      throw new Error(`Unknown provider "${String(provider)}".`);
+    const fake = FAKES[provider];
     const n = ++this.accountsMade;
     const seed = spec.seed ?? n;
     const map = this.accounts[provider];
-    const defaultId = (k: number) =>
-      provider === "spotify" ? `fake-user-${seed}${k > 1 ? `-${k}` : ""}` : numericId(17, "ig-account", seed, k);
-    let id = spec.id ?? defaultId(1);
-    if (spec.id === undefined) for (let k = 2; map.has(id); k++) id = defaultId(k);
+    let id = spec.id ?? fake.accountId(seed, 1);
+    if (spec.id === undefined) for (let k = 2; map.has(id); k++) id = fake.accountId(seed, k);
     if (map.has(id)) throw new Error(`A ${provider} account "${id}" already exists.`);
-    const now = this.clock.nowMs();
-    const account =
-      provider === "spotify" ? new SpotifyAccount(id, seed, spec, now) : new InstagramAccount(id, seed, spec, now);
+    const account = fake.newAccount(id, seed, spec, this.clock.nowMs()) as FakeAccount;
     map.set(id, account);
     return account;
   }

@@ -1,23 +1,19 @@
 /**
- * Authorization codes and tokens, with lifetimes measured on the fake clock:
- * codes 10 min and single-use; Spotify access tokens 1 h, refresh tokens 6 months (refreshing does
- * not extend them; a rotated token inherits the old one's expiry); Instagram short-lived 1 h,
- * long-lived 60 days.
+ * Authorization codes and tokens, with lifetimes measured on the fake clock. Codes live 10 min and
+ * are single-use; each provider declares the kinds of token it issues (lifetime and prefix, its
+ * FakeProvider `tokens`), e.g. access and refresh tokens, or short- and long-lived ones.
  */
 import { randomBytes } from "node:crypto";
 import type { ProviderId } from "./data";
+import type { FakeProvider } from "./fake";
 
-export const LIFETIMES = {
-  codeMs: 10 * 60_000,
-  spotifyAccessMs: 3600_000,
-  spotifyRefreshMs: 183 * 24 * 3600_000,
-  instagramShortMs: 3600_000,
-  instagramLongMs: 60 * 24 * 3600_000,
-  /** Instagram refreshes only tokens at least this old. */
-  instagramMinRefreshAgeMs: 24 * 3600_000,
-} as const;
+export const CODE_LIFETIME_MS = 10 * 60_000;
 
-export type TokenKind = "access" | "refresh" | "ig-short" | "ig-long";
+/** A token kind of some provider ("access", "refresh", …: its fake's `tokens.kinds`). */
+export type TokenKind = string;
+
+/** Where a provider's token rules come from (FAKES[p].tokens). */
+export type TokenRules = (provider: ProviderId) => FakeProvider["tokens"];
 
 export interface TokenRecord {
   provider: ProviderId;
@@ -47,11 +43,14 @@ export class TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly codes = new Map<string, CodeRecord>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly rules: TokenRules,
+  ) {}
 
   issueCode(rec: Omit<CodeRecord, "expiresAtMs" | "used">): string {
-    const code = opaque(rec.provider === "spotify" ? "AQ" : "AQB");
-    this.codes.set(code, { ...rec, expiresAtMs: this.now() + LIFETIMES.codeMs, used: false });
+    const code = opaque(this.rules(rec.provider).codePrefix);
+    this.codes.set(code, { ...rec, expiresAtMs: this.now() + CODE_LIFETIME_MS, used: false });
     return code;
   }
 
@@ -68,15 +67,9 @@ export class TokenStore {
   }
 
   issue(provider: ProviderId, kind: TokenKind, accountId: string, scopes: string[], expiresAtMs?: number): string {
-    const lifetime =
-      kind === "access"
-        ? LIFETIMES.spotifyAccessMs
-        : kind === "refresh"
-          ? LIFETIMES.spotifyRefreshMs
-          : kind === "ig-short"
-            ? LIFETIMES.instagramShortMs
-            : LIFETIMES.instagramLongMs;
-    const token = opaque(kind === "access" ? "BQ" : kind === "refresh" ? "AQD" : "IGAA");
+    const spec = this.rules(provider).kinds[kind];
+    if (!spec) throw new Error(`The ${provider} fake issues no "${kind}" tokens.`);
+    const token = opaque(spec.prefix);
     const now = this.now();
     this.tokens.set(token, {
       provider,
@@ -84,7 +77,7 @@ export class TokenStore {
       accountId,
       scopes,
       issuedAtMs: now,
-      expiresAtMs: expiresAtMs ?? now + lifetime,
+      expiresAtMs: expiresAtMs ?? now + spec.lifetimeMs,
       revoked: false,
     });
     return token;

@@ -1,20 +1,27 @@
 /**
- * Fake Spotify: accounts service (authorize + consent, POST /api/token) under /spotify-accounts,
- * the Web API endpoints the clients use under /spotify-api, and cover images under /cdn/spotify.
+ * Fake Spotify's routes: accounts service (authorize + consent, POST /api/token) under
+ * /spotify-accounts, the Web API endpoints the clients use under /spotify-api, and cover images
+ * under /cdn/spotify (prefixes in ids.ts).
  * Shapes follow docs/reference/spotify-web-api.openapi.yml; behaviour follows Spotify's documented
  * behaviour, as the README's "The fake provider server" describes it (1 h access tokens, optional
  * refresh-token rotation, invalid_grant, development-mode 403, 429 + Retry-After).
  */
-import type { SpotifyAccount } from "./data";
-import { consentPage, decide, type AuthorizeRules } from "./consent";
-import type { ActiveFault } from "./faults";
-import { jpegFor } from "./images";
-import { graphError } from "./instagram";
-import { type Reply, type Rq, basicAuth, bearer, json } from "./reply";
-import type { ProviderHandlers, Route } from "./server";
-import { APPS, type FakeState, SPOTIFY_SCOPES } from "./state";
+import { consentPage, decide, type AuthorizeRules } from "../consent";
+import type { ActiveFault } from "../faults";
+import { jpegFor } from "../images";
+import { type Reply, type Rq, basicAuth, bearer, graphError, json } from "../reply";
+import type { ProviderHandlers, Route } from "../server";
+import type { FakeState } from "../state";
+import type { SpotifyAccount, Urls } from "./account";
+import { APP, CDN_PREFIX, ENDPOINTS, type Endpoint, ID, PREFIXES } from "./ids";
 
-const RULES: AuthorizeRules = { provider: "spotify", scopeSeparator: /[\s,]+/, fragment: "", denyExtras: {} };
+const RULES: AuthorizeRules = {
+  provider: ID,
+  clientId: APP.clientId,
+  scopeSeparator: /[\s,]+/,
+  fragment: "",
+  denyExtras: {},
+};
 const MAX_LIMIT = 50;
 const MAX_OFFSET = 100_000;
 export const NOT_ALLOW_LISTED = "Check settings on developer.spotify.com/dashboard, the user may not be registered.";
@@ -30,8 +37,16 @@ export function rateLimited(retryAfterSeconds: number): Reply {
   return apiError(429, "API rate limit exceeded", { "retry-after": String(retryAfterSeconds) });
 }
 
+/** The fake's own URLs that generated data points at. */
+export function urlsOf(state: FakeState): Urls {
+  return { spotifyApi: `${state.baseUrl}${PREFIXES.API}`, cdn: `${state.baseUrl}/cdn` };
+}
+
+/** A route's provider, endpoint name and kind. */
+const at = (endpoint: Endpoint) => ({ provider: ID, endpoint, kind: ENDPOINTS[endpoint] });
+
 export function spotifyHandlers(state: FakeState): ProviderHandlers {
-  const api = (p: string) => new RegExp(`^/spotify-api/v1/${p}$`);
+  const api = (p: string) => new RegExp(`^${PREFIXES.API}/v1/${p}$`);
   const tokenOwner = (rq: Rq) => state.tokens.get(bearer(rq.headers))?.accountId;
 
   /** Checks the bearer token, the allow-list and the scope; returns the account or the error reply. */
@@ -45,7 +60,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     const why = state.tokens.problem(rec, ["access"]);
     if (why === "expired") return apiError(401, "The access token expired", challenge("The access token expired"));
     if (why) return apiError(401, "Invalid access token", challenge("Invalid access token"));
-    const account = state.accounts.spotify.get(rec!.accountId) as SpotifyAccount | undefined;
+    const account = state.accounts[ID].get(rec!.accountId) as SpotifyAccount | undefined;
     if (!account) return apiError(401, "Invalid access token");
     if (!account.allowListed) return apiError(403, NOT_ALLOW_LISTED);
     if (scope && !rec!.scopes.includes(scope)) return apiError(403, "Insufficient client scope");
@@ -91,19 +106,19 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     const basic = basicAuth(rq.headers);
     const clientId = basic?.id ?? rq.form.get("client_id");
     const clientSecret = basic?.secret ?? rq.form.get("client_secret");
-    if (!clientId || clientId !== APPS.spotify.clientId) return tokenError("invalid_client", "Invalid client");
-    if (clientSecret !== APPS.spotify.clientSecret) return tokenError("invalid_client", "Invalid client secret");
+    if (!clientId || clientId !== APP.clientId) return tokenError("invalid_client", "Invalid client");
+    if (clientSecret !== APP.clientSecret) return tokenError("invalid_client", "Invalid client secret");
     const grant = rq.form.get("grant_type");
     if (grant === "authorization_code") {
       const code = rq.form.get("code") ?? "";
       const peek = state.tokens.peekCode(code);
-      if (!peek || peek.provider !== "spotify" || peek.clientId !== clientId)
+      if (!peek || peek.provider !== ID || peek.clientId !== clientId)
         return tokenError("invalid_grant", "Invalid authorization code");
       if (peek.redirectUri !== rq.form.get("redirect_uri")) return tokenError("invalid_grant", "Invalid redirect URI");
       const rec = state.tokens.redeemCode(code);
       if (!rec) return tokenError("invalid_grant", "Invalid authorization code");
-      const accessToken = state.tokens.issue("spotify", "access", rec.accountId, rec.scopes);
-      const refreshToken = state.tokens.issue("spotify", "refresh", rec.accountId, rec.scopes);
+      const accessToken = state.tokens.issue(ID, "access", rec.accountId, rec.scopes);
+      const refreshToken = state.tokens.issue(ID, "refresh", rec.accountId, rec.scopes);
       return json(200, {
         access_token: accessToken,
         token_type: "Bearer",
@@ -116,10 +131,10 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       const old = rq.form.get("refresh_token") ?? "";
       const rec = state.tokens.get(old);
       const why = state.tokens.problem(rec, ["refresh"]);
-      if (why === "missing" || rec?.provider !== "spotify") return tokenError("invalid_grant", "Invalid refresh token");
+      if (why === "missing" || rec?.provider !== ID) return tokenError("invalid_grant", "Invalid refresh token");
       if (why === "revoked") return tokenError("invalid_grant", "Refresh token revoked");
       if (why === "expired") return tokenError("invalid_grant", "Refresh token expired");
-      const accessToken = state.tokens.issue("spotify", "access", rec.accountId, rec.scopes);
+      const accessToken = state.tokens.issue(ID, "access", rec.accountId, rec.scopes);
       const body: Record<string, unknown> = {
         access_token: accessToken,
         token_type: "Bearer",
@@ -128,7 +143,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       };
       if (state.rotateRefreshTokens) {
         // The new refresh token keeps the old one's expiry (refreshing never extends it); the old one stops working.
-        body.refresh_token = state.tokens.issue("spotify", "refresh", rec.accountId, rec.scopes, rec.expiresAtMs);
+        body.refresh_token = state.tokens.issue(ID, "refresh", rec.accountId, rec.scopes, rec.expiresAtMs);
         state.tokens.revoke(old);
       }
       return json(200, body);
@@ -138,80 +153,66 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
 
   const routes: Route[] = [
     {
-      provider: "spotify",
+      ...at("authorize"),
       method: "GET",
-      pattern: /^\/spotify-accounts\/authorize$/,
-      endpoint: "authorize",
-      kind: "page",
+      pattern: new RegExp(`^${PREFIXES.ACCOUNTS}/authorize$`),
       handle: (rq) => consentPage(state, RULES, rq),
     },
     {
-      provider: "spotify",
+      ...at("authorize"),
       method: "POST",
-      pattern: /^\/spotify-accounts\/authorize\/decision$/,
-      endpoint: "authorize",
-      kind: "page",
+      pattern: new RegExp(`^${PREFIXES.ACCOUNTS}/authorize/decision$`),
       handle: (rq) => decide(state, RULES, rq),
     },
     {
-      provider: "spotify",
+      ...at("token"),
       method: "POST",
-      pattern: /^\/spotify-accounts\/api\/token$/,
-      endpoint: "token",
-      kind: "token",
+      pattern: new RegExp(`^${PREFIXES.ACCOUNTS}/api/token$`),
       account: (rq) =>
         state.tokens.peekCode(rq.form.get("code") ?? "")?.accountId ??
         state.tokens.get(rq.form.get("refresh_token") ?? undefined)?.accountId,
       handle: token,
     },
     {
-      provider: "spotify",
+      ...at("me"),
       method: "GET",
       pattern: api("me"),
-      endpoint: "me",
-      kind: "api",
       account: tokenOwner,
       handle: (rq) => {
         const a = authorize(rq);
-        return "status" in a ? a : json(200, a.profile(state.urls));
+        return "status" in a ? a : json(200, a.profile(urlsOf(state)));
       },
     },
     {
-      provider: "spotify",
+      ...at("me/playlists"),
       method: "GET",
       pattern: api("me/playlists"),
-      endpoint: "me/playlists",
-      kind: "api",
       account: tokenOwner,
       handle: (rq) => {
         const a = authorize(rq, "playlist-read-private");
         if ("status" in a) return a;
-        const u = state.urls;
+        const u = urlsOf(state);
         return offsetPage(rq, a.playlistCount, (i) => a.playlist(i, u));
       },
     },
     ...(["artists", "tracks"] as const).map((type): Route => ({
-      provider: "spotify",
+      ...at(`me/top/${type}`),
       method: "GET",
       pattern: api(`me/top/${type}`),
-      endpoint: `me/top/${type}`,
-      kind: "api",
       account: tokenOwner,
       handle: (rq) => {
         const a = authorize(rq, "user-top-read");
         if ("status" in a) return a;
         const range = rq.query.get("time_range") ?? "medium_term";
         if (!["short_term", "medium_term", "long_term"].includes(range)) return apiError(400, "Invalid time range");
-        const all = a.top(type, range, state.urls);
+        const all = a.top(type, range, urlsOf(state));
         return offsetPage(rq, all.length, (i) => all[i]);
       },
     })),
     {
-      provider: "spotify",
+      ...at("me/player/recently-played"),
       method: "GET",
       pattern: api("me/player/recently-played"),
-      endpoint: "me/player/recently-played",
-      kind: "api",
       account: tokenOwner,
       handle: (rq) => {
         const a = authorize(rq, "user-read-recently-played");
@@ -219,19 +220,17 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       },
     },
     {
-      provider: "spotify",
+      ...at("cdn"),
       method: "GET",
-      pattern: /^\/cdn\/spotify\/([^/]+)\/([^/]+)\/(\d+)\.jpg$/,
-      endpoint: "cdn",
-      kind: "cdn",
+      pattern: new RegExp(`^${CDN_PREFIX}/([^/]+)/([^/]+)/(\\d+)\\.jpg$`),
       account: (rq) => decodeURIComponent(rq.params[0]!),
       handle: (rq) => {
         const [account, stem, px] = rq.params as [string, string, string];
-        if (!state.accounts.spotify.has(decodeURIComponent(account))) return apiError(404, "Not found");
+        if (!state.accounts[ID].has(decodeURIComponent(account))) return apiError(404, "Not found");
         return {
           status: 200,
           headers: { "content-type": "image/jpeg", "cache-control": "public, max-age=86400" },
-          body: jpegFor(`spotify/${account}/${stem}`, Number(px)),
+          body: jpegFor(`${CDN_PREFIX.slice("/cdn/".length)}/${account}/${stem}`, Number(px)),
         };
       },
     },
@@ -245,7 +244,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     const after = rq.query.get("after");
     if (before !== null && after !== null) return apiError(400, "Only one of before or after may be given");
     for (const c of [before, after]) if (c !== null && !/^\d+$/.test(c)) return apiError(400, "Invalid cursor");
-    const all = a.recentlyPlayed(state.urls);
+    const all = a.recentlyPlayed(urlsOf(state));
     let page: typeof all;
     if (after !== null) {
       const newer = all.filter((p) => p.playedAtMs > Number(after));
@@ -296,5 +295,3 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
 
   return { routes, faultReply, rateLimited };
 }
-
-export const DEFAULT_SPOTIFY_SCOPES = [...SPOTIFY_SCOPES];

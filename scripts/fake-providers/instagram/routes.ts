@@ -1,27 +1,30 @@
 /**
- * Fake Instagram (Instagram API with Instagram Login): the authorize page under /instagram-www,
- * the code exchange under /instagram-api, and under /instagram-graph (optionally versioned,
- * e.g. /instagram-graph/v23.0/me) the long-lived token exchange, refresh, profile and media.
+ * Fake Instagram's routes (Instagram API with Instagram Login; prefixes in ids.ts): the authorize
+ * page under /instagram-www, the code exchange under /instagram-api, and under /instagram-graph
+ * (optionally versioned, e.g. /instagram-graph/v23.0/me) the long-lived token exchange, refresh,
+ * profile and media.
  * Media files are served from /cdn/instagram with signed, expiring URLs like Instagram's CDN.
  * Errors use the Graph format {"error":{"message","type":"OAuthException","code",…}}.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { consentPage, decide, type AuthorizeRules } from "./consent";
-import type { InstagramAccount, MediaItem } from "./data";
-import type { ActiveFault } from "./faults";
-import { jpegFor, mp4For } from "./images";
-import { type Reply, type Rq, bearer, json } from "./reply";
-import type { ProviderHandlers, Route } from "./server";
-import { APPS, type FakeState } from "./state";
+import { consentPage, decide, type AuthorizeRules } from "../consent";
+import type { ActiveFault } from "../faults";
+import { jpegFor, mp4For } from "../images";
+import { type Reply, type Rq, bearer, graphError, json } from "../reply";
+import type { ProviderHandlers, Route } from "../server";
+import type { FakeState } from "../state";
+import type { InstagramAccount, MediaItem } from "./account";
+import { APP, CDN_PREFIX, ENDPOINTS, type Endpoint, ID, PREFIXES } from "./ids";
 import { LIFETIMES } from "./tokens";
 
 const RULES: AuthorizeRules = {
-  provider: "instagram",
+  provider: ID,
+  clientId: APP.clientId,
   scopeSeparator: /[\s,]+/,
   fragment: "#_",
   denyExtras: { error_reason: "user_denied", error_description: "The user denied your request." },
 };
-const GRAPH = "/instagram-graph(?:/v\\d+\\.\\d+)?";
+const GRAPH = `${PREFIXES.GRAPH}(?:/v\\d+\\.\\d+)?`;
 const DEFAULT_LIMIT = 25;
 const MAX_LIMIT = 100;
 const DAY_MS = 24 * 3600_000;
@@ -51,13 +54,6 @@ const MEDIA_FIELDS = new Set([
   "comments_count",
   "children",
 ]);
-
-export function graphError(status: number, message: string, code: number, subcode?: number, extra = {}): Reply {
-  const error: Record<string, unknown> = { message, type: "OAuthException", code };
-  if (subcode !== undefined) error.error_subcode = subcode;
-  error.fbtrace_id = `Fake${randomBytes(6).toString("base64url")}`;
-  return json(status, { error: { ...error, ...extra } });
-}
 
 /** api.instagram.com's own (older) error shape. */
 const oauthError = (message: string, status = 400) =>
@@ -94,6 +90,9 @@ export function parseFields(spec: string): Map<string, Map<string, unknown>> {
   readList(out, "\u0000");
   return out;
 }
+
+/** A route's provider, endpoint name and kind. */
+const at = (endpoint: Endpoint) => ({ provider: ID, endpoint, kind: ENDPOINTS[endpoint] });
 
 export function instagramHandlers(state: FakeState): ProviderHandlers {
   const cdnSecret = randomBytes(16);
@@ -136,7 +135,7 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
         460,
       );
     }
-    const account = state.accounts.instagram.get(rec!.accountId) as InstagramAccount | undefined;
+    const account = state.accounts[ID].get(rec!.accountId) as InstagramAccount | undefined;
     if (!account) return graphError(400, "Invalid OAuth access token - Cannot parse access token", 190);
     return account;
   }
@@ -192,12 +191,12 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
 
   function exchangeCode(rq: Rq): Reply {
     const f = rq.form;
-    if (f.get("client_id") !== APPS.instagram.clientId) return oauthError("Invalid platform app");
-    if (f.get("client_secret") !== APPS.instagram.clientSecret) return oauthError("Error validating client secret.");
+    if (f.get("client_id") !== APP.clientId) return oauthError("Invalid platform app");
+    if (f.get("client_secret") !== APP.clientSecret) return oauthError("Error validating client secret.");
     if (f.get("grant_type") !== "authorization_code") return oauthError("Invalid grant_type");
     const code = (f.get("code") ?? "").replace(/#_$/, "");
     const peek = state.tokens.peekCode(code);
-    if (!peek || peek.provider !== "instagram") return oauthError("Invalid authorization code");
+    if (!peek || peek.provider !== ID) return oauthError("Invalid authorization code");
     if (peek.redirectUri !== f.get("redirect_uri")) {
       return oauthError(
         "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
@@ -205,7 +204,7 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
     }
     const rec = state.tokens.redeemCode(code);
     if (!rec) return oauthError("This authorization code has been used");
-    const token = state.tokens.issue("instagram", "ig-short", rec.accountId, rec.scopes);
+    const token = state.tokens.issue(ID, "ig-short", rec.accountId, rec.scopes);
     // user_id is a bare JSON number, as Instagram sends it: 17 digits exceed 2^53, so JSON.parse
     // rounds it. Clients should take the id from GET /me (user_id there is a string).
     const body =
@@ -216,7 +215,7 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
 
   function exchangeLongLived(rq: Rq): Reply {
     if (rq.query.get("grant_type") !== "ig_exchange_token") return graphError(400, "Unsupported grant type", 100);
-    if (rq.query.get("client_secret") !== APPS.instagram.clientSecret) {
+    if (rq.query.get("client_secret") !== APP.clientSecret) {
       return graphError(400, "Error validating client secret.", 1);
     }
     const rec = state.tokens.get(rq.query.get("access_token") ?? undefined);
@@ -224,8 +223,8 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
       return graphError(400, "Invalid OAuth access token - Cannot parse access token", 190);
     const a = graphAuth(rq);
     if ("status" in a) return a;
-    const token = state.tokens.issue("instagram", "ig-long", a.id, rec!.scopes);
-    return json(200, { access_token: token, token_type: "bearer", expires_in: LIFETIMES.instagramLongMs / 1000 });
+    const token = state.tokens.issue(ID, "ig-long", a.id, rec!.scopes);
+    return json(200, { access_token: token, token_type: "bearer", expires_in: LIFETIMES.longMs / 1000 });
   }
 
   function refreshLongLived(rq: Rq): Reply {
@@ -234,11 +233,11 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
     if ("status" in a) return a;
     const rec = state.tokens.get(tokenOf(rq) ?? undefined)!;
     if (rec.kind !== "ig-long") return graphError(400, "Only long-lived access tokens can be refreshed.", 100);
-    if (state.clock.nowMs() - rec.issuedAtMs < LIFETIMES.instagramMinRefreshAgeMs) {
+    if (state.clock.nowMs() - rec.issuedAtMs < LIFETIMES.minRefreshAgeMs) {
       return graphError(400, "The access token is less than 24 hours old and cannot be refreshed yet.", 100);
     }
-    const token = state.tokens.issue("instagram", "ig-long", a.id, rec.scopes);
-    return json(200, { access_token: token, token_type: "bearer", expires_in: LIFETIMES.instagramLongMs / 1000 });
+    const token = state.tokens.issue(ID, "ig-long", a.id, rec.scopes);
+    return json(200, { access_token: token, token_type: "bearer", expires_in: LIFETIMES.longMs / 1000 });
   }
 
   function media(rq: Rq, a: InstagramAccount): Reply {
@@ -266,7 +265,7 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
     const paging: Record<string, unknown> = { cursors: { before: cursor(start), after: cursor(end - 1) } };
     if (end < a.mediaCount) {
       // Like Graph's, the next link carries the access token and points at the versioned node path.
-      const next = new URL(`${state.baseUrl}/instagram-graph/v23.0/${a.id}/media`);
+      const next = new URL(`${state.baseUrl}${PREFIXES.GRAPH}/v23.0/${a.id}/media`);
       next.searchParams.set("access_token", tokenOf(rq) ?? "");
       next.searchParams.set("fields", rq.query.get("fields") ?? "id");
       next.searchParams.set("limit", String(limit));
@@ -274,7 +273,7 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
       paging.next = next.toString();
     }
     if (start > 0) {
-      const prev = new URL(`${state.baseUrl}/instagram-graph/v23.0/${a.id}/media`);
+      const prev = new URL(`${state.baseUrl}${PREFIXES.GRAPH}/v23.0/${a.id}/media`);
       prev.searchParams.set("access_token", tokenOf(rq) ?? "");
       prev.searchParams.set("fields", rq.query.get("fields") ?? "id");
       prev.searchParams.set("limit", String(limit));
@@ -289,10 +288,10 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
     const path = rq.url.pathname;
     const oe = rq.query.get("oe") ?? "";
     const forbidden = (msg: string) => ({ status: 403, headers: { "content-type": "text/plain" }, body: msg });
-    if (!state.accounts.instagram.has(decodeURIComponent(account))) return { status: 404, body: "Not found" };
+    if (!state.accounts[ID].has(decodeURIComponent(account))) return { status: 404, body: "Not found" };
     if (rq.query.get("oh") !== sign(path, oe)) return forbidden("Bad URL hash");
     if (parseInt(oe, 16) * 1000 <= state.clock.nowMs()) return forbidden("URL signature expired");
-    const key = `instagram/${account}/${stem}`;
+    const key = `${CDN_PREFIX.slice("/cdn/".length)}/${account}/${stem}`;
     return file === "video.mp4"
       ? { status: 200, headers: { "content-type": "video/mp4" }, body: mp4For(key) }
       : { status: 200, headers: { "content-type": "image/jpeg" }, body: jpegFor(key, Number(file.split(".")[0])) };
@@ -300,54 +299,42 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
 
   const routes: Route[] = [
     {
-      provider: "instagram",
+      ...at("authorize"),
       method: "GET",
-      pattern: /^\/instagram-www\/oauth\/authorize\/?$/,
-      endpoint: "authorize",
-      kind: "page",
+      pattern: new RegExp(`^${PREFIXES.AUTHORIZE}/oauth/authorize/?$`),
       handle: (rq) => consentPage(state, RULES, rq),
     },
     {
-      provider: "instagram",
+      ...at("authorize"),
       method: "POST",
-      pattern: /^\/instagram-www\/oauth\/authorize\/decision$/,
-      endpoint: "authorize",
-      kind: "page",
+      pattern: new RegExp(`^${PREFIXES.AUTHORIZE}/oauth/authorize/decision$`),
       handle: (rq) => decide(state, RULES, rq),
     },
     {
-      provider: "instagram",
+      ...at("token"),
       method: "POST",
-      pattern: /^\/instagram-api\/oauth\/access_token$/,
-      endpoint: "token",
-      kind: "token",
+      pattern: new RegExp(`^${PREFIXES.OAUTH}/oauth/access_token$`),
       account: (rq) => state.tokens.peekCode((rq.form.get("code") ?? "").replace(/#_$/, ""))?.accountId,
       handle: exchangeCode,
     },
     {
-      provider: "instagram",
+      ...at("access_token"),
       method: "GET",
       pattern: new RegExp(`^${GRAPH}/access_token$`),
-      endpoint: "access_token",
-      kind: "token",
       account: tokenOwner,
       handle: exchangeLongLived,
     },
     {
-      provider: "instagram",
+      ...at("refresh_access_token"),
       method: "GET",
       pattern: new RegExp(`^${GRAPH}/refresh_access_token$`),
-      endpoint: "refresh_access_token",
-      kind: "token",
       account: tokenOwner,
       handle: refreshLongLived,
     },
     {
-      provider: "instagram",
+      ...at("me"),
       method: "GET",
       pattern: new RegExp(`^${GRAPH}/(me|\\d+)$`),
-      endpoint: "me",
-      kind: "api",
       account: tokenOwner,
       handle: (rq) => {
         const a = node(rq);
@@ -357,11 +344,9 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
       },
     },
     {
-      provider: "instagram",
+      ...at("media"),
       method: "GET",
       pattern: new RegExp(`^${GRAPH}/(me|\\d+)/media$`),
-      endpoint: "media",
-      kind: "api",
       account: tokenOwner,
       handle: (rq) => {
         const a = node(rq);
@@ -369,11 +354,9 @@ export function instagramHandlers(state: FakeState): ProviderHandlers {
       },
     },
     {
-      provider: "instagram",
+      ...at("cdn"),
       method: "GET",
-      pattern: /^\/cdn\/instagram\/([^/]+)\/([^/]+)\/(\d+\.jpg|video\.mp4)$/,
-      endpoint: "cdn",
-      kind: "cdn",
+      pattern: new RegExp(`^${CDN_PREFIX}/([^/]+)/([^/]+)/(\\d+\\.jpg|video\\.mp4)$`),
       account: (rq) => decodeURIComponent(rq.params[0]!),
       handle: cdnFile,
     },

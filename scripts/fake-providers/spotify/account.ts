@@ -1,0 +1,264 @@
+/**
+ * Fake Spotify accounts: profile, playlists (0 images, an unsized uploaded cover, or a 3-image
+ * mosaic), top artists and tracks, recently played, all generated from the account's seed.
+ * Changed playlists get a new snapshot_id and cover URL.
+ */
+import { type CommonAccountSpec, BaseAccount, base62Id, clamp, enc, hash, iso, rngFor, title } from "../data";
+
+/** What addAccount accepts for Spotify. */
+export interface SpotifyAccountSpec extends CommonAccountSpec {
+  /** Playlists, 0..5,000 (default 12). */
+  playlists?: number;
+  /** Development mode: false → every Web API call answers 403 (default true). */
+  allowListed?: boolean;
+  /** Items per top list and time range (default 20, max 50). */
+  topItems?: number;
+  /** Recently played items (default 30, max 50, as Spotify keeps only the last 50). */
+  recentlyPlayed?: number;
+  /** Include fields that development-mode apps no longer get (popularity, followers, email…). */
+  extendedQuota?: boolean;
+}
+
+export const LIMITS = { playlists: 5000, top: 50, recent: 50 } as const;
+const DEFAULTS = { playlists: 12, top: 20, recent: 30 } as const;
+
+/** Where generated URLs point (the fake's own routes). */
+export interface Urls {
+  /** e.g. http://127.0.0.1:9090/spotify-api */
+  spotifyApi: string;
+  /** e.g. http://127.0.0.1:9090/cdn */
+  cdn: string;
+}
+
+const ARTISTS = [
+  "Ólafur",
+  "Sigur Rós",
+  "Björk",
+  "坂本龍一",
+  "Röyksopp",
+  "Mø",
+  "Beyoncé",
+  "Café Tacvba",
+  "Nils Frahm",
+  "Лёша",
+];
+
+export class SpotifyAccount extends BaseAccount {
+  readonly provider = "spotify" as const;
+  allowListed: boolean;
+  extendedQuota: boolean;
+  playlistCount: number;
+  topItems: number;
+  recentCount: number;
+
+  constructor(id: string, seed: number, spec: SpotifyAccountSpec, createdAtMs: number) {
+    super(id, seed, spec.displayName ?? title(rngFor(seed, "user"), 0.1), createdAtMs);
+    this.allowListed = spec.allowListed ?? true;
+    this.extendedQuota = spec.extendedQuota ?? false;
+    this.playlistCount = clamp(spec.playlists ?? DEFAULTS.playlists, LIMITS.playlists);
+    this.topItems = clamp(spec.topItems ?? DEFAULTS.top, LIMITS.top);
+    this.recentCount = clamp(spec.recentlyPlayed ?? DEFAULTS.recent, LIMITS.recent);
+  }
+
+  get itemCount(): number {
+    return this.playlistCount;
+  }
+
+  setPlaylistCount(n: number): void {
+    this.playlistCount = clamp(n, LIMITS.playlists);
+  }
+
+  setAllowListed(on: boolean): void {
+    this.allowListed = on;
+  }
+
+  itemId(i: number): string {
+    return base62Id(this.seed, this.id, "playlist", i);
+  }
+
+  /** GET /v1/me (PrivateUserObject). Development-mode apps get no email/country/product/followers. */
+  profile(u: Urls): Record<string, unknown> {
+    const rng = rngFor(this.seed, "profile");
+    const images = rng.chance(0.5) ? [image(u, this.id, "avatar", 64)] : [];
+    const base: Record<string, unknown> = {
+      display_name: this.displayName,
+      external_urls: { spotify: `https://open.spotify.com/user/${encodeURIComponent(this.id)}` },
+      href: `${u.spotifyApi}/v1/users/${encodeURIComponent(this.id)}`,
+      id: this.id,
+      images,
+      type: "user",
+      uri: `spotify:user:${this.id}`,
+    };
+    if (this.extendedQuota) {
+      Object.assign(base, {
+        country: "SE",
+        email: `${this.id}@example.invalid`,
+        product: rng.pick(["premium", "free"]),
+        explicit_content: { filter_enabled: false, filter_locked: false },
+        followers: { href: null, total: rng.int(500) },
+      });
+    }
+    return base;
+  }
+
+  /** One SimplifiedPlaylistObject: 0 images (~10%), one uploaded cover of unknown size (~10%), or a 3-image mosaic. */
+  playlist(i: number, u: Urls): Record<string, unknown> {
+    const id = this.itemId(i);
+    const v = this.version(i);
+    const rng = rngFor(this.seed, "playlist", i);
+    const vrng = rngFor(this.seed, "playlist", i, "v", v);
+    const kind = rng.next();
+    const stem = `${id}-v${v}`;
+    const images =
+      kind < 0.1
+        ? []
+        : kind < 0.2
+          ? [{ url: `${u.cdn}/spotify/${enc(this.id)}/${stem}/64.jpg`, height: null, width: null }]
+          : [image(u, this.id, stem, 64), image(u, this.id, stem, 32), image(u, this.id, stem, 16)];
+    const ownedBySelf = rng.chance(0.8);
+    const ownerId = ownedBySelf ? this.id : `other-${rng.int(1000)}`;
+    const name = v === 0 ? title(rng, 0.06) : `${title(vrng, 0)} (v${v})`;
+    const total = rng.int(300);
+    const href = `${u.spotifyApi}/v1/playlists/${id}`;
+    return {
+      collaborative: !ownedBySelf && rng.chance(0.3),
+      description: rng.chance(0.5) ? "" : title(rng, 0),
+      external_urls: { spotify: `https://open.spotify.com/playlist/${id}` },
+      href,
+      id,
+      images,
+      name,
+      owner: {
+        display_name: ownedBySelf ? this.displayName : rng.chance(0.2) ? null : title(rng, 0),
+        external_urls: { spotify: `https://open.spotify.com/user/${ownerId}` },
+        href: `${u.spotifyApi}/v1/users/${ownerId}`,
+        id: ownerId,
+        type: "user",
+        uri: `spotify:user:${ownerId}`,
+      },
+      public: rng.chance(0.6),
+      snapshot_id: Buffer.from(hash(id, v).subarray(0, 24)).toString("base64"),
+      items: { href: `${href}/items`, total },
+      tracks: { href: `${href}/tracks`, total },
+      type: "playlist",
+      uri: `spotify:playlist:${id}`,
+    };
+  }
+
+  private artist(key: string, u: Urls, full: boolean): Record<string, unknown> {
+    const rng = rngFor(this.seed, "artist", key);
+    const id = base62Id(this.seed, "artist", key);
+    const simple: Record<string, unknown> = {
+      external_urls: { spotify: `https://open.spotify.com/artist/${id}` },
+      href: `${u.spotifyApi}/v1/artists/${id}`,
+      id,
+      name: rng.chance(0.03) ? "" : `${rng.pick(ARTISTS)} ${rng.int(100)}`,
+      type: "artist",
+      uri: `spotify:artist:${id}`,
+    };
+    if (!full) return simple;
+    const out: Record<string, unknown> = {
+      ...simple,
+      images: rng.chance(0.15) ? [] : [image(u, this.id, `artist-${id}`, 64), image(u, this.id, `artist-${id}`, 32)],
+    };
+    if (this.extendedQuota) {
+      Object.assign(out, {
+        followers: { href: null, total: rng.int(1_000_000) },
+        genres: rng.chance(0.3) ? [] : ["indie", "électronique"],
+        popularity: rng.int(101),
+      });
+    }
+    return out;
+  }
+
+  /** A TrackObject (with its SimplifiedAlbumObject). */
+  private track(key: string, u: Urls): Record<string, unknown> {
+    const rng = rngFor(this.seed, "track", key);
+    const id = base62Id(this.seed, "track", key);
+    const albumId = base62Id(this.seed, "album", key);
+    const artists = [this.artist(`a${rng.int(40)}`, u, false)];
+    const out: Record<string, unknown> = {
+      album: {
+        album_type: rng.pick(["album", "single", "compilation"]),
+        total_tracks: 1 + rng.int(20),
+        available_markets: this.extendedQuota ? ["SE", "US"] : [],
+        external_urls: { spotify: `https://open.spotify.com/album/${albumId}` },
+        href: `${u.spotifyApi}/v1/albums/${albumId}`,
+        id: albumId,
+        images: [image(u, this.id, `album-${albumId}`, 64)],
+        name: title(rng, 0.02),
+        release_date: `${1970 + rng.int(56)}`,
+        release_date_precision: "year",
+        type: "album",
+        uri: `spotify:album:${albumId}`,
+        artists,
+      },
+      artists,
+      disc_number: 1,
+      duration_ms: 60_000 + rng.int(300_000),
+      explicit: rng.chance(0.2),
+      external_ids: { isrc: `SE${String(rng.int(1e9)).padStart(10, "0")}` },
+      external_urls: { spotify: `https://open.spotify.com/track/${id}` },
+      href: `${u.spotifyApi}/v1/tracks/${id}`,
+      id,
+      is_local: false,
+      name: title(rng, 0.03),
+      preview_url: null,
+      track_number: 1 + rng.int(12),
+      type: "track",
+      uri: `spotify:track:${id}`,
+    };
+    if (this.extendedQuota) out.popularity = rng.int(101);
+    return out;
+  }
+
+  /** All items of a top list (the endpoint pages through them). */
+  top(type: "artists" | "tracks", range: string, u: Urls): Record<string, unknown>[] {
+    return Array.from({ length: this.topItems }, (_, i) =>
+      type === "artists" ? this.artist(`top-${range}-${i}`, u, true) : this.track(`top-${range}-${i}`, u),
+    );
+  }
+
+  /** PlayHistoryObjects, newest first, played in the 3 days before the account was created. */
+  recentlyPlayed(u: Urls): { playedAtMs: number; item: Record<string, unknown> }[] {
+    const rng = rngFor(this.seed, "recent");
+    let t = this.createdAtMs - 60_000;
+    const out: { playedAtMs: number; item: Record<string, unknown> }[] = [];
+    for (let i = 0; i < this.recentCount; i++) {
+      t -= 60_000 + rng.int(90 * 60_000);
+      const playlist = this.playlistCount > 0 && rng.chance(0.5) ? rng.int(this.playlistCount) : undefined;
+      const context =
+        playlist === undefined
+          ? { type: "album", href: `${u.spotifyApi}/v1/albums/x${i}`, external_urls: {}, uri: `spotify:album:x${i}` }
+          : {
+              type: "playlist",
+              href: `${u.spotifyApi}/v1/playlists/${this.itemId(playlist)}`,
+              external_urls: { spotify: `https://open.spotify.com/playlist/${this.itemId(playlist)}` },
+              uri: `spotify:playlist:${this.itemId(playlist)}`,
+            };
+      out.push({
+        playedAtMs: t,
+        item: { track: this.track(`recent-${i}`, u), played_at: iso(t), context },
+      });
+    }
+    return out;
+  }
+
+  summary(): Record<string, unknown> {
+    return {
+      provider: this.provider,
+      id: this.id,
+      seed: this.seed,
+      displayName: this.displayName,
+      allowListed: this.allowListed,
+      playlists: this.playlistCount,
+      topItems: this.topItems,
+      recentlyPlayed: this.recentCount,
+      changedItems: this.versions.size,
+    };
+  }
+}
+
+function image(u: Urls, accountId: string, stem: string, px: number) {
+  return { url: `${u.cdn}/spotify/${enc(accountId)}/${stem}/${px}.jpg`, height: px, width: px };
+}

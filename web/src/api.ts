@@ -1,9 +1,10 @@
 /** The backend calls the app makes: OAuth start (HTTPS via Hosting), Sync now and Disconnect (callables). */
 import { FirebaseError } from "firebase/app";
 import { httpsCallable } from "firebase/functions";
+import type { ProviderId } from "../../functions/src/providers/catalog";
 import { type Services, appCheckToken } from "./firebase";
 
-export type ProviderId = "spotify" | "instagram";
+export type { ProviderId };
 
 export class ApiError extends Error {
   constructor(

@@ -4,29 +4,18 @@
  */
 import { collection, onSnapshot } from "firebase/firestore";
 import { firestorePaths } from "../../../functions/src/paths";
+import { CATALOG, type Catalog, isProviderId } from "../../../functions/src/providers/catalog";
 import { ApiError, type ProviderId, disconnect, startConnect, syncNow } from "../api";
 import { type View, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
+import { brandMark } from "../providers/brand";
 import { type ConnectionView, describeConnection, readConnection, syncRefusedText } from "../status";
 
-export const PROVIDER_INFO: Record<ProviderId, { name: string; what: string }> = {
-  spotify: { name: "Spotify", what: "playlists, top tracks and artists, recently played" },
-  instagram: { name: "Instagram", what: "your posts, photos and videos" },
-};
-
-const COUNT_WORDS: Record<string, string> = {
-  playlists: "playlists",
-  topTracks: "top tracks",
-  topArtists: "top artists",
-  recentlyPlayed: "recent plays",
-  media: "posts",
-  images: "images mirrored",
-};
-
-function countsText(counts: Record<string, number>): string {
+/** The connection's counts in the provider's words ("7 playlists · 20 top tracks"); counts without words are left out. */
+function countsText(counts: Record<string, number>, labels: Readonly<Record<string, string>>): string {
   return Object.entries(counts)
-    .filter(([k]) => k in COUNT_WORDS)
-    .map(([k, v]) => `${v} ${COUNT_WORDS[k]}`)
+    .filter(([k]) => Object.hasOwn(labels, k))
+    .map(([k, v]) => `${v} ${labels[k]}`)
     .join(" · ");
 }
 
@@ -42,10 +31,11 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
 
   const render = () => {
     if (!loaded) return;
-    list.replaceChildren(...(["spotify", "instagram"] as ProviderId[]).map((p) => card(p)));
+    list.replaceChildren(...CATALOG.map((e) => card(e)));
   };
 
-  const card = (p: ProviderId): HTMLElement => {
+  const card = (entry: Catalog[number]): HTMLElement => {
+    const { id: p, name } = entry;
     const c = current[p] ?? null;
     const now = new Date();
     const words = describeConnection(c, now);
@@ -72,7 +62,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
               }
             },
           },
-          c && c.status !== "disconnected" ? `Reconnect ${PROVIDER_INFO[p].name}` : `Connect ${PROVIDER_INFO[p].name}`,
+          c && c.status !== "disconnected" ? `Reconnect ${name}` : `Connect ${name}`,
         ),
       );
     }
@@ -103,7 +93,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
                   cooldown[p] = {
                     until: err.retryAt,
                     text: syncRefusedText(
-                      PROVIDER_INFO[p].name,
+                      name,
                       err.reason,
                       `Sync now is possible again ${relative(err.retryAt)} (${formatDateTime(err.retryAt)}).`,
                     ),
@@ -142,8 +132,8 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
       const del = h("input", { type: "checkbox", name: "deleteData" });
       confirm = h(
         "div",
-        { class: "confirm", role: "group", "aria-label": `Disconnect ${PROVIDER_INFO[p].name}` },
-        h("p", null, `Disconnect ${PROVIDER_INFO[p].name}? Syncing stops and the stored authorization is deleted.`),
+        { class: "confirm", role: "group", "aria-label": `Disconnect ${name}` },
+        h("p", null, `Disconnect ${name}? Syncing stops and the stored authorization is deleted.`),
         h("label", { class: "check" }, del, "Also delete the synced data (playlists, posts and images)"),
         h(
           "div",
@@ -188,14 +178,15 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
       );
     }
 
-    const counts = c ? countsText(c.counts) : "";
+    const counts = c ? countsText(c.counts, entry.countLabels) : "";
     return h(
       "section",
       { class: `card connection tone-${words.tone}`, "data-provider": p, "data-status": c?.status ?? "none" },
       h(
         "header",
         null,
-        h("h2", null, PROVIDER_INFO[p].name),
+        brandMark(entry),
+        h("h2", null, name),
         c?.providerAccountName && c.status !== "disconnected"
           ? h("span", { class: "account" }, c.providerAccountName)
           : null,
@@ -203,7 +194,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
       h("p", { class: `status ${words.tone}`, "data-role": "status" }, words.label),
       words.detail ? h("p", { class: "detail" }, words.detail) : null,
       !c || c.status === "disconnected"
-        ? h("p", { class: "hint" }, `Connect to sync ${PROVIDER_INFO[p].what} every hour.`)
+        ? h("p", { class: "hint" }, `Connect to sync ${entry.blurb} every hour.`)
         : h(
             "p",
             { class: "meta", "data-role": "last-success" },
@@ -227,9 +218,9 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
   const unsubscribe = onSnapshot(
     collection(s.db, firestorePaths.connections(uid)),
     (snap) => {
-      for (const p of ["spotify", "instagram"] as ProviderId[]) current[p] = null;
+      for (const e of CATALOG) current[e.id] = null;
       for (const d of snap.docs) {
-        if (d.id === "spotify" || d.id === "instagram") current[d.id] = readConnection(d.data());
+        if (isProviderId(d.id)) current[d.id] = readConnection(d.data());
       }
       loaded = true;
       render();

@@ -1,7 +1,9 @@
 /**
- * The dashboard: Spotify playlists with covers, top tracks and artists (time-range switch),
- * recently played, the Instagram media grid, and the sync history. Everything follows the
- * signed-in person's documents live; the security rules make sure nothing else can be read.
+ * The dashboard: each provider's panels (web/src/providers/<id>/, in catalog order), a summary of
+ * the connections and the sync history. Everything follows the signed-in person's documents
+ * live; the security rules make sure nothing else can be read. This file knows no provider: it
+ * follows the snapshots each provider's panels list (WEB_PROVIDERS), reassembles parted ones and
+ * hands the panels their state.
  */
 import {
   type DocumentData,
@@ -16,24 +18,15 @@ import {
   where,
 } from "firebase/firestore";
 import { firestorePaths, storagePaths } from "../../../functions/src/paths";
-import type { ProviderId } from "../api";
+import { CATALOG, type ProviderId, isProviderId, providerName } from "../../../functions/src/providers/catalog";
 import { type Child, type View, append, empty, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
 import type { MediaLoader } from "../media";
-import {
-  TIME_RANGES,
-  type TimeRange,
-  decodeParts,
-  httpsUrl,
-  rangeItems,
-  readArtists,
-  readMedia,
-  readPlaylists,
-  readRecentlyPlayed,
-  readTracks,
-} from "../readers";
+import { brandMark } from "../providers/brand";
+import { WEB_PROVIDERS } from "../providers/registry";
+import type { SnapshotState } from "../providers/types";
+import { decodeParts } from "../readers";
 import { type ConnectionView, describeConnection, readConnection, toDate } from "../status";
-import { PROVIDER_INFO } from "./connections";
 
 type Snap =
   | { state: "loading" }
@@ -41,13 +34,16 @@ type Snap =
   | { state: "ok"; data: DocumentData }
   | { state: "error"; message: string };
 
-const SNAPSHOTS: { provider: ProviderId; name: string }[] = [
-  { provider: "spotify", name: "playlists" },
-  { provider: "spotify", name: "top-tracks" },
-  { provider: "spotify", name: "top-artists" },
-  { provider: "spotify", name: "recently-played" },
-  { provider: "instagram", name: "media" },
-];
+/** Every snapshot some provider's panels follow. */
+const SNAPSHOTS: { provider: ProviderId; name: string }[] = CATALOG.flatMap((e) =>
+  WEB_PROVIDERS[e.id].snapshots.map((name: string) => ({ provider: e.id, name })),
+);
+
+/** "Spotify or Instagram", "A, B or C": the providers' names. */
+const providerNames = (): string => {
+  const names = CATALOG.map((e) => e.name);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}` : (names[0] ?? "");
+};
 
 export function dashboardView(s: Services, uid: string, media: MediaLoader): View {
   const el = h("main", { class: "dashboard" });
@@ -58,7 +54,6 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
   let runs: { state: "loading" } | { state: "ok"; rows: DocumentData[] } | { state: "error"; message: string } = {
     state: "loading",
   };
-  let range: TimeRange = "short_term";
   const unsubs: Unsubscribe[] = [];
   let scheduled = false;
 
@@ -82,196 +77,45 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
       body,
     );
 
-  /** Loading / not-synced-yet / error states shared by every snapshot panel. */
-  const snapState = (p: ProviderId, name: string, what: string): Child | DocumentData => {
+  /** A snapshot for a panel: its data, or the loading / not-synced-yet / error state shared by every panel. */
+  const snapState = (p: ProviderId, snapshot: string, what: string): SnapshotState => {
     const c = connections[p];
-    const snap = snapOf(p, name);
-    if (snap.state === "loading") return loading(`Loading ${what}…`);
-    if (snap.state === "error") return errorBox(`Your ${what} could not be loaded.`, snap.message);
-    if (snap.state === "missing") {
-      if (!c || c.status === "disconnected") {
-        return empty(
-          `Connect ${PROVIDER_INFO[p].name} to see your ${what} here.`,
+    const snap = snapOf(p, snapshot);
+    if (snap.state === "ok") return { ok: true, data: snap.data };
+    if (snap.state === "loading") return { ok: false, view: loading(`Loading ${what}…`) };
+    if (snap.state === "error") return { ok: false, view: errorBox(`Your ${what} could not be loaded.`, snap.message) };
+    if (!c || c.status === "disconnected") {
+      return {
+        ok: false,
+        view: empty(
+          `Connect ${providerName(p)} to see your ${what} here.`,
           h("a", { href: "#/connections" }, "Go to Connections"),
-        );
-      }
-      const words = describeConnection(c);
-      return empty(
-        c.lastSuccessAt ? `No ${what} in the last sync.` : `Your ${what} appear here after the first sync.`,
-        `${PROVIDER_INFO[p].name}: ${words.label}${words.detail ? ` — ${words.detail}` : ""}`,
-      );
+        ),
+      };
     }
-    return snap.data;
+    const words = describeConnection(c);
+    return {
+      ok: false,
+      view: empty(
+        c.lastSuccessAt ? `No ${what} in the last sync.` : `Your ${what} appear here after the first sync.`,
+        `${providerName(p)}: ${words.label}${words.detail ? ` — ${words.detail}` : ""}`,
+      ),
+    };
   };
 
-  const isData = (v: unknown): v is DocumentData => typeof v === "object" && v !== null && !(v instanceof Node);
-
-  const playlistsPanel = () => {
-    const v = snapState("spotify", "playlists", "playlists");
-    if (!isData(v)) return section("Playlists", v);
-    const items = readPlaylists(v);
-    if (items.length === 0) return section("Playlists", empty("You have no playlists on Spotify yet."));
-    return section(
-      "Playlists",
-      h(
-        "ul",
-        { class: "grid playlists" },
-        items.map((p) =>
-          h(
-            "li",
-            { class: "tile", "data-playlist": p.id },
-            media.image(storagePaths.mirrorObject(uid, "spotify", p.id, "jpg"), `Cover of ${p.name}`),
-            h("strong", null, p.name),
-            h(
-              "span",
-              { class: "hint" },
-              [p.tracks !== null ? `${p.tracks} tracks` : null, p.owner].filter(Boolean).join(" · "),
-            ),
-          ),
-        ),
-      ),
-      h("span", { class: "hint" }, `${items.length}`),
-    );
-  };
-
-  const rangeSwitch = () =>
-    h(
-      "div",
-      { class: "segmented", role: "radiogroup", "aria-label": "Time range" },
-      TIME_RANGES.map((r) =>
-        h(
-          "button",
-          {
-            role: "radio",
-            "aria-checked": String(r.id === range),
-            class: r.id === range ? "on" : "",
-            "data-range": r.id,
-            onclick: () => {
-              range = r.id;
-              render();
-            },
-          },
-          r.label,
-        ),
-      ),
-    );
-
-  const topPanel = () => {
-    const tracks = snapState("spotify", "top-tracks", "top tracks");
-    const artists = snapState("spotify", "top-artists", "top artists");
-    const trackList = isData(tracks) ? readTracks(rangeItems(tracks, range)) : null;
-    const artistList = isData(artists) ? readArtists(rangeItems(artists, range)) : null;
-    const column = (title: string, body: Child) => h("div", { class: "column" }, h("h3", null, title), body);
-    return section(
-      "Top tracks and artists",
-      h(
-        "div",
-        { class: "columns" },
-        column(
-          "Tracks",
-          trackList === null
-            ? (tracks as Child)
-            : trackList.length === 0
-              ? empty("No top tracks for this time range.")
-              : h(
-                  "ol",
-                  { class: "rank" },
-                  trackList
-                    .slice(0, 20)
-                    .map((t) => h("li", null, h("strong", null, t.name), h("span", { class: "hint" }, t.artists))),
-                ),
-        ),
-        column(
-          "Artists",
-          artistList === null
-            ? (artists as Child)
-            : artistList.length === 0
-              ? empty("No top artists for this time range.")
-              : h(
-                  "ol",
-                  { class: "rank" },
-                  artistList
-                    .slice(0, 20)
-                    .map((a) => h("li", null, h("strong", null, a.name), h("span", { class: "hint" }, a.genres))),
-                ),
-        ),
-      ),
-      rangeSwitch(),
-      "top",
-    );
-  };
-
-  const recentPanel = () => {
-    const v = snapState("spotify", "recently-played", "recently played tracks");
-    if (!isData(v)) return section("Recently played", v, null, "recent");
-    const rows = readRecentlyPlayed(v);
-    if (rows.length === 0) return section("Recently played", empty("Nothing played recently."), null, "recent");
-    return section(
-      "Recently played",
-      h(
-        "ul",
-        { class: "plays" },
-        rows
-          .slice(0, 30)
-          .map((r) =>
-            h(
-              "li",
-              null,
-              h("strong", null, r.name),
-              h("span", { class: "hint" }, r.artists),
-              r.playedAt ? h("time", { datetime: r.playedAt.toISOString() }, relative(r.playedAt)) : null,
-            ),
-          ),
-      ),
-      null,
-      "recent",
-    );
-  };
-
-  const mediaPanel = () => {
-    const v = snapState("instagram", "media", "Instagram posts");
-    if (!isData(v)) return section("Instagram", v, null, "instagram");
-    const tiles = readMedia(v);
-    if (tiles.length === 0)
-      return section("Instagram", empty("No posts on this Instagram account yet."), null, "instagram");
-    return section(
-      "Instagram",
-      h(
-        "ul",
-        { class: "grid media-grid" },
-        tiles.map((m) =>
-          h(
-            "li",
-            { class: "tile", "data-media": m.id },
-            h(
-              "div",
-              { class: "frame" },
-              m.image
-                ? media.image(
-                    storagePaths.mirrorObject(uid, "instagram", m.image.id, m.image.ext),
-                    m.caption || `Instagram ${m.type.toLowerCase()}`,
-                  )
-                : h("div", { class: "media missing" }, h("span", { class: "placeholder" }, "no preview")),
-              m.type === "VIDEO" ? h("span", { class: "badge" }, "▶ video") : null,
-              m.children > 1 ? h("span", { class: "badge" }, `1/${m.children}`) : null,
-            ),
-            m.caption ? h("span", { class: "caption" }, m.caption) : null,
-            h(
-              "span",
-              { class: "hint" },
-              m.timestamp ? formatDateTime(m.timestamp) : "",
-              // readMedia keeps only https: permalinks; checked again where it becomes a link.
-              m.permalink && httpsUrl(m.permalink)
-                ? [" · ", h("a", { href: m.permalink, target: "_blank", rel: "noopener noreferrer" }, "open")]
-                : null,
-            ),
-          ),
-        ),
-      ),
-      h("span", { class: "hint" }, `${tiles.length}`),
-      "instagram",
-    );
-  };
+  /** Each provider's panels, in catalog order: mounted once, rendered on every render. */
+  const mount = <P extends ProviderId>(provider: P): (() => Child[]) =>
+    WEB_PROVIDERS[provider].dashboard({
+      provider,
+      uid,
+      media,
+      section,
+      snapshot: (name, what) => snapState(provider, name, what),
+      connection: () => connections[provider] ?? null,
+      mirrorObject: (itemId, ext) => storagePaths.mirrorObject(uid, provider, itemId, ext),
+      rerender: render,
+    });
+  const panels = CATALOG.map((e) => mount(e.id));
 
   const historyPanel = () => {
     if (runs.state === "loading") return section("Sync history", loading("Loading the sync history…"), null, "history");
@@ -317,11 +161,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
               "tr",
               { class: `outcome-${outcome}` },
               h("td", null, started ? formatDateTime(started) : "—"),
-              h(
-                "td",
-                null,
-                typeof r.provider === "string" ? (PROVIDER_INFO[r.provider as ProviderId]?.name ?? r.provider) : "—",
-              ),
+              h("td", null, typeof r.provider === "string" ? providerName(r.provider) : "—"),
               h("td", null, outcome.replace(/_/g, " ")),
               h("td", null, [took, counts, err].filter(Boolean).join(" · ")),
             );
@@ -337,15 +177,16 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
     const head = h("header", { class: "page-head" }, h("h1", null, "Dashboard"));
     if (connectionsError) return [head, errorBox("Your data could not be loaded.", connectionsError)];
     if (!connectionsLoaded) return [head, loading("Loading your data…")];
-    const any = (["spotify", "instagram"] as ProviderId[]).some(
-      (p) => connections[p] && connections[p].status !== "disconnected",
-    );
+    const any = CATALOG.some((e) => {
+      const c = connections[e.id];
+      return c && c.status !== "disconnected";
+    });
     const anyData = [...snaps.values()].some((x) => x.state === "ok");
     if (!any && !anyData) {
       return [
         head,
         empty("Nothing synced yet.", [
-          "Connect Spotify or Instagram on the ",
+          `Connect ${providerNames()} on the `,
           h("a", { href: "#/connections" }, "Connections"),
           " page; your data appears here after the first sync.",
         ]),
@@ -355,28 +196,27 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
     const summary = h(
       "p",
       { class: "summary" },
-      (["spotify", "instagram"] as ProviderId[]).map((p) => {
-        const c = connections[p] ?? null;
+      CATALOG.map((e) => {
+        const c = connections[e.id] ?? null;
         const w = describeConnection(c);
         return h(
           "span",
-          { class: `pill ${w.tone}`, "data-provider": p },
-          `${PROVIDER_INFO[p].name}: ${w.label}`,
+          { class: `pill ${w.tone}`, "data-provider": e.id },
+          brandMark(e, { dot: true }),
+          `${e.name}: ${w.label}`,
           c?.lastSuccessAt && c.status !== "disconnected" ? ` · synced ${relative(c.lastSuccessAt)}` : "",
         );
       }),
     );
-    return [head, summary, playlistsPanel(), topPanel(), recentPanel(), mediaPanel(), historyPanel()];
+    return [head, summary, ...panels.map((render) => render()), historyPanel()];
   };
 
   unsubs.push(
     onSnapshot(
       collection(s.db, firestorePaths.connections(uid)),
       (snap) => {
-        connections.spotify = null;
-        connections.instagram = null;
-        for (const d of snap.docs)
-          if (d.id === "spotify" || d.id === "instagram") connections[d.id] = readConnection(d.data());
+        for (const e of CATALOG) connections[e.id] = null;
+        for (const d of snap.docs) if (isProviderId(d.id)) connections[d.id] = readConnection(d.data());
         connectionsLoaded = true;
         render();
       },

@@ -1,0 +1,52 @@
+/**
+ * What a provider brings to the web app (web/src/providers/<id>/): the snapshots its dashboard
+ * panels follow and the function that renders them. The dashboard (views/dashboard.ts) does
+ * everything generic — it follows the listed snapshots live, reassembles parted ones, decides
+ * the loading / not-synced / error states, and lays the panels out in catalog order — so a
+ * provider's folder holds only what is its own.
+ */
+import type { DocumentData } from "firebase/firestore";
+import type { CatalogEntryOf, ProviderId } from "../../../functions/src/providers/catalog";
+import type { Child } from "../dom";
+import type { MediaLoader } from "../media";
+import type { ConnectionView } from "../status";
+
+/** A snapshot name of a provider, as its catalog entry lists them. */
+export type SnapshotName<P extends ProviderId> = CatalogEntryOf<P>["snapshots"][number];
+
+/**
+ * A snapshot as a panel sees it: its data once loaded, or else the element that says why not
+ * (loading, connect first, not synced yet, nothing in the last sync, could not be loaded).
+ */
+export type SnapshotState = { ok: true; data: DocumentData } | { ok: false; view: HTMLElement };
+
+/** What the dashboard gives a provider's panels: shared helpers and the live state, read at render time. */
+export interface PanelContext<P extends ProviderId> {
+  readonly provider: P;
+  readonly uid: string;
+  readonly media: MediaLoader;
+  /**
+   * One dashboard section, `<section class="panel" data-section="…">`: a header with `title` and
+   * `extra` (a count, a switch), then `body`. `role` (the `data-section`) defaults to the title in
+   * lower case.
+   */
+  section(title: string, body: Child, extra?: Child, role?: string): HTMLElement;
+  /** A snapshot (one of the provider's `snapshots`); `what` names its contents in the state texts ("playlists"). */
+  snapshot(name: SnapshotName<P>, what: string): SnapshotState;
+  /** The provider's connection as last read (null: none). */
+  connection(): ConnectionView | null;
+  /** The Storage object of a file the sync mirrored (`storagePaths.mirrorObject`), for `media.image`. */
+  mirrorObject(itemId: string, ext: string): string;
+  /** Renders the dashboard again, e.g. after a panel's own choice (a time range) changed. */
+  rerender(): void;
+}
+
+export interface WebProvider<P extends ProviderId> {
+  /** The snapshots the dashboard follows for this provider (a subset of its catalog entry's). */
+  readonly snapshots: readonly SnapshotName<P>[];
+  /**
+   * Called once per dashboard; returns what renders the provider's sections, called on every
+   * render (so it may keep the panels' own state, such as a selected tab, between renders).
+   */
+  dashboard(ctx: PanelContext<P>): () => Child[];
+}

@@ -13,11 +13,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { type ProviderId as Provider, catalogEntry, providerName } from "../../functions/src/providers/catalog";
 import { ROOT } from "../lib/local-env";
 import type { BenchResults } from "./report";
 import type { PerSync, SyncKind } from "./syncCost";
 
-type Provider = "spotify" | "instagram";
 interface Price {
   value: number;
   unit: string;
@@ -223,7 +223,8 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
 
   // Reading it back (not the sync): dashboard opens.
   const opens = users * s.dashboardOpensPerUserPerMonth.value;
-  const snapshotDocs = 5 + 2 + s.providersPerUser.value.length; // snapshots + connection docs
+  // Each provider's snapshot documents (its catalog entry) and its connection document.
+  const snapshotDocs = s.providersPerUser.value.reduce((sum, pr) => sum + catalogEntry(pr).snapshots.length + 1, 0);
   const dashboard = {
     opens,
     readsUsd: ((opens * snapshotDocs) / 1e5) * p("firestoreReadsPer100k"),
@@ -261,7 +262,7 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     "",
     "## Formula",
     "",
-    "For each provider p (every user connected Spotify and Instagram), with S = users × 730 hourly syncs a month and",
+    `For each provider p (every user connected ${s.providersPerUser.value.map(providerName).join(" and ")}), with S = users × 730 hourly syncs a month and`,
     "c_p = the share of syncs that find a small change (the rest are unchanged):",
     "",
     "```",

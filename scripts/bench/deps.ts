@@ -8,7 +8,8 @@ import { bucketBlobStore } from "../../functions/src/sync/blobStore";
 import { type Clock, systemClock } from "../../functions/src/sync/ports";
 import { providerDownload } from "../../functions/src/sync/runtime";
 import type { SyncDeps } from "../../functions/src/sync/runSync";
-import type { Stats } from "../fake-providers";
+import type { ProviderId } from "../../functions/src/providers/catalog";
+import { FAKES, type Stats } from "../fake-providers";
 import { type StorageCounts, countingBlobStore } from "./instrument";
 
 export function benchSyncDeps(config: Config, storage: StorageCounts, clock: Clock = systemClock): SyncDeps {
@@ -32,16 +33,22 @@ export interface ProviderRequests {
   rateLimited: number;
 }
 
-const NOT_API = new Set(["authorize", "token", "access_token", "refresh_access_token", "cdn"]);
-
-export function providerRequests(s: Stats, only?: "spotify" | "instagram"): ProviderRequests {
+/**
+ * Splits the fake's counters (keyed "provider:endpoint") by the kind of route each endpoint is
+ * (the provider's fake declares it): CDN files, the data API, and the rest (consent pages and
+ * token endpoints) as token requests. `only` keeps one provider's.
+ */
+export function providerRequests(s: Stats, only?: ProviderId): ProviderRequests {
   const out: ProviderRequests = { api: 0, token: 0, cdn: 0, rateLimited: s.rateLimited };
   for (const [key, n] of Object.entries(s.byEndpoint)) {
-    const [provider, endpoint] = key.split(":") as [string, string];
+    const i = key.indexOf(":");
+    const provider = key.slice(0, i) as ProviderId;
+    const endpoint = key.slice(i + 1);
     if (only && provider !== only) continue;
-    if (endpoint === "cdn") out.cdn += n;
-    else if (NOT_API.has(endpoint)) out.token += n;
-    else out.api += n;
+    const kind = FAKES[provider]?.endpoints[endpoint] ?? "api";
+    if (kind === "cdn") out.cdn += n;
+    else if (kind === "api") out.api += n;
+    else out.token += n;
   }
   return out;
 }

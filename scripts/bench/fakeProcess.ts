@@ -6,18 +6,26 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { type BaseUrls, type IssuedTokens, type Stats, baseUrlsFor } from "../fake-providers";
+import type { ProviderId } from "../../functions/src/providers/catalog";
+import {
+  type AccountSpec,
+  type BaseUrls,
+  FAKES,
+  type IssuedTokens,
+  type RateLimitSpec,
+  type Stats,
+  baseUrlsFor,
+} from "../fake-providers";
 import { ROOT } from "../lib/local-env";
-
-export type FakeProvider = "spotify" | "instagram";
 
 export interface BenchFake {
   url: string;
   baseUrls: BaseUrls;
-  addAccount(provider: FakeProvider, spec?: Record<string, unknown>): Promise<{ id: string }>;
-  issueTokens(provider: FakeProvider, accountId: string): Promise<IssuedTokens>;
-  changeItems(provider: FakeProvider, accountId: string, n: number): Promise<void>;
-  rateLimit(provider: FakeProvider, limit: { windowSeconds: number; budget: number } | null): Promise<void>;
+  addAccount(provider: ProviderId, spec?: AccountSpec): Promise<{ id: string }>;
+  issueTokens(provider: ProviderId, accountId: string): Promise<IssuedTokens>;
+  /** The provider's small change (its fake's bench.smallChange: e.g. one playlist or post changed). */
+  smallChange(provider: ProviderId, accountId: string): Promise<void>;
+  rateLimit(provider: ProviderId, limit: RateLimitSpec | null): Promise<void>;
   latency(ms: number): Promise<void>;
   advanceClock(ms: number): Promise<void>;
   stats(): Promise<Stats>;
@@ -62,8 +70,10 @@ export async function startFakeProcess(): Promise<BenchFake> {
     baseUrls: baseUrlsFor(url),
     addAccount: (provider, spec) => control("addAccount", { provider, ...(spec ? { spec } : {}) }),
     issueTokens: (provider, accountId) => control("issueTokens", { provider, accountId }),
-    changeItems: async (provider, id, n) =>
-      void (await control("account", { provider, id, action: "changeItems", args: [n] })),
+    smallChange: async (provider, id) => {
+      const { action, args } = FAKES[provider].bench.smallChange;
+      await control("account", { provider, id, action, args });
+    },
     rateLimit: async (provider, limit) => void (await control("rateLimit", { provider, limit })),
     latency: async (ms) => void (await control("latency", { ms })),
     advanceClock: async (ms) => void (await control("clock/advance", { ms })),

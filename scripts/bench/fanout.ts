@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { db } from "../../functions/src/admin";
 import { newConnection } from "../../functions/src/connections/model";
-import { type Provider, firestorePaths } from "../../functions/src/paths";
+import { PROVIDERS, firestorePaths } from "../../functions/src/paths";
 import { EMULATORS, PROJECT_ID, REGION, ROOT } from "../lib/local-env";
 import { FANOUT_EPOCH_MS } from "./env";
 
@@ -59,8 +59,9 @@ async function seed(from: number, to: number): Promise<number> {
   writer.onWriteError((e) => e.failedAttempts < 5);
   const at = new Date(FANOUT_EPOCH_MS);
   for (let i = from; i < to; i++) {
-    const uid = `bfo-${Math.floor(i / 2)}`;
-    const provider: Provider = i % 2 === 0 ? "spotify" : "instagram";
+    // One user per PROVIDERS.length connections, one connection per provider, in catalog order.
+    const uid = `bfo-${Math.floor(i / PROVIDERS.length)}`;
+    const provider = PROVIDERS[i % PROVIDERS.length]!;
     const doc = newConnection({
       uid,
       provider,
@@ -145,7 +146,7 @@ export async function benchFanOut(sizes: number[]): Promise<FanOutResult> {
       seeded = n;
       for (const port of ["delay20", "tasks"] as const) {
         const args = ["--n", String(n), "--port", port, "--slot", String(slot++)];
-        const names = [`benchfanout-${n}-spotify`, `benchfanout-${n}-instagram`];
+        const names = PROVIDERS.map((p) => `benchfanout-${n}-${p}`);
         if (port === "tasks") {
           for (const q of names) await createQueue(q, sink.url);
           args.push("--queues", names.join(","));

@@ -2,7 +2,9 @@
  * One fan-out measurement in a fresh process (so its peak memory is its own): runs the product's
  * runFanOut over the connections the parent seeded and prints one JSON line.
  *
- *   tsx scripts/bench/fanoutChild.ts --n N --port tasks|delay20 --slot K [--queues S,I]
+ *   tsx scripts/bench/fanoutChild.ts --n N --port tasks|delay20 --slot K [--queues Q1,Q2,…]
+ *
+ * `--queues`: one Tasks-emulator queue per provider, in catalog order (PROVIDERS).
  */
 import "./quiet";
 import { parseArgs } from "node:util";
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
   const { runFanOut } = await import("../../functions/src/sync/fanOut");
   const { firebaseTaskQueue } = await import("../../functions/src/sync/taskQueue");
   const { memorySampler, mb } = await import("./instrument");
+  const { PROVIDERS } = await import("../../functions/src/paths");
   const config = loadConfig();
 
   let calls = 0;
@@ -37,10 +40,13 @@ async function main(): Promise<void> {
           },
         }
       : (() => {
-          const [spotify, instagram] = (values.queues ?? "").split(",");
-          if (!spotify || !instagram)
-            throw new Error("--queues spotifyQueue,instagramQueue is needed with --port tasks");
-          const inner = firebaseTaskQueue(taskQueueService(), { spotify, instagram });
+          const names = (values.queues ?? "").split(",").filter(Boolean);
+          if (names.length !== PROVIDERS.length)
+            throw new Error(`--queues needs one queue per provider (${PROVIDERS.join(",")}) with --port tasks`);
+          const inner = firebaseTaskQueue(
+            taskQueueService(),
+            Object.fromEntries(PROVIDERS.map((p, i) => [p, names[i]!])) as Record<(typeof PROVIDERS)[number], string>,
+          );
           return {
             enqueue: (...args: Parameters<typeof inner.enqueue>) => {
               calls++;

@@ -1,14 +1,14 @@
 /**
  * Bench 3 — what one sync costs: Firestore reads/writes/deletes (counted at the SDK's RPC funnel),
  * Storage operations and bytes (counted at the BlobStore port), provider requests (counted by the
- * fake server), per sync, for a first sync, an unchanged sync and a small change (one playlist /
- * one media item changed), for each provider — against "write everything every time" (what the
- * single-tenant version did: every snapshot set and every image downloaded and stored, no reads
- * to compare), run over the same fake accounts.
+ * fake server), per sync, for a first sync, an unchanged sync and a small change (each fake's
+ * bench.smallChange, e.g. one playlist or one post changed), for each provider — against "write
+ * everything every time" (what the single-tenant version did: every snapshot set and every image
+ * downloaded and stored, no reads to compare), run over the same fake accounts.
  *
  * Syncs run one at a time, as the hourly task would (the sync's clock and the fake's clock move
- * 61 minutes between rounds, so a Spotify access token has expired and is refreshed, as it is
- * every hour in production).
+ * 61 minutes between rounds, so access tokens that live an hour have expired and are refreshed,
+ * as they are every hour in production).
  */
 import { db } from "../../functions/src/admin";
 import type { Config } from "../../functions/src/config";
@@ -87,10 +87,8 @@ async function writeEverything(deps: SyncDeps, c: BenchConnection): Promise<{ sn
       .set({ storage: "inline", updatedAt: now, data: JSON.parse(canonicalJson(value)) as unknown });
   }
   for (const item of fetched.mirror) {
-    const path =
-      c.provider === "spotify"
-        ? storagePaths.mirrorObject(c.uid, "spotify", item.id, "jpg")
-        : storagePaths.mirrorObject(c.uid, "instagram", item.id, item.ext.toLowerCase());
+    // Where the product's mirror puts it (sync/mirror.ts): the provider's folder, `{id}.{ext}`.
+    const path = storagePaths.mirrorObject(c.uid, c.provider, item.id, item.ext.toLowerCase());
     const { bytes, contentType } = await deps.download(item.url, {
       provider: c.provider,
       maxBytes: deps.config.MAX_IMAGE_BYTES,
@@ -140,7 +138,7 @@ export async function benchSyncCost(
   opts: { usersPerProvider: number; latencyMs: number; tag: string },
 ): Promise<SyncCostResult> {
   await fake.latency(opts.latencyMs);
-  await fake.rateLimit("spotify", null);
+  for (const provider of PROVIDERS) await fake.rateLimit(provider, null);
   const tokens = tokenStoreFromConfig();
   const clock = new MovableClock(Date.now());
   const storage = newStorageCounts();
@@ -168,7 +166,7 @@ export async function benchSyncCost(
         await fake.advanceClock(61 * 60_000);
       }
       if (kind === "small-change")
-        for (const c of [...product, ...naive]) await fake.changeItems(provider, c.accountId, 1);
+        for (const c of [...product, ...naive]) await fake.smallChange(provider, c.accountId);
       for (const design of ["product", "write-everything"] as const) {
         const set = design === "product" ? product : naive;
         const fs0: FirestoreCounts = snapshotFirestore();

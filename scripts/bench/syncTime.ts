@@ -1,8 +1,9 @@
 /**
- * Bench 2 — time until everyone is synced: U users × 2 providers, the fake provider answering
- * every request after LATENCY ms, with a Spotify-like rolling rate limit (BUDGET API requests per
- * WINDOW seconds for the app) on Spotify. Two designs, in the same run, on separate but identical
- * user sets (so both do first syncs):
+ * Bench 2 — time until everyone is synced: U users × every provider, the fake provider answering
+ * every request after LATENCY ms, with a rolling app-wide rate limit (BUDGET API requests per
+ * WINDOW seconds) on the providers whose fake models one (FakeBench.rollingRateLimit: the race
+ * measures how much of that budget each design uses). Two designs, in the same run, on separate
+ * but identical user sets (so both do first syncs):
  *
  * - fan-out: runFanOut enqueues one task per connection into per-provider queues that dispatch
  *   like Cloud Tasks with the product's queue settings (simQueue.ts); each task runs runSync.
@@ -13,34 +14,39 @@ import { db } from "../../functions/src/admin";
 import { type Config, providerSettings } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
 import { CONNECTIONS, PROVIDERS, type Provider, parseConnectionPath } from "../../functions/src/paths";
+import { queueFunctionName } from "../../functions/src/providers/catalog";
 import { runFanOut } from "../../functions/src/sync/fanOut";
 import { type SyncDeps, type SyncOutcome, runSync } from "../../functions/src/sync/runSync";
 import { systemClock } from "../../functions/src/sync/ports";
+import { type AccountSpec, FAKES, type RateLimitSpec, type Stats } from "../fake-providers";
 import type { BenchFake } from "./fakeProcess";
 import { benchSyncDeps, providerRequests } from "./deps";
 import { newStorageCounts } from "./instrument";
 import { type QueueSettings, SimQueue, simTaskQueue } from "./simQueue";
 import { createUsers } from "./users";
 
-export interface DesignRun {
+/** API requests per provider, and the 429s of the measured providers (keys `<id>ApiRequests`, `<id>RateLimited`). */
+type RequestCounts = { [P in Provider as `${P}ApiRequests`]: number } & {
+  [P in Provider as `${P}RateLimited`]?: number;
+};
+
+export type DesignRun = {
   design: "fan-out" | "option-a";
   connections: number;
   seconds: number;
   outcomes: Partial<Record<SyncOutcome, number>>;
-  spotifyApiRequests: number;
-  spotifyRateLimited: number;
-  instagramApiRequests: number;
-  /** Accepted Spotify API requests / (budget × seconds / window). */
-  budgetUsed: number;
-  /** Most accepted Spotify API requests seen in any window (sampled every 250 ms) / budget. */
-  peakWindowShare: number;
-  rateLimitedShare: number;
-  queue?: Record<Provider, { dispatched: number; retried: number; gaveUp: number; peakConcurrent: number }>;
-}
+} & RequestCounts & {
+    /** Accepted API requests of the measured providers / (budget × seconds / window). */
+    budgetUsed: number;
+    /** Most accepted API requests of the measured providers seen in any window (sampled every 250 ms) / budget. */
+    peakWindowShare: number;
+    rateLimitedShare: number;
+    queue?: Record<Provider, { dispatched: number; retried: number; gaveUp: number; peakConcurrent: number }>;
+  };
 
 export interface SyncTimeResult {
   users: number;
-  accounts: typeof SMALL_ACCOUNTS;
+  accounts: Record<Provider, AccountSpec>;
   latencyMs: number;
   budget: number;
   windowSeconds: number;
@@ -53,12 +59,38 @@ export interface SyncTimeResult {
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 /**
- * Small libraries (3 playlists, 3 single-image posts): the fake server renders each JPEG in about
- * 23 ms of CPU, so with the fake's default sizes (12 playlists, 15 posts with carousels) it — not
- * the design under test — would be the bottleneck on a 2-core machine. The API requests per sync
- * (what the rate budget counts) do not depend on these sizes below 50 items.
+ * Small libraries (each fake's `bench.smallAccount`): the fake server renders each JPEG in about
+ * 23 ms of CPU, so with the fake's default sizes it — not the design under test — would be the
+ * bottleneck on a 2-core machine. The API requests per sync (what the rate budget counts) do not
+ * depend on these sizes below 50 items.
  */
-export const SMALL_ACCOUNTS = { spotify: { playlists: 3 }, instagram: { media: 3, carousels: false } };
+export const SMALL_ACCOUNTS = Object.fromEntries(PROVIDERS.map((p) => [p, FAKES[p].bench.smallAccount])) as Record<
+  Provider,
+  AccountSpec
+>;
+
+/** The providers the race measures: those whose fake has a rolling app-wide rate limit. */
+export const RACED: readonly Provider[] = PROVIDERS.filter((p) => FAKES[p].bench.rollingRateLimit);
+
+/**
+ * The budget the race reports: the measured providers' limits together (one window: they must
+ * share it), e.g. 1,500 API requests per rolling 30 s.
+ */
+export function raceBudget(): RateLimitSpec {
+  const limits = RACED.map((p) => FAKES[p].bench.rollingRateLimit!);
+  if (limits.length === 0) throw new Error("No provider's fake has a rolling rate limit (bench.rollingRateLimit).");
+  const windowSeconds = limits[0]!.windowSeconds;
+  if (limits.some((l) => l.windowSeconds !== windowSeconds)) {
+    throw new Error("The providers with a rolling rate limit need the same window for the race's one budget.");
+  }
+  return { windowSeconds, budget: limits.reduce((sum, l) => sum + l.budget, 0) };
+}
+
+/** Accepted API requests of the measured providers (the fake counts 429s for the whole app: only they have a limit). */
+function acceptedRaced(stats: Stats): { api: number; rateLimited: number; accepted: number } {
+  const api = RACED.reduce((sum, p) => sum + providerRequests(stats, p).api, 0);
+  return { api, rateLimited: stats.rateLimited, accepted: api - stats.rateLimited };
+}
 
 export function queueSettings(config: Config, provider: Provider): QueueSettings {
   // The same values triggers/sync.ts passes to onTaskDispatched (maxDoublings: 4).
@@ -73,7 +105,7 @@ export function queueSettings(config: Config, provider: Provider): QueueSettings
   };
 }
 
-/** Samples the fake's Spotify counters to find the busiest rolling window. */
+/** Samples the fake's counters of the measured providers to find the busiest rolling window. */
 function windowWatcher(fake: BenchFake, windowSeconds: number) {
   const samples: { t: number; accepted: number }[] = [];
   let peak = 0;
@@ -81,10 +113,9 @@ function windowWatcher(fake: BenchFake, windowSeconds: number) {
   const sample = async () => {
     if (busy) return;
     busy = true;
-    const r = providerRequests(await fake.stats(), "spotify");
+    const { accepted } = acceptedRaced(await fake.stats());
     busy = false;
     const t = Date.now();
-    const accepted = r.api - r.rateLimited;
     samples.push({ t, accepted });
     while (samples.length > 1 && samples[0]!.t < t - windowSeconds * 1000) samples.shift();
     peak = Math.max(peak, accepted - samples[0]!.accepted);
@@ -102,29 +133,30 @@ function windowWatcher(fake: BenchFake, windowSeconds: number) {
 
 async function measure(
   fake: BenchFake,
-  opts: { budget: number; windowSeconds: number },
   run: () => Promise<Partial<Record<SyncOutcome, number>>>,
 ): Promise<Omit<DesignRun, "design" | "connections" | "queue">> {
-  await fake.rateLimit("spotify", { windowSeconds: opts.windowSeconds, budget: opts.budget }); // also empties the window
+  const race = raceBudget();
+  for (const p of RACED) await fake.rateLimit(p, FAKES[p].bench.rollingRateLimit!); // also empties the window
   await fake.resetStats();
-  const watcher = windowWatcher(fake, opts.windowSeconds);
+  const watcher = windowWatcher(fake, race.windowSeconds);
   const t0 = performance.now();
   const outcomes = await run();
   const seconds = (performance.now() - t0) / 1000;
   const peak = await watcher.stop();
   const stats = await fake.stats();
-  const sp = providerRequests(stats, "spotify");
-  const ig = providerRequests(stats, "instagram");
-  const accepted = sp.api - sp.rateLimited;
+  const raced = acceptedRaced(stats);
+  const counts: Record<string, number> = {};
+  for (const p of PROVIDERS) {
+    counts[`${p}ApiRequests`] = providerRequests(stats, p).api;
+    if (RACED.includes(p)) counts[`${p}RateLimited`] = stats.rateLimited;
+  }
   return {
     seconds: Math.round(seconds * 10) / 10,
     outcomes,
-    spotifyApiRequests: sp.api,
-    spotifyRateLimited: sp.rateLimited,
-    instagramApiRequests: ig.api,
-    budgetUsed: round3(accepted / ((opts.budget * seconds) / opts.windowSeconds)),
-    peakWindowShare: round3(peak / opts.budget),
-    rateLimitedShare: round3(sp.api > 0 ? sp.rateLimited / sp.api : 0),
+    ...(counts as RequestCounts),
+    budgetUsed: round3(raced.accepted / ((race.budget * seconds) / race.windowSeconds)),
+    peakWindowShare: round3(peak / race.budget),
+    rateLimitedShare: round3(raced.api > 0 ? raced.rateLimited / raced.api : 0),
   };
 }
 
@@ -150,14 +182,17 @@ async function dueConnections(prefix: string, now: Date): Promise<{ uid: string;
 export async function benchSyncTime(
   fake: BenchFake,
   config: Config,
-  opts: { users: number; latencyMs: number; budget: number; windowSeconds: number; tag: string },
+  opts: { users: number; latencyMs: number; tag: string },
 ): Promise<SyncTimeResult> {
   const tokens = tokenStoreFromConfig();
   await fake.latency(opts.latencyMs);
-  const settings = { spotify: queueSettings(config, "spotify"), instagram: queueSettings(config, "instagram") };
+  const race = raceBudget();
+  const perProvider = <T>(make: (p: Provider) => T) =>
+    Object.fromEntries(PROVIDERS.map((p) => [p, make(p)])) as Record<Provider, T>;
+  const settings = perProvider((p) => queueSettings(config, p));
 
   // --- The fan-out design -------------------------------------------------------------------------
-  say(`sync time: seeding ${opts.users} users × 2 providers (fan-out set)`);
+  say(`sync time: seeding ${opts.users} users × ${PROVIDERS.length} providers (fan-out set)`);
   const fanSet = await createUsers(fake, tokens, {
     prefix: `bst-f-${opts.tag}`,
     users: opts.users,
@@ -172,29 +207,23 @@ export async function benchSyncTime(
     outcomesF[r.outcome] = (outcomesF[r.outcome] ?? 0) + 1;
     return { retry: r.retry };
   };
-  const queues = {
-    spotify: new SimQueue("syncSpotify", settings.spotify, handler),
-    instagram: new SimQueue("syncInstagram", settings.instagram, handler),
-  };
-  say(`sync time: fan-out design (queues ${JSON.stringify(settings.spotify)})…`);
-  const f = await measure(fake, opts, async () => {
+  const queues = perProvider((p) => new SimQueue(queueFunctionName(p), settings[p], handler));
+  say(`sync time: fan-out design (queues ${JSON.stringify(settings)})…`);
+  const f = await measure(fake, async () => {
     await runFanOut({ db: db(), queue: simTaskQueue(queues), clock: systemClock, config });
-    await Promise.all([queues.spotify.idle(), queues.instagram.idle()]);
+    await Promise.all(PROVIDERS.map((p) => queues[p].idle()));
     return outcomesF;
   });
   const fanOut: DesignRun = {
     design: "fan-out",
     connections: fanSet.length,
     ...f,
-    queue: {
-      spotify: { ...queues.spotify.stats },
-      instagram: { ...queues.instagram.stats },
-    },
+    queue: perProvider((p) => ({ ...queues[p].stats })),
   };
   say(`sync time: fan-out ${fanOut.seconds} s, outcomes ${JSON.stringify(fanOut.outcomes)}`);
 
   // --- Option A: one function syncing every user in turn -----------------------------------------
-  say(`sync time: seeding ${opts.users} users × 2 providers (Option A set)`);
+  say(`sync time: seeding ${opts.users} users × ${PROVIDERS.length} providers (Option A set)`);
   const prefixA = `bst-a-${opts.tag}`;
   const setA = await createUsers(fake, tokens, {
     prefix: prefixA,
@@ -204,7 +233,7 @@ export async function benchSyncTime(
     specs: SMALL_ACCOUNTS,
   });
   say("sync time: Option A (one function, every connection in turn)…");
-  const a = await measure(fake, opts, async () => {
+  const a = await measure(fake, async () => {
     const outcomes: Partial<Record<SyncOutcome, number>> = {};
     for (const c of await dueConnections(prefixA, new Date())) {
       const r = await runSync(
@@ -218,14 +247,14 @@ export async function benchSyncTime(
   });
   const optionA: DesignRun = { design: "option-a", connections: setA.length, ...a };
   say(`sync time: Option A ${optionA.seconds} s, outcomes ${JSON.stringify(optionA.outcomes)}`);
-  await fake.rateLimit("spotify", null);
+  for (const p of RACED) await fake.rateLimit(p, null);
 
   return {
     users: opts.users,
     accounts: SMALL_ACCOUNTS,
     latencyMs: opts.latencyMs,
-    budget: opts.budget,
-    windowSeconds: opts.windowSeconds,
+    budget: race.budget,
+    windowSeconds: race.windowSeconds,
     queueSettings: settings,
     fanOut,
     optionA,

@@ -1,12 +1,13 @@
 /**
- * Bench users: a fake provider account per user × provider (default sizes of the fake: 12
- * playlists, 20 top items per range, 30 recent plays; 15 Instagram media with carousels), its
- * tokens stored through the product's token store (encrypted), and a connection that is due now.
+ * Bench users: a fake provider account per user × provider (the sizes of `specs`, or the fake's
+ * defaults), its tokens stored through the product's token store (encrypted), and a connection
+ * that is due now.
  */
 import { db } from "../../functions/src/admin";
 import { newConnection } from "../../functions/src/connections/model";
 import type { TokenStore } from "../../functions/src/crypto/tokenStore";
 import { type Provider, firestorePaths } from "../../functions/src/paths";
+import type { AccountSpec } from "../fake-providers";
 import type { BenchFake } from "./fakeProcess";
 
 export interface BenchConnection {
@@ -24,7 +25,7 @@ export async function createUsers(
     providers: readonly Provider[];
     now: Date;
     /** Account sizes per provider (default: the fake's defaults). */
-    specs?: Partial<Record<Provider, Record<string, unknown>>>;
+    specs?: Partial<Record<Provider, AccountSpec>>;
   },
 ): Promise<BenchConnection[]> {
   const out: BenchConnection[] = [];

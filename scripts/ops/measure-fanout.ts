@@ -11,7 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { db as adminDb } from "../../functions/src/admin";
 import { newConnection } from "../../functions/src/connections/model";
-import { type Provider, firestorePaths } from "../../functions/src/paths";
+import { PROVIDERS, firestorePaths } from "../../functions/src/paths";
 import { runFanOut } from "../../functions/src/sync/fanOut";
 import type { TaskQueue } from "../../functions/src/sync/ports";
 
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const writer = db.bulkWriter();
   for (let i = 0; i < n; i++) {
     const uid = `u${i}`;
-    const provider: Provider = i % 2 ? "instagram" : "spotify";
+    const provider = PROVIDERS[i % PROVIDERS.length]!;
     void writer.set(
       db.doc(firestorePaths.connection(uid, provider)),
       newConnection({ uid, provider, providerAccountId: null, providerAccountName: null, scopes: [], now: past }),

@@ -3,6 +3,7 @@
  * limits, settings and request counts, for every provider of the registry. Route handlers read
  * it; the control API changes it.
  */
+import { randomInt } from "node:crypto";
 import { PROVIDERS } from "../../functions/src/providers/catalog";
 import type { ProviderId } from "./data";
 import type { FakeApp } from "./fake";
@@ -52,6 +53,14 @@ export class FakeState {
   rotateRefreshTokens = false;
   stats: Stats = { requests: 0, rateLimited: 0, byEndpoint: {} };
   private accountsMade = 0;
+  /**
+   * Accounts made without an explicit seed or id get ids from `idBase + n`, random per server:
+   * every fake server (one per test file) then names its accounts differently, as a real
+   * provider would, so tests sharing one emulator never see the same provider account twice
+   * (a provider account is connected under one person at a time). Their data still follows the
+   * seed `n`.
+   */
+  private readonly idBase = randomInt(1, 1_000_000) * 1_000;
   /** Set once the server listens. */
   baseUrl = "";
 
@@ -62,8 +71,9 @@ export class FakeState {
     const n = ++this.accountsMade;
     const seed = spec.seed ?? n;
     const map = this.accounts[provider];
-    let id = spec.id ?? fake.accountId(seed, 1);
-    if (spec.id === undefined) for (let k = 2; map.has(id); k++) id = fake.accountId(seed, k);
+    const idSeed = spec.seed ?? this.idBase + n;
+    let id = spec.id ?? fake.accountId(idSeed, 1);
+    if (spec.id === undefined) for (let k = 2; map.has(id); k++) id = fake.accountId(idSeed, k);
     if (map.has(id)) throw new Error(`A ${provider} account "${id}" already exists.`);
     const account = fake.newAccount(id, seed, spec, this.clock.nowMs()) as FakeAccount;
     map.set(id, account);

@@ -12,10 +12,10 @@ import { type Provider, firestorePaths, storagePaths } from "../../src/paths";
 import { requestManualSync } from "../../src/sync/manual";
 import { EMULATORS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { FakeClock, RecordingQueue } from "../support/sync-fakes";
+import { newSignedInPerson } from "../support/people";
 
 const HOSTING = `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 const FUNCTIONS = `http://${EMULATORS.functions.host}:${EMULATORS.functions.port}/${PROJECT_ID}/${REGION}`;
-const AUTH_REST = `http://${EMULATORS.auth.host}:${EMULATORS.auth.port}/identitytoolkit.googleapis.com/v1`;
 
 // The first call of each function cold-starts it in the emulator.
 jest.setTimeout(60_000);
@@ -25,19 +25,7 @@ interface Person {
   idToken: string;
 }
 
-async function newPerson(): Promise<Person> {
-  const email = `access-${randomUUID()}@example.test`;
-  const password = "correct horse battery";
-  const user = await auth().createUser({ email, password });
-  const res = await fetch(`${AUTH_REST}/accounts:signInWithPassword?key=any`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email, password, returnSecureToken: true }),
-  });
-  expect(res.status).toBe(200);
-  const { idToken } = (await res.json()) as { idToken: string };
-  return { uid: user.uid, idToken };
-}
+const newPerson = (): Promise<Person> => newSignedInPerson("access");
 
 /**
  * Revokes the person's sessions. Auth keeps the revocation time in whole seconds and compares it

@@ -3,9 +3,9 @@
  * server (started here on 127.0.0.1:9090, where functions/.env.local points the functions) →
  * Firestore / Storage emulators. No browser: the consent form is POSTed directly.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
-import { auth, bucket, db } from "../../src/admin";
+import { bucket, db } from "../../src/admin";
 import { getConfig } from "../../src/config";
 import { createTokenStore } from "../../src/crypto/tokenStore";
 import { vaultFromConfig } from "../../src/crypto/vault";
@@ -14,10 +14,10 @@ import { type Provider, firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, FAKE_PROVIDERS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
 import { connectSyncsFinished } from "../support/first-sync";
+import { newSignedInPerson } from "../support/people";
 
 const HOSTING = `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 const FUNCTIONS = `http://${EMULATORS.functions.host}:${EMULATORS.functions.port}/${PROJECT_ID}/${REGION}`;
-const AUTH_REST = `http://${EMULATORS.auth.host}:${EMULATORS.auth.port}/identitytoolkit.googleapis.com/v1`;
 const APP = HOSTING; // APP_URL in functions/.env.local
 
 // jest ignores `testTimeout` inside a project entry; the first call cold-starts the functions.
@@ -44,19 +44,7 @@ interface Person {
   cookie?: string;
 }
 
-async function newPerson(): Promise<Person> {
-  const email = `oauth-${randomUUID()}@example.test`;
-  const password = "correct horse battery";
-  const user = await auth().createUser({ email, password });
-  const res = await fetch(`${AUTH_REST}/accounts:signInWithPassword?key=any`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email, password, returnSecureToken: true }),
-  });
-  expect(res.status).toBe(200);
-  const { idToken } = (await res.json()) as { idToken: string };
-  return { uid: user.uid, idToken };
-}
+const newPerson = (): Promise<Person> => newSignedInPerson("oauth");
 
 async function start(
   person: Person | undefined,

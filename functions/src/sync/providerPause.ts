@@ -39,6 +39,19 @@ function effectiveEnd(doc: z.infer<typeof PauseDoc>, limits: PauseLimits): Date 
   return new Date(Math.min(doc.pausedUntil.toMillis(), cap));
 }
 
+/** The provider's stored pause (also one that has ended), with its capped end; null when there is none. */
+async function readPause(db: Firestore, provider: Provider, now: Date, limits: PauseLimits): Promise<PauseInfo | null> {
+  const parsed = PauseDoc.safeParse((await db.doc(firestorePaths.providerState(provider)).get()).data());
+  if (!parsed.success) return null;
+  const end = effectiveEnd(parsed.data, limits);
+  return {
+    pausedUntil: end,
+    reason: parsed.data.reason,
+    since: parsed.data.since.toDate(),
+    active: end.getTime() > now.getTime(),
+  };
+}
+
 /** The end of the provider's pause, or null when it is not paused at `now`. */
 export async function providerPausedUntil(
   db: Firestore,
@@ -46,11 +59,8 @@ export async function providerPausedUntil(
   now: Date,
   limits: PauseLimits,
 ): Promise<Date | null> {
-  const snap = await db.doc(firestorePaths.providerState(provider)).get();
-  const parsed = PauseDoc.safeParse(snap.data());
-  if (!parsed.success) return null;
-  const until = effectiveEnd(parsed.data, limits);
-  return until.getTime() > now.getTime() ? until : null;
+  const pause = await readPause(db, provider, now, limits);
+  return pause?.active ? pause.pausedUntil : null;
 }
 
 /** Every provider's pause end (null: not paused), read once per fan-out. */
@@ -106,21 +116,7 @@ export async function describeProviderPauses(
   now: Date,
   limits: PauseLimits,
 ): Promise<Record<Provider, PauseInfo | null>> {
-  const entries = await Promise.all(
-    PROVIDERS.map(async (p) => {
-      const parsed = PauseDoc.safeParse((await db.doc(firestorePaths.providerState(p)).get()).data());
-      if (!parsed.success) return [p, null] as const;
-      const { reason, since } = parsed.data;
-      const end = effectiveEnd(parsed.data, limits);
-      const info: PauseInfo = {
-        pausedUntil: end,
-        reason,
-        since: since.toDate(),
-        active: end.getTime() > now.getTime(),
-      };
-      return [p, info] as const;
-    }),
-  );
+  const entries = await Promise.all(PROVIDERS.map(async (p) => [p, await readPause(db, p, now, limits)] as const));
   return Object.fromEntries(entries) as Record<Provider, PauseInfo | null>;
 }
 

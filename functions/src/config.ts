@@ -230,6 +230,7 @@ type ProviderSettingSpecs<E extends CatalogEntry> = Record<`${E["settingsPrefix"
   Record<`${E["settingsPrefix"]}_${Extract<keyof E["baseUrls"], string>}_BASE_URL`, UrlSpec> &
   Record<`${E["settingsPrefix"]}_QUEUE_${QueueKey}`, IntSpec> &
   Record<E["refresh"]["setting"], IntSpec> &
+  (E extends { syncInterval: { setting: infer N extends string } } ? Record<N, IntSpec> : unknown) &
   (E["mirror"] extends { setting: { name: infer N extends string } } ? Record<N, BoolSpec> : unknown);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -246,7 +247,8 @@ export function providerSettingNames(e: CatalogEntry) {
     baseUrl: (key: string) => `${p}_${key}_BASE_URL`,
     queue: (key: QueueKey) => `${p}_QUEUE_${key}`,
     refresh: e.refresh.setting,
-    mirror: e.mirror.setting?.name,
+    mirror: e.mirror?.setting?.name,
+    syncInterval: e.syncInterval?.setting,
   };
 }
 
@@ -283,7 +285,9 @@ export function providerSettingSpecs(e: CatalogEntry): Record<string, SettingSpe
   const r = e.refresh;
   const margin = r.unit === "days" ? positiveInt : nonNegativeInt;
   out[n.refresh] = int(r.max !== undefined ? margin.max(r.max) : margin, r.default, r.description);
-  if (e.mirror.setting) out[e.mirror.setting.name] = flag(e.mirror.setting.default, e.mirror.setting.description);
+  if (e.mirror?.setting) out[e.mirror.setting.name] = flag(e.mirror.setting.default, e.mirror.setting.description);
+  if (e.syncInterval)
+    out[e.syncInterval.setting] = int(positiveInt, e.syncInterval.default, e.syncInterval.description);
   return out;
 }
 
@@ -386,8 +390,20 @@ export interface ProviderSettings {
   queue: CatalogEntry["queue"];
   /** The refresh margin in seconds, whatever unit its setting uses. */
   refreshMarginSeconds: number;
-  /** Whether the sync mirrors the provider's files (always true without a mirror switch). */
+  /** Whether the sync mirrors the provider's files (false without a catalog `mirror`, true without a switch). */
   mirror: boolean;
+  /**
+   * Minutes from one sync of a connection to its next: SYNC_INTERVAL_MINUTES, or the provider's
+   * longer `syncInterval` setting rounded up to whole slots (the fan-out runs once a slot).
+   */
+  syncIntervalMinutes: number;
+}
+
+/** A provider's interval, never below one slot and a whole number of slots. */
+function syncIntervalMinutes(config: Pick<Config, "SYNC_INTERVAL_MINUTES">, own: number | undefined): number {
+  const slot = config.SYNC_INTERVAL_MINUTES;
+  if (own === undefined || own <= slot) return slot;
+  return Math.ceil(own / slot) * slot;
 }
 
 export function providerSettings(config: Config, id: ProviderId): ProviderSettings {
@@ -403,7 +419,11 @@ export function providerSettings(config: Config, id: ProviderId): ProviderSettin
     baseUrls: Object.fromEntries(Object.keys(e.baseUrls).map((k) => [k, c[n.baseUrl(k)] as string])),
     queue,
     refreshMarginSeconds: (c[n.refresh] as number) * (e.refresh.unit === "days" ? 86_400 : 1),
-    mirror: n.mirror === undefined ? true : (c[n.mirror] as boolean),
+    mirror: e.mirror !== undefined && (n.mirror === undefined ? true : (c[n.mirror] as boolean)),
+    syncIntervalMinutes: syncIntervalMinutes(
+      config,
+      n.syncInterval === undefined ? undefined : (c[n.syncInterval] as number),
+    ),
   };
 }
 

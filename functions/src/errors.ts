@@ -29,16 +29,18 @@ export abstract class AppError extends Error {
  * per-app window) or this account's (`account`).
  */
 export class RateLimitedError extends AppError {
-  readonly code = "rate_limited";
+  /** `quota_exceeded`: a quota (YouTube's daily units) is used up until `retryAt`, not a short limit. */
+  readonly code: "rate_limited" | "quota_exceeded";
   readonly action = "retry_at";
   readonly scope: "app" | "account";
   constructor(
     message: string,
     readonly retryAt: Date,
-    options?: { cause?: unknown; scope?: "app" | "account" },
+    options?: { cause?: unknown; scope?: "app" | "account"; kind?: "rate_limit" | "quota" },
   ) {
     super(message, options);
     this.scope = options?.scope ?? "account";
+    this.code = options?.kind === "quota" ? "quota_exceeded" : "rate_limited";
   }
 }
 

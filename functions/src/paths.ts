@@ -120,7 +120,11 @@ export function parseConnectionPath(path: string): { uid: string; provider: Prov
 // --- Cloud Storage -----------------------------------------------------------------------------
 
 /** Folder of a provider's mirrored objects under a user (the catalog's `mirror.folder`). */
-const mirrorFolder = (p: Provider) => catalogEntry(provider(p)).mirror.folder;
+function mirrorFolder(p: Provider): string {
+  const mirror = catalogEntry(provider(p)).mirror;
+  if (!mirror) throw new Error(`${catalogEntry(p).name} mirrors no files.`);
+  return mirror.folder;
+}
 
 export const storagePaths = {
   /** Every object a user owns starts with this prefix. */

@@ -96,6 +96,17 @@ export function describeConnection(c: ConnectionView | null, now: Date = new Dat
     };
   }
   if (c.rateLimitedUntil && c.rateLimitedUntil.getTime() > now.getTime()) {
+    if (c.lastError?.code === "quota_exceeded") {
+      // A daily quota (YouTube's), not a short limit: it is the app's, and it ends at a known time.
+      return {
+        label: `Daily quota used up until ${time(c.rateLimitedUntil)}`,
+        tone: "warn",
+        detail:
+          "The app has used its daily allowance of requests to this provider; syncing resumes by itself when it resets.",
+        canConnect: false,
+        canSync: false,
+      };
+    }
     return {
       label: `Rate-limited until ${time(c.rateLimitedUntil)}`,
       tone: "warn",

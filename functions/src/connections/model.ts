@@ -42,6 +42,11 @@ export const ConnectionDoc = z.object({
    */
   dataErasedAt: timestamp.nullable().optional(),
   /**
+   * When the provider's data was deleted for being older than its catalog `dataPolicy.maxAgeDays`
+   * since the last successful sync (sync/retention.ts).
+   */
+  dataExpiredAt: timestamp.nullable().optional(),
+  /**
    * Set while `paused` by the profile's syncEnabled switch: the status it had before, restored when
    * sync is switched on again (account/syncSetting.ts), so a pause never erases an error backoff.
    */

@@ -5,6 +5,11 @@
  * such as last sync times and counts is kept). With `deleteData: true`, the provider's synced
  * data goes too: every snapshot document under `users/{uid}/{provider}` with its `parts`
  * subcollections, and every Storage object under `{uid}/{provider}/`.
+ *
+ * A provider whose terms ask for it (catalog `dataPolicy.deleteOnDisconnect`: YouTube) is always
+ * disconnected with its data, and its grant is revoked at the provider first (best effort: a
+ * failed revocation is logged and the disconnect goes on; the person can still revoke in their
+ * provider account, which the app links to).
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
@@ -12,6 +17,10 @@ import type { bucket } from "../admin";
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { PROVIDERS, type Provider, firestorePaths, storagePaths } from "../paths";
+import { catalogEntry } from "../providers/catalog";
+import { errorSummary } from "../sync/policy";
+import type { TokenStore } from "../crypto/tokenStore";
+import type { ProviderContext, ProviderModule } from "../providers/types";
 import type { ConnectionStore } from "./connectionStore";
 
 export const DisconnectInput = z.object({
@@ -25,6 +34,8 @@ export interface DisconnectResult {
   hadConnection: boolean;
   deletedDocuments: number;
   deletedObjects: number;
+  /** Whether the grant was revoked at the provider (providers whose terms ask for it; else false). */
+  revoked: boolean;
 }
 
 /** Deletes a person's synced data of one provider; returns counts. */
@@ -37,6 +48,8 @@ export interface DisconnectDeps {
   now: () => Date;
   connections: ConnectionStore;
   eraser: ProviderDataEraser;
+  /** Revokes the person's grant at the provider with the stored tokens; false when there are none. */
+  revoke: (uid: string, provider: Provider) => Promise<boolean>;
 }
 
 export async function disconnect(deps: DisconnectDeps, uid: string, input: unknown): Promise<DisconnectResult> {
@@ -44,7 +57,17 @@ export async function disconnect(deps: DisconnectDeps, uid: string, input: unkno
   if (!parsed.success) {
     throw new InvalidInputError(`provider must be one of ${PROVIDERS.join(", ")}; deleteData must be a boolean.`);
   }
-  const { provider, deleteData } = parsed.data;
+  const { provider } = parsed.data;
+  const policy = catalogEntry(provider).dataPolicy;
+  const deleteData = parsed.data.deleteData || policy?.deleteOnDisconnect === true;
+  // Before the tokens go: revoking needs them.
+  let revoked = false;
+  if (policy?.deleteOnDisconnect) {
+    revoked = await deps.revoke(uid, provider).catch((e: unknown) => {
+      logs.warn("oauth.revoke_failed", { uid, provider, error: errorSummary(e) });
+      return false;
+    });
+  }
   const { hadConnection } = await deps.connections.markDisconnected({
     uid,
     provider,
@@ -57,8 +80,35 @@ export async function disconnect(deps: DisconnectDeps, uid: string, input: unkno
     deletedDocuments = await deps.eraser.eraseDocuments(uid, provider);
     deletedObjects = await deps.eraser.eraseObjects(uid, provider);
   }
-  logs.info("oauth.disconnected", { uid, provider, hadConnection, deleteData, deletedDocuments, deletedObjects });
-  return { provider, hadConnection, deletedDocuments, deletedObjects };
+  logs.info("oauth.disconnected", {
+    uid,
+    provider,
+    hadConnection,
+    deleteData,
+    deletedDocuments,
+    deletedObjects,
+    revoked,
+  });
+  return { provider, hadConnection, deletedDocuments, deletedObjects, revoked };
+}
+
+/**
+ * DisconnectDeps.revoke over the stored tokens: loads them (none: nothing to revoke) and asks the
+ * provider's module to revoke the grant, as the operator's app.
+ */
+export function storedTokenRevoker(deps: {
+  tokens: Pick<TokenStore, "load">;
+  provider: (id: Provider) => ProviderModule;
+  context: () => ProviderContext;
+}): DisconnectDeps["revoke"] {
+  return async (uid, provider) => {
+    const module = deps.provider(provider);
+    if (!module.revoke) return false;
+    const tokens = await deps.tokens.load(uid, provider);
+    if (!tokens) return false;
+    await module.revoke(deps.context(), tokens);
+    return true;
+  };
 }
 
 /** The default bucket (firebase-admin's Bucket). */

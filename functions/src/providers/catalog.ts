@@ -43,8 +43,9 @@ export interface CatalogEntry {
   /**
    * Mirrored files: `{uid}/{folder}/{itemId}.{ext}`; `folder` lies under `{id}/` (so disconnecting
    * with data removes it). `setting`: a boolean setting that switches mirroring off (absent: always on).
+   * No `mirror`: the provider's files are never copied, and its syncs never touch Storage.
    */
-  mirror: {
+  mirror?: {
     folder: string;
     setting?: { name: string; default: boolean; description: string };
   };
@@ -67,6 +68,18 @@ export interface CatalogEntry {
     minBackoffSeconds: number;
     maxBackoffSeconds: number;
   };
+  /**
+   * A longer interval between two syncs of one connection than SYNC_INTERVAL_MINUTES (a provider
+   * with a daily quota): a setting in minutes and its default. Absent: every SYNC_INTERVAL_MINUTES.
+   */
+  syncInterval?: { setting: string; default: number; description: string };
+  /**
+   * What the provider's terms ask of stored data (YouTube's developer policies): `maxAgeDays`, how
+   * long synced data may be kept after its last successful sync (older data is deleted, sync/
+   * retention.ts); `deleteOnDisconnect`, a disconnect always deletes the data and revokes the grant
+   * at the provider. Absent: data is kept until the person deletes it.
+   */
+  dataPolicy?: { maxAgeDays: number; deleteOnDisconnect: boolean };
   /** When to refresh tokens: a setting (named here: its unit is part of its name) and its default. */
   refresh: { setting: string; unit: "seconds" | "days"; default: number; max?: number; description: string };
   /** The single-tenant layout's collections and Storage prefixes of this provider (the migration's defaults). */

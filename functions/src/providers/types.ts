@@ -95,6 +95,11 @@ export interface ProviderModule {
   /** Fetches everything a sync stores. All pages or a thrown typed error: never a partial result. */
   fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult>;
   /**
+   * Revokes the grant behind `tokens` at the provider (the person disconnected). Only providers
+   * whose terms ask for it (catalog `dataPolicy.deleteOnDisconnect`) have one. Throws typed errors.
+   */
+  revoke?(ctx: ProviderContext, tokens: TokenSet): Promise<void>;
+  /**
    * For `npm run connect` (support, tests): tokens from what an operator pastes. `needs` names the
    * token the provider takes (`--refresh-token` or `--access-token`); `make` checks it with the
    * provider (a refresh, or reading the account) before anything is stored.

@@ -17,7 +17,7 @@
  */
 import type { Config } from "../config";
 import type { ConnectionStatus } from "../connections/model";
-import { type ErrorAction, RateLimitedError, actionOf, isAppError } from "../errors";
+import { type ErrorAction, RateLimitedError, ReauthRequiredError, actionOf, isAppError } from "../errors";
 import { slotStart } from "./ports";
 
 export type PolicyConfig = Pick<
@@ -59,9 +59,17 @@ export function isSyncable(status: ConnectionStatus): boolean {
   return (SYNCABLE_STATUSES as readonly string[]).includes(status);
 }
 
-/** The start of the next slot: the next hourly fan-out finds the connection due again. */
-export function nextRegularSync(now: Date, config: Pick<Config, "SYNC_INTERVAL_MINUTES">): Date {
-  return new Date(slotStart(now, config.SYNC_INTERVAL_MINUTES) + config.SYNC_INTERVAL_MINUTES * 60_000);
+/**
+ * When the connection is due again after a successful sync: the start of the slot `intervalMinutes`
+ * after this one (the provider's interval, providerSettings().syncIntervalMinutes; one slot by
+ * default), so the fan-out of that slot finds it due.
+ */
+export function nextRegularSync(
+  now: Date,
+  config: Pick<Config, "SYNC_INTERVAL_MINUTES">,
+  intervalMinutes: number = config.SYNC_INTERVAL_MINUTES,
+): Date {
+  return new Date(slotStart(now, config.SYNC_INTERVAL_MINUTES) + intervalMinutes * 60_000);
 }
 
 /** Backoff after `failures` consecutive counted failures (≥ threshold). */
@@ -104,7 +112,8 @@ export function decideFailure(
       outcome: "reauth",
       retry: false,
       status: "needs_reauth",
-      reauthReason: lastError.message,
+      // The sentence for the person (ReauthRequiredError.reason), not the request that failed.
+      reauthReason: e instanceof ReauthRequiredError ? e.reason.slice(0, 500) : lastError.message,
       consecutiveFailures: ctx.consecutiveFailures + 1,
       lastError,
     };

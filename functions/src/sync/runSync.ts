@@ -23,7 +23,7 @@ import { isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
 import { logs } from "../logs";
 import type { ProviderDataEraser } from "../oauth/disconnect";
 import { type Provider, firestorePaths } from "../paths";
-import { providerName } from "../providers/catalog";
+import { catalogEntry, providerName } from "../providers/catalog";
 import { withAccessToken } from "../providers/session";
 import type { ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { type LeaseResult, acquireLease } from "./lease";
@@ -154,22 +154,20 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     result.counts = fetched.counts;
     account = fetched.account;
     result.snapshots = await writeSnapshots(db, uid, provider, fetched.snapshots, clock.now());
-    result.images = await mirrorImages(
-      { blobs: deps.blobs, download: deps.download, config },
-      {
-        uid,
-        provider,
-        items: fetched.mirror,
-        enabled: settings.mirror,
-      },
-    );
+    // A provider without a catalog mirror never touches Storage (no listing of an empty folder).
+    result.images = catalogEntry(provider).mirror
+      ? await mirrorImages(
+          { blobs: deps.blobs, download: deps.download, config },
+          { uid, provider, items: fetched.mirror, enabled: settings.mirror },
+        )
+      : { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
     const now = clock.now();
     update = {
       status: "connected",
       counts: fetched.counts,
       consecutiveFailures: 0,
       lastError: null,
-      nextSyncAt: Timestamp.fromDate(nextRegularSync(now, config)),
+      nextSyncAt: Timestamp.fromDate(nextRegularSync(now, config, settings.syncIntervalMinutes)),
       rateLimitedUntil: null,
       reauthReason: null,
     };

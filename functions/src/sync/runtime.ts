@@ -14,6 +14,7 @@ import type { FanOutDeps } from "./fanOut";
 import type { ManualSyncDeps } from "./manual";
 import type { Download } from "./mirror";
 import { systemClock } from "./ports";
+import type { RetentionDeps } from "./retention";
 import type { SyncDeps } from "./runSync";
 import { firebaseTaskQueue } from "./taskQueue";
 
@@ -38,6 +39,10 @@ export function providerDownload(config: Config): Download {
 
 export function fanOutDeps(config: Config = getConfig()): FanOutDeps {
   return { db: db(), queue: firebaseTaskQueue(taskQueueService()), clock: systemClock, config };
+}
+
+export function retentionDeps(): RetentionDeps {
+  return { db: db(), eraser: new FirestoreStorageEraser(db(), bucket()), now: () => systemClock.now() };
 }
 
 export function manualSyncDeps(config: Config = getConfig()): ManualSyncDeps {

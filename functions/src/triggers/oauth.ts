@@ -18,7 +18,7 @@ import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { handleCallback } from "../oauth/callback";
 import { FirestoreConnectionStore } from "../oauth/connectionStore";
-import { FirestoreStorageEraser, disconnect as disconnectProvider } from "../oauth/disconnect";
+import { FirestoreStorageEraser, disconnect as disconnectProvider, storedTokenRevoker } from "../oauth/disconnect";
 import type { HttpRequest, HttpResponse } from "../oauth/http";
 import { handleStart } from "../oauth/start";
 import { FirestoreStateStore } from "../oauth/state";
@@ -100,7 +100,16 @@ export const disconnect = onCall(CALLABLE_OPTIONS, async (request) => {
   const uid = await verifiedCaller(request, "Sign in to disconnect an account.");
   try {
     return await disconnectProvider(
-      { now, connections: connectionStore(), eraser: new FirestoreStorageEraser(db(), bucket()) },
+      {
+        now,
+        connections: connectionStore(),
+        eraser: new FirestoreStorageEraser(db(), bucket()),
+        revoke: storedTokenRevoker({
+          tokens: tokenStoreFromConfig(),
+          provider: getProvider,
+          context: () => ({ config: getConfig(), now }),
+        }),
+      },
       uid,
       request.data,
     );

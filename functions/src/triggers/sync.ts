@@ -13,7 +13,8 @@ import { PROVIDERS, type ProviderId, providerName, queueFunctionName } from "../
 import { runFanOut } from "../sync/fanOut";
 import { ManualSyncRefusedError, requestManualSync } from "../sync/manual";
 import { runSync } from "../sync/runSync";
-import { fanOutDeps, manualSyncDeps, syncDeps } from "../sync/runtime";
+import { expireStaleData, providersWithMaxAge } from "../sync/retention";
+import { fanOutDeps, manualSyncDeps, retentionDeps, syncDeps } from "../sync/runtime";
 import { SYNC_TASK_DISPATCH_DEADLINE_SECONDS } from "../sync/taskQueue";
 
 /** Every SYNC_SCHEDULE (default hourly): enqueue one task per due connection. */
@@ -30,6 +31,9 @@ export const syncFanOut = onSchedule(
   },
   async () => {
     await runFanOut(fanOutDeps());
+    // Data a provider's terms do not let us keep past an age (YouTube's 30 days) goes after each fan-out.
+    const retention = retentionDeps();
+    for (const provider of providersWithMaxAge()) await expireStaleData(retention, provider);
   },
 );
 

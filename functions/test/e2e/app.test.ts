@@ -9,16 +9,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { deleteApp, getApps } from "firebase-admin/app";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
 import { collectPolicyViolations, launchBrowser, screenshot } from "../support/browser";
+import { APP, PASSWORD, card, connectThroughConsent, control, countReaches, signUp } from "../support/app-pages";
 import { connectSyncsFinished } from "../support/first-sync";
 
-const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
-const FAKE = process.env.FAKE_PROVIDERS_URL ?? "http://127.0.0.1:9090";
-const PASSWORD = "correct horse battery";
 const run = randomUUID().slice(0, 8);
 const alice = { email: `alice-${run}@e2e.test`, uid: "" };
 const bob = { email: `bob-${run}@e2e.test`, uid: "" };
@@ -36,17 +34,6 @@ let violations: string[] = [];
 let spotifyAccount = "";
 let instagramAccount = "";
 
-async function control(op: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${FAKE}/_control/${op}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`fake control ${op}: ${JSON.stringify(json)}`);
-  return json;
-}
-
 /** An ID token for email+password from the Auth emulator (what the app's SDK would hold). */
 async function idToken(email: string): Promise<string> {
   const res = await fetch(
@@ -62,47 +49,12 @@ async function idToken(email: string): Promise<string> {
   return json.idToken;
 }
 
-async function signUp(p: Page, email: string): Promise<void> {
-  await p.goto(`${APP}/#/signup`);
-  await p.fill("input[name=email]", email);
-  await p.fill("input[name=password]", PASSWORD);
-  await p.click("button[type=submit]");
-  await p.waitForURL(/#\/dashboard$/);
-}
-
-/** Polls a locator's count until it equals `n` (or the time is up); returns the last count. */
-async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await l.count();
-  while (last !== n && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    last = await l.count();
-  }
-  return last;
-}
-
 /**
  * The sync_runs rows of `provider` once the first sync that connecting started has finished. The
  * dashboard re-renders a section when its connection changes, so the test uses it only after.
  */
 const firstSyncFinished = (uid: string, provider: "spotify" | "instagram") =>
   connectSyncsFinished(uid, provider, { timeoutMs: 60_000 });
-
-function card(p: Page, provider: string) {
-  return p.locator(`section.connection[data-provider=${provider}]`);
-}
-
-/** Connect → the fake's consent page → pick the account → Allow → back on Connections. */
-async function connectThroughConsent(p: Page, provider: "spotify" | "instagram", accountId: string, shot: string) {
-  await p.goto(`${APP}/#/connections`);
-  await card(p, provider).locator("button[data-action=connect]").click();
-  await p.waitForURL((u) => u.origin === new URL(FAKE).origin);
-  expect(await p.title()).toContain(provider);
-  await screenshot(p, shot);
-  await p.check(`input[name=account][value="${accountId}"]`);
-  await p.click("button[value=allow]");
-  await p.waitForURL((u) => u.origin === new URL(APP).origin && u.hash === "#/connections");
-}
 
 beforeAll(async () => {
   browser = await launchBrowser();

@@ -1,0 +1,65 @@
+/**
+ * What the browser tests do on the app's pages and with the fake provider server, shared by every
+ * e2e file: sign up, find a provider's card, go through a fake consent page, drive the fake's
+ * control API, wait for a count to settle.
+ */
+import type { Locator, Page } from "playwright-core";
+import { EMULATORS } from "../../../scripts/lib/local-env";
+import { screenshot } from "./browser";
+
+export const APP = process.env.APP_URL ?? `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
+export const FAKE = process.env.FAKE_PROVIDERS_URL ?? "http://127.0.0.1:9090";
+export const PASSWORD = "correct horse battery";
+
+/** One operation of the fake provider server's control API (`POST /_control/<op>`). */
+export async function control(op: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${FAKE}/_control/${op}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`fake control ${op}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Signs up with email + PASSWORD on the app's page; ends on the dashboard. */
+export async function signUp(p: Page, email: string): Promise<void> {
+  await p.goto(`${APP}/#/signup`);
+  await p.fill("input[name=email]", email);
+  await p.fill("input[name=password]", PASSWORD);
+  await p.click("button[type=submit]");
+  await p.waitForURL(/#\/dashboard$/);
+}
+
+/** Polls a locator's count until it equals `n` (or the time is up); returns the last count. */
+export async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await l.count();
+  while (last !== n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    last = await l.count();
+  }
+  return last;
+}
+
+/** A provider's card on the Connections page. */
+export function card(p: Page, provider: string): Locator {
+  return p.locator(`section.connection[data-provider=${provider}]`);
+}
+
+/**
+ * Connect → the fake's consent page (screenshot `shot`) → pick the account → Allow (every scope
+ * left as offered) → back on Connections.
+ */
+export async function connectThroughConsent(p: Page, provider: string, accountId: string, shot: string): Promise<void> {
+  await p.goto(`${APP}/#/connections`);
+  await card(p, provider).locator("button[data-action=connect]").click();
+  await p.waitForURL((u) => u.origin === new URL(FAKE).origin);
+  if (!(await p.title()).includes(provider))
+    throw new Error(`the consent page is not ${provider}'s: ${await p.title()}`);
+  await screenshot(p, shot);
+  await p.check(`input[name=account][value="${accountId}"]`);
+  await p.click("button[value=allow]");
+  await p.waitForURL((u) => u.origin === new URL(APP).origin && u.hash === "#/connections");
+}

@@ -1,6 +1,7 @@
 /**
  * Unit tests of the fake provider server's pure parts (no sockets): the data generator, fault
- * matching, the rolling window, Graph field parsing, body breakers and the image encoder.
+ * matching, the rolling window, Graph field parsing, YouTube page tokens and grants, body breakers
+ * and the image encoder.
  * The server itself is tested over HTTP in functions/test/integration/fake-providers.test.ts.
  */
 import * as jpeg from "jpeg-js";
@@ -8,6 +9,10 @@ import { FaultTable, RollingLimiter, breakOneItem, breakSchema, truncate } from 
 import { jpegFor, mp4For } from "./images";
 import { InstagramAccount, parseFields } from "./instagram";
 import { SpotifyAccount, type Urls } from "./spotify";
+import { FakeState } from "./state";
+import { YouTubeAccount, type YouTubeUrls, pageToken, readPageToken } from "./youtube";
+import { isoDuration, roundSubscribers } from "./youtube/account";
+import { revokeGrant, issueTokens as issueYouTubeTokens } from "./youtube/tokens";
 
 const urls: Urls = { spotifyApi: "http://fake/spotify-api", cdn: "http://fake/cdn" };
 
@@ -133,5 +138,137 @@ describe("media bytes", () => {
 
   test("when a video is made, then it starts with an ftyp box", () => {
     expect(mp4For("v").subarray(4, 8).toString("latin1")).toBe("ftyp");
+  });
+});
+
+describe("YouTube data", () => {
+  const yt: YouTubeUrls = { cdn: "http://fake/cdn/youtube" };
+  const snippet = (r: { parts: Record<string, Record<string, unknown>> }) => r.parts.snippet!;
+
+  test("when the same seed and id are used twice, then channel, likes, subscriptions and playlists are identical", () => {
+    const spec = { likedVideos: 10, subscriptions: 10, playlists: 10 };
+    const a = new YouTubeAccount("1001", 42, spec, 1_700_000_000_000);
+    const b = new YouTubeAccount("1001", 42, spec, 1_700_000_000_000);
+    for (const [x, y] of [
+      [a.channel(yt), b.channel(yt)],
+      [a.likedVideo(7, yt), b.likedVideo(7, yt)],
+      [a.subscription(7, yt), b.subscription(7, yt)],
+      [a.playlist(7, yt), b.playlist(7, yt)],
+    ]) {
+      expect(JSON.stringify(x)).toBe(JSON.stringify(y));
+    }
+    const c = new YouTubeAccount("1001", 43, spec, 1_700_000_000_000);
+    expect(c.channelId).not.toBe(a.channelId);
+    expect(c.likedVideoId(0)).not.toBe(a.likedVideoId(0));
+    expect(c.itemId(0)).not.toBe(a.itemId(0));
+  });
+
+  test("when lists are at their limits, then ids have YouTube's shapes and never repeat", () => {
+    const a = new YouTubeAccount("1002", 5, { likedVideos: 9999, subscriptions: 9999, playlists: 9999 }, 0);
+    expect([a.likedCount, a.subscriptionCount, a.playlistCount]).toEqual([5000, 2000, 1000]);
+    expect(a.channelId).toMatch(/^UC[A-Za-z0-9_-]{22}$/);
+    const likes = Array.from({ length: 5000 }, (_, i) => a.likedVideoId(i));
+    expect(likes.every((id) => /^[A-Za-z0-9_-]{11}$/.test(id))).toBe(true);
+    expect(new Set(likes).size).toBe(5000);
+    const channels = Array.from(
+      { length: 2000 },
+      (_, i) => (snippet(a.subscription(i, yt)).resourceId as { channelId: string }).channelId,
+    );
+    expect(new Set(channels).size).toBe(2000);
+    const playlists = Array.from({ length: 1000 }, (_, i) => a.itemId(i));
+    expect(playlists.every((id) => /^PL[A-Za-z0-9_-]{32}$/.test(id))).toBe(true);
+    expect(new Set(playlists).size).toBe(1000);
+  });
+
+  test("when the subscriber count is hidden, then statistics leave it out; otherwise every count is a string", () => {
+    const shown = new YouTubeAccount("1003", 8, {}, 0).channel(yt)!.parts.statistics!;
+    expect(shown.hiddenSubscriberCount).toBe(false);
+    for (const k of ["viewCount", "subscriberCount", "videoCount"]) expect(shown[k]).toMatch(/^\d+$/);
+    const hidden = new YouTubeAccount("1003", 8, { hiddenSubscriberCount: true }, 0).channel(yt)!.parts.statistics!;
+    expect(hidden.hiddenSubscriberCount).toBe(true);
+    expect("subscriberCount" in hidden).toBe(false);
+    expect(hidden.viewCount).toBe(shown.viewCount);
+  });
+
+  test("when an account has no channel, then there is no channel resource and the summary says so", () => {
+    const a = new YouTubeAccount("1004", 9, { hasChannel: false }, 0);
+    expect(a.channel(yt)).toBeUndefined();
+    expect(a.summary()).toMatchObject({ hasChannel: false, channelId: null });
+    a.setHasChannel(true);
+    expect(a.channel(yt)?.id).toBe(a.channelId);
+  });
+
+  test("when changeItems(1) runs, then the first playlist keeps its id and gets a new title, thumbnails and content", () => {
+    const a = new YouTubeAccount("1005", 3, { playlists: 3 }, 0);
+    const before = [0, 1, 2].map((i) => a.playlist(i, yt));
+    expect(a.changeItems(1)).toEqual([before[0]!.id]);
+    const after = [0, 1, 2].map((i) => a.playlist(i, yt));
+    expect(after.map((p) => p.id)).toEqual(before.map((p) => p.id));
+    expect(snippet(after[0]!).title).toMatch(/\(v1\)$/);
+    expect(JSON.stringify(snippet(after[0]!).thumbnails)).not.toBe(JSON.stringify(snippet(before[0]!).thumbnails));
+    expect(JSON.stringify(after.slice(1))).toBe(JSON.stringify(before.slice(1)));
+  });
+
+  test("when videos are liked while running, then they lead the list, the others move down, and 5,000 is the cap", () => {
+    const a = new YouTubeAccount("1006", 4, { likedVideos: 3 }, 0);
+    const before = [0, 1, 2].map((i) => a.likedVideoId(i));
+    const added = a.likeVideos(2);
+    expect(a.likedCount).toBe(5);
+    expect([0, 1, 2, 3, 4].map((i) => a.likedVideoId(i))).toEqual([...added, ...before]);
+    expect(added.some((id) => before.includes(id))).toBe(false);
+    a.setLikedVideoCount(4999);
+    a.likeVideos(10);
+    expect(a.likedCount).toBe(5000);
+  });
+
+  test("when subscriptions are ordered alphabetically, then titles ascend; relevance keeps the natural order", () => {
+    const a = new YouTubeAccount("1007", 6, { subscriptions: 40 }, 0);
+    const titles = a.subscriptionOrder("alphabetical").map((i) => String(snippet(a.subscription(i, yt)).title));
+    expect(titles).toEqual([...titles].sort((x, y) => x.localeCompare(y, "en")));
+    expect(a.subscriptionOrder("relevance")).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  test("when durations and subscriber counts are written, then they follow YouTube's formats", () => {
+    expect([253, 3600, 45, 93_784, 0].map(isoDuration)).toEqual(["PT4M13S", "PT1H", "PT45S", "P1DT2H3M4S", "P0D"]);
+    expect([999, 123_456, 1_234_567, 1000].map(roundSubscribers)).toEqual([999, 123_000, 1_230_000, 1000]);
+  });
+});
+
+describe("YouTube page tokens", () => {
+  test("when a token is made, then it reads back as its offset, only for its own list", () => {
+    expect(pageToken("a:videos", 5).startsWith("CAUQ")).toBe(true); // field 1 = 5, as YouTube's "CAUQAA"
+    for (const offset of [0, 5, 50, 127, 128, 4999, 100_000]) {
+      expect(readPageToken("a:videos", pageToken("a:videos", offset))).toBe(offset);
+      expect(readPageToken("a:videos", pageToken("a:videos", offset, true))).toBe(offset);
+    }
+    expect(readPageToken("b:videos", pageToken("a:videos", 50))).toBeUndefined();
+    expect(readPageToken("a:playlists", pageToken("a:videos", 50))).toBeUndefined();
+    for (const junk of ["", "CAUQAA", "not a token", "CDIQAA==", pageToken("a:videos", 50).slice(0, -1)]) {
+      expect(readPageToken("a:videos", junk)).toBeUndefined();
+    }
+  });
+});
+
+describe("YouTube grants", () => {
+  test("when any token of a grant is revoked, then the whole grant stops and other grants keep working", () => {
+    const state = new FakeState();
+    const { id } = state.addAccount("youtube");
+    const first = issueYouTubeTokens(state, id, {});
+    const second = issueYouTubeTokens(state, id, {});
+    expect(first.expiresIn).toBe(3599);
+    expect(revokeGrant(state, first.accessToken)).toBe(true);
+    expect(state.tokens.problem(state.tokens.get(first.refreshToken), ["refresh"])).toBe("revoked");
+    expect(revokeGrant(state, first.refreshToken!)).toBe(false); // already revoked
+    expect(revokeGrant(state, "ya29.unknown")).toBe(false);
+    expect(state.tokens.problem(state.tokens.get(second.accessToken), ["access"])).toBeUndefined();
+    expect(state.tokens.problem(state.tokens.get(second.refreshToken), ["refresh"])).toBeUndefined();
+  });
+
+  test("when a quota fault has no endpoint, then it hits only API routes", () => {
+    const t = new FaultTable();
+    t.add("youtube", { kind: "quota" });
+    expect(t.take("youtube", "token", "token", undefined)).toBeUndefined();
+    expect(t.take("youtube", "cdn", "cdn", undefined)).toBeUndefined();
+    expect(t.take("youtube", "videos", "api", undefined)?.kind).toBe("quota");
   });
 });

@@ -2,8 +2,8 @@
  * Fault injection and the rolling rate limit.
  *
  * A fault matches by provider, endpoint (a route's name, e.g. "me/playlists", "token", "media";
- * omitted = the provider's API and token endpoints; "invalid_grant" defaults to the token endpoint
- * and "403" to the API) and account (omitted = any). It fires `times` times (default: until
+ * omitted = the provider's API and token endpoints; "invalid_grant" defaults to the token endpoint,
+ * "403" and "quota" to the API) and account (omitted = any). It fires `times` times (default: until
  * cleared). The first matching fault in the order they were added wins.
  */
 import type { ProviderId } from "./data";
@@ -19,6 +19,8 @@ export const FAULT_KINDS = [
   "ig190",
   "403",
   "bad-item",
+  // A used-up daily quota (Google: 403 reason quotaExceeded, domain youtube.quota); other providers answer their 5xx.
+  "quota",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -101,7 +103,7 @@ export class FaultTable {
 function endpointMatches(f: FaultSpec, endpoint: string, routeKind: RouteKind): boolean {
   if (f.endpoint !== undefined && f.endpoint !== "*") return f.endpoint === endpoint;
   if (f.kind === "invalid_grant") return routeKind === "token";
-  if (f.kind === "403") return routeKind === "api";
+  if (f.kind === "403" || f.kind === "quota") return routeKind === "api";
   return routeKind === "api" || routeKind === "token";
 }
 

@@ -7,8 +7,9 @@ import type { CommonAccountSpec } from "./data";
 import type { FakeProvider } from "./fake";
 import { instagramFake } from "./instagram";
 import { spotifyFake } from "./spotify";
+import { youtubeFake } from "./youtube";
 
-const REGISTRY = { spotify: spotifyFake, instagram: instagramFake } as const;
+const REGISTRY = { spotify: spotifyFake, instagram: instagramFake, youtube: youtubeFake } as const;
 
 export const FAKES: { readonly [P in ProviderId]: FakeProvider<P> } = REGISTRY;
 

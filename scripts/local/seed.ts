@@ -1,6 +1,6 @@
 /**
- * Demo people for `npm start`: Auth users with known passwords, connected to fake Spotify and
- * Instagram accounts of different sizes, and one in trouble (its Instagram grant is revoked at
+ * Demo people for `npm start`: Auth users with known passwords, connected to fake Spotify,
+ * Instagram and YouTube accounts of different sizes, and one in trouble (its Instagram grant is revoked at
  * the fake, so its first sync ends in "needs re-auth" — the real path, not a faked status).
  *
  * Connections are written the way the OAuth callback writes them (encrypted tokens + connection
@@ -22,6 +22,7 @@ export interface DemoPerson {
   summary: string;
   spotify?: { playlists: number; revoked?: boolean };
   instagram?: { media: number; revoked?: boolean };
+  youtube?: { likedVideos: number; hasChannel?: boolean; revoked?: boolean };
 }
 
 export const DEMO_PEOPLE: DemoPerson[] = [
@@ -29,17 +30,19 @@ export const DEMO_PEOPLE: DemoPerson[] = [
     uid: "demo-ada",
     email: "ada@demo.test",
     displayName: "Ada",
-    summary: "Spotify (8 playlists) + Instagram (12 posts)",
+    summary: "Spotify (8 playlists) + Instagram (12 posts) + YouTube (40 liked videos)",
     spotify: { playlists: 8 },
     instagram: { media: 12 },
+    youtube: { likedVideos: 40 },
   },
   {
     uid: "demo-grace",
     email: "grace@demo.test",
     displayName: "Grace",
-    summary: "Spotify (120 playlists, several pages) + Instagram (60 posts)",
+    summary: "Spotify (120 playlists, several pages) + Instagram (60 posts) + YouTube without a channel",
     spotify: { playlists: 120 },
     instagram: { media: 60 },
+    youtube: { likedVideos: 0, hasChannel: false },
   },
   {
     uid: "demo-linus",
@@ -61,7 +64,7 @@ async function connect(
   fake: FakeProviders,
   person: DemoPerson,
   provider: Provider,
-  spec: { playlists?: number; media?: number; revoked?: boolean },
+  spec: { playlists?: number; media?: number; likedVideos?: number; hasChannel?: boolean; revoked?: boolean },
   seed: number,
 ): Promise<void> {
   const name = `${person.displayName.toLowerCase()}.${provider}`;
@@ -72,7 +75,9 @@ async function connect(
     ...(provider === "spotify" ? { id: `${person.uid}-spotify` } : {}),
     seed,
     displayName: name,
-    ...(provider === "spotify" ? { playlists: spec.playlists } : { media: spec.media }),
+    ...(provider === "spotify" ? { playlists: spec.playlists } : {}),
+    ...(provider === "instagram" ? { media: spec.media } : {}),
+    ...(provider === "youtube" ? { likedVideos: spec.likedVideos, hasChannel: spec.hasChannel ?? true } : {}),
   });
   const issued = fake.issueTokens(provider, id);
   const now = new Date();
@@ -111,6 +116,10 @@ export async function seedDemo(fake: FakeProviders, people: DemoPerson[] = DEMO_
     }
     if (person.instagram) {
       await connect(fake, person, "instagram", person.instagram, seed++);
+      connections++;
+    }
+    if (person.youtube) {
+      await connect(fake, person, "youtube", person.youtube, seed++);
       connections++;
     }
   }

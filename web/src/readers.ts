@@ -7,6 +7,7 @@
 export { httpsUrl, itemsOf } from "./fields";
 export * from "./providers/instagram/readers";
 export * from "./providers/spotify/readers";
+export * from "./providers/youtube/readers";
 
 /**
  * A snapshot stored in parts (functions/src/sync/snapshots.ts): the parts' bytes, in index

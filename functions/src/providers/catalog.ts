@@ -15,6 +15,7 @@
  */
 import { instagramCatalog } from "./instagram/catalog";
 import { spotifyCatalog } from "./spotify/catalog";
+import { youtubeCatalog } from "./youtube/catalog";
 
 /** A base URL a provider is reached at: a setting `<PREFIX>_<KEY>_BASE_URL`, the real endpoint by default. */
 export interface BaseUrlSpec {
@@ -86,7 +87,7 @@ export interface CatalogEntry {
   legacy: { collections: readonly string[]; storagePrefixes: readonly string[] };
 }
 
-export const CATALOG = [spotifyCatalog, instagramCatalog] as const satisfies readonly CatalogEntry[];
+export const CATALOG = [spotifyCatalog, instagramCatalog, youtubeCatalog] as const satisfies readonly CatalogEntry[];
 
 export type Catalog = typeof CATALOG;
 export type ProviderId = Catalog[number]["id"];

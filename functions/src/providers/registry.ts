@@ -11,13 +11,16 @@ import { instagramDescriptor } from "./instagram/descriptor";
 import { spotify } from "./spotify";
 import { spotifyDescriptor } from "./spotify/descriptor";
 import type { ProviderModule } from "./types";
+import { youtube } from "./youtube";
+import { youtubeDescriptor } from "./youtube/descriptor";
 
-export const PROVIDER_MODULES: { readonly [P in ProviderId]: ProviderModule } = { spotify, instagram };
+export const PROVIDER_MODULES: { readonly [P in ProviderId]: ProviderModule } = { spotify, instagram, youtube };
 
 /** Each provider's descriptor (for what is read as data outside the module, e.g. download rules). */
 export const PROVIDER_DESCRIPTORS: { readonly [P in ProviderId]: ProviderDescriptor } = {
   spotify: spotifyDescriptor,
   instagram: instagramDescriptor,
+  youtube: youtubeDescriptor,
 };
 
 export function getProvider(id: ProviderId): ProviderModule {

@@ -1,7 +1,8 @@
 /**
  * The fake provider server (scripts/fake-providers) over real HTTP, on a random loopback port:
  * its Spotify responses validate against the OpenAPI description in docs/reference, and its
- * OAuth, token, paging, fault, rate-limit, clock and control behaviour is what the clients rely on.
+ * OAuth, token, paging, fault, rate-limit, clock and control behaviour is what the clients rely on
+ * (YouTube's: Google's OAuth endpoints and the Data API v3, at the end).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,6 +32,7 @@ afterEach(() => {
   fake.clearFaults();
   fake.rateLimit("spotify", null);
   fake.rateLimit("instagram", null);
+  fake.rateLimit("youtube", null);
   fake.rotateRefreshTokens(false);
   fake.latency(0);
 });
@@ -914,5 +916,519 @@ describe("the HTTP control API", () => {
     expect(bad.body.error).toMatch(/"provider" must be/);
     const help = await control("help");
     expect(Object.keys(help.body.operations as Json)).toContain("clock/advance");
+  });
+});
+
+// --- YouTube: Google's OAuth endpoints and the Data API v3 ----------------------------------------
+
+describe("YouTube", () => {
+  const CLIENT_ID = "fake-youtube-client-id.apps.googleusercontent.com";
+  const CLIENT = { client_id: CLIENT_ID, client_secret: "fake-youtube-client-secret" };
+  const READONLY = "https://www.googleapis.com/auth/youtube.readonly";
+  const SCOPE = `openid ${READONLY}`;
+  const EXPIRED_OR_REVOKED = { error: "invalid_grant", error_description: "Token has been expired or revoked." };
+
+  const authorizeUrl = () => `${fake.baseUrls.YOUTUBE_AUTHORIZE_BASE_URL}/o/oauth2/v2/auth`;
+  const oauth = (path: string) => `${fake.baseUrls.YOUTUBE_OAUTH_BASE_URL}${path}`;
+
+  /**
+   * Drives Google's consent page: GET it, then POST the decision. `untickYouTube` posts the form as
+   * the page has it (granular consent) with the YouTube box unticked.
+   */
+  async function googleConsent(
+    decision: "allow" | "deny",
+    account: string,
+    opts: { query?: Record<string, string>; drop?: string[]; untickYouTube?: boolean } = {},
+  ) {
+    const query = new URLSearchParams({
+      client_id: CLIENT_ID,
+      redirect_uri: REDIRECT,
+      response_type: "code",
+      scope: SCOPE,
+      state: "st-yt",
+      access_type: "offline",
+      prompt: "consent",
+      ...opts.query,
+    });
+    for (const k of opts.drop ?? []) query.delete(k);
+    const page = await fetch(`${authorizeUrl()}?${query}`);
+    const html = await page.text();
+    const form = new URLSearchParams(query);
+    form.set("decision", decision);
+    form.set("account", account);
+    if (opts.untickYouTube) form.set("granular", "1"); // and no granted_scope: the box is unticked
+    const res = await fetch(`${authorizeUrl()}/decision`, { method: "POST", body: form, redirect: "manual" });
+    const location = res.headers.get("location") ?? "";
+    return { pageStatus: page.status, html, status: res.status, back: location ? new URL(location) : undefined };
+  }
+
+  function googleToken(form: Record<string, string>, client: Record<string, string> = CLIENT) {
+    return fetch(oauth("/token"), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ...client, ...form }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+  }
+
+  async function codeFor(account: string, opts: Parameters<typeof googleConsent>[2] = {}) {
+    const c = await googleConsent("allow", account, opts);
+    return c.back!.searchParams.get("code")!;
+  }
+
+  function yt(path: string, token?: string) {
+    return getJson(
+      `${fake.baseUrls.YOUTUBE_DATA_BASE_URL}/youtube/v3/${path}`,
+      token ? { authorization: `Bearer ${token}` } : {},
+    );
+  }
+
+  const reasonOf = (body: Json) => ((body.error as Json).errors as Json[])[0]!.reason;
+
+  function newYouTube(spec: Parameters<FakeProviders["addAccount"]>[1] = {}) {
+    const { id } = fake.addAccount("youtube", spec);
+    return { id, ...fake.issueTokens("youtube", id) };
+  }
+
+  /** Follows nextPageToken from a first request; returns every page body. */
+  async function ytPages(path: string, token: string) {
+    const pages: Json[] = [];
+    let pageTokenParam = "";
+    for (let guard = 0; guard < 200; guard++) {
+      const r = await yt(`${path}${pageTokenParam ? `&pageToken=${encodeURIComponent(pageTokenParam)}` : ""}`, token);
+      expect(r.status).toBe(200);
+      pages.push(r.body);
+      if (r.body.nextPageToken === undefined) return pages;
+      pageTokenParam = r.body.nextPageToken as string;
+    }
+    throw new Error("paging never ended");
+  }
+
+  describe("Google OAuth", () => {
+    test("when consent is allowed with access_type=offline and prompt=consent, then the code buys a refresh token once", async () => {
+      const { id } = fake.addAccount("youtube", { displayName: "Ada Lovelace" });
+      const c = await googleConsent("allow", id);
+      expect(c.pageStatus).toBe(200);
+      expect(c.html).toContain("Ada Lovelace");
+      expect(c.status).toBe(302);
+      expect(`${c.back!.origin}${c.back!.pathname}`).toBe(REDIRECT);
+      expect(c.back!.searchParams.get("state")).toBe("st-yt");
+      expect(c.back!.searchParams.get("scope")).toBe(SCOPE);
+      const code = c.back!.searchParams.get("code")!;
+      expect(code.startsWith("4/0A")).toBe(true); // "/" in a code: the redirect must be decoded
+
+      const t = await googleToken({ grant_type: "authorization_code", code, redirect_uri: REDIRECT });
+      expect(t.status).toBe(200);
+      expect(t.body).toMatchObject({ expires_in: 3599, scope: SCOPE, token_type: "Bearer" });
+      expect(typeof t.body.refresh_token).toBe("string");
+      const claims = JSON.parse(Buffer.from(String(t.body.id_token).split(".")[1]!, "base64url").toString()) as Json;
+      expect(claims).toMatchObject({ sub: id, aud: CLIENT_ID, iss: "https://accounts.google.com" });
+      const channels = await yt("channels?part=snippet&mine=true", t.body.access_token as string);
+      expect(((channels.body.items as Json[])[0]!.snippet as Json).title).toBe("Ada Lovelace");
+
+      const again = await googleToken({ grant_type: "authorization_code", code, redirect_uri: REDIRECT });
+      expect(again).toEqual({ status: 400, body: EXPIRED_OR_REVOKED });
+    });
+
+    test("when prompt=consent or access_type=offline is missing, then the code buys no refresh token", async () => {
+      const { id } = fake.addAccount("youtube");
+      for (const drop of ["prompt", "access_type"]) {
+        const code = await codeFor(id, { drop: [drop] });
+        const t = await googleToken({ grant_type: "authorization_code", code, redirect_uri: REDIRECT });
+        expect(t.status).toBe(200);
+        expect(t.body.refresh_token).toBeUndefined();
+        expect((await yt("channels?part=id&mine=true", t.body.access_token as string)).status).toBe(200);
+      }
+    });
+
+    test("when the person unticks the YouTube scope, then the token has only openid and the Data API answers 403 insufficientPermissions", async () => {
+      const { id } = fake.addAccount("youtube");
+      const c = await googleConsent("allow", id, { untickYouTube: true });
+      expect(c.html).toContain(`name="granted_scope" value="${READONLY}"`);
+      expect(c.back!.searchParams.get("scope")).toBe("openid");
+      const t = await googleToken({
+        grant_type: "authorization_code",
+        code: c.back!.searchParams.get("code")!,
+        redirect_uri: REDIRECT,
+      });
+      expect(t.body.scope).toBe("openid");
+      const r = await yt("channels?part=snippet&mine=true", t.body.access_token as string);
+      expect(r.status).toBe(403);
+      expect(reasonOf(r.body)).toBe("insufficientPermissions");
+      expect((r.body.error as Json).status).toBe("PERMISSION_DENIED");
+      const info = await getJson(oauth(`/tokeninfo?access_token=${t.body.access_token as string}`));
+      expect(info.body).toMatchObject({ sub: id, scope: "openid" });
+    });
+
+    test("when consent is denied, then Google redirects with error=access_denied and the state, no code", async () => {
+      const c = await googleConsent("deny", "new");
+      expect(c.status).toBe(302);
+      expect(c.back!.searchParams.get("error")).toBe("access_denied");
+      expect(c.back!.searchParams.get("state")).toBe("st-yt");
+      expect(c.back!.searchParams.has("code")).toBe(false);
+    });
+
+    test("when the authorize request has no scope or an unknown one, then the page refuses without redirecting", async () => {
+      const none = await googleConsent("allow", "new", { drop: ["scope"] });
+      expect([none.pageStatus, none.status]).toEqual([400, 400]);
+      expect(none.html).toContain("Missing required parameter: scope");
+      const bad = await googleConsent("allow", "new", { query: { scope: "openid,youtube" } });
+      expect(bad.pageStatus).toBe(400);
+      expect(bad.html).toContain("invalid_scope");
+    });
+
+    test("when the client, secret, redirect_uri, code or grant type is wrong, then the token endpoint answers Google's errors", async () => {
+      const { id } = fake.addAccount("youtube");
+      const code = await codeFor(id);
+      const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT };
+      expect(await googleToken(form, { ...CLIENT, client_id: "someone-else" })).toEqual({
+        status: 401,
+        body: { error: "invalid_client", error_description: "The OAuth client was not found." },
+      });
+      const wrongSecret = await googleToken(form, { ...CLIENT, client_secret: "nope" });
+      expect([wrongSecret.status, wrongSecret.body.error]).toEqual([401, "invalid_client"]);
+      const elsewhere = await googleToken({ ...form, redirect_uri: "http://127.0.0.1:1/x" });
+      expect([elsewhere.status, elsewhere.body.error]).toEqual([400, "redirect_uri_mismatch"]);
+      expect(await googleToken({ ...form, code: "4/0Anope" })).toEqual({ status: 400, body: EXPIRED_OR_REVOKED });
+      expect((await googleToken({ ...form, grant_type: "password" })).body.error).toBe("unsupported_grant_type");
+      // The failed attempts did not use the code up; ten minutes of fake time kill a code.
+      expect((await googleToken(form)).status).toBe(200);
+      const late = await codeFor(id);
+      fake.clock.advance(11 * 60_000);
+      expect(await googleToken({ ...form, code: late })).toEqual({ status: 400, body: EXPIRED_OR_REVOKED });
+    });
+
+    test("when a token is refreshed, then the answer has no refresh_token and the refresh token keeps working, even a year later", async () => {
+      fake.rotateRefreshTokens(true); // Google never rotates: the switch changes nothing here
+      const a = newYouTube();
+      const r1 = await googleToken({ grant_type: "refresh_token", refresh_token: a.refreshToken! });
+      expect(r1.status).toBe(200);
+      expect(r1.body).toMatchObject({ expires_in: 3599, scope: SCOPE, token_type: "Bearer" });
+      expect(r1.body.refresh_token).toBeUndefined();
+      expect(r1.body.access_token).not.toBe(a.accessToken);
+
+      fake.clock.advance(3600_000);
+      const expired = await yt("channels?part=id&mine=true", a.accessToken);
+      expect(expired.status).toBe(401);
+      expect(reasonOf(expired.body)).toBe("authError");
+      expect((expired.body.error as Json).status).toBe("UNAUTHENTICATED");
+      expect(expired.headers.get("www-authenticate")).toContain('error="invalid_token"');
+
+      fake.clock.advance(365 * DAY);
+      const r2 = await googleToken({ grant_type: "refresh_token", refresh_token: a.refreshToken! });
+      expect(r2.status).toBe(200);
+      expect((await yt("channels?part=id&mine=true", r2.body.access_token as string)).status).toBe(200);
+    });
+
+    test("when one token of a grant is revoked, then the whole grant stops; another grant of the account lives on", async () => {
+      const a = newYouTube();
+      const other = fake.issueTokens("youtube", a.id);
+      const refreshed = await googleToken({ grant_type: "refresh_token", refresh_token: a.refreshToken! });
+      const revoke = (token: string, where: "form" | "query" = "form") =>
+        fetch(where === "form" ? oauth("/revoke") : oauth(`/revoke?token=${encodeURIComponent(token)}`), {
+          method: "POST",
+          body: where === "form" ? new URLSearchParams({ token }) : undefined,
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+
+      expect(await revoke(a.accessToken)).toEqual({ status: 200, body: {} });
+      expect(await googleToken({ grant_type: "refresh_token", refresh_token: a.refreshToken! })).toEqual({
+        status: 400,
+        body: EXPIRED_OR_REVOKED,
+      });
+      expect((await yt("channels?part=id&mine=true", refreshed.body.access_token as string)).status).toBe(401);
+      expect(await revoke(a.refreshToken!)).toEqual({
+        status: 400,
+        body: { error: "invalid_token", error_description: "Token expired or revoked" },
+      });
+      expect((await yt("channels?part=id&mine=true", other.accessToken)).status).toBe(200);
+      // Google's client library sends the token in the query.
+      expect((await revoke(other.refreshToken!, "query")).status).toBe(200);
+      expect((await yt("channels?part=id&mine=true", other.accessToken)).status).toBe(401);
+    });
+
+    test("when tokeninfo is asked, then it names the client, the Google account and the scopes; bad tokens get invalid_token", async () => {
+      const a = newYouTube({ hasChannel: false });
+      const before = Math.floor(fake.clock.now().getTime() / 1000);
+      const info = await getJson(oauth(`/tokeninfo?access_token=${encodeURIComponent(a.accessToken)}`));
+      expect(info.status).toBe(200);
+      expect(info.body).toMatchObject({
+        azp: CLIENT_ID,
+        aud: CLIENT_ID,
+        sub: a.id,
+        scope: SCOPE,
+        access_type: "offline",
+      });
+      expect(Number(info.body.exp)).toBeGreaterThanOrEqual(before + 3598);
+      expect(Number(info.body.exp)).toBeLessThanOrEqual(before + 3600);
+      expect(info.body.expires_in).toMatch(/^35\d\d$/);
+      // google-auth-library's getTokenInfo: POST with the token as a bearer.
+      const posted = await fetch(oauth("/tokeninfo"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${a.accessToken}`, "content-type": "application/x-www-form-urlencoded" },
+      });
+      expect(((await posted.json()) as Json).sub).toBe(a.id);
+      const invalid = { error: "invalid_token", error_description: "Invalid Value" };
+      expect((await getJson(oauth(`/tokeninfo?access_token=${encodeURIComponent(a.refreshToken!)}`))).body).toEqual(
+        invalid,
+      );
+      fake.clock.advance(3600_000);
+      const late = await getJson(oauth(`/tokeninfo?access_token=${encodeURIComponent(a.accessToken)}`));
+      expect([late.status, late.body]).toEqual([400, invalid]);
+    });
+  });
+
+  describe("Data API", () => {
+    test("when the channel is fetched, then it has YouTube's shape: string statistics, LL likes, thumbnails the fake serves", async () => {
+      const a = newYouTube({ displayName: "Zoë's Channel" });
+      const r = await yt("channels?part=snippet,statistics,contentDetails&mine=true", a.accessToken);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({
+        kind: "youtube#channelListResponse",
+        pageInfo: { totalResults: 1, resultsPerPage: 5 },
+      });
+      const ch = (r.body.items as Json[])[0]!;
+      expect(ch.id).toMatch(/^UC[A-Za-z0-9_-]{22}$/);
+      expect(ch.kind).toBe("youtube#channel");
+      expect(typeof ch.etag).toBe("string");
+      const stats = ch.statistics as Json;
+      expect(stats).toEqual({
+        viewCount: expect.stringMatching(/^\d+$/),
+        subscriberCount: expect.stringMatching(/^\d+$/),
+        hiddenSubscriberCount: false,
+        videoCount: expect.stringMatching(/^\d+$/),
+      });
+      expect((ch.contentDetails as Json).relatedPlaylists).toEqual({
+        likes: "LL",
+        uploads: `UU${String(ch.id).slice(2)}`,
+      });
+      const snippet = ch.snippet as Json;
+      expect(snippet.title).toBe("Zoë's Channel");
+      expect(Number.isNaN(Date.parse(snippet.publishedAt as string))).toBe(false);
+      const thumbs = snippet.thumbnails as Record<string, Json>;
+      expect(Object.keys(thumbs)).toEqual(["default", "medium", "high"]);
+      expect([thumbs.default!.width, thumbs.medium!.width, thumbs.high!.width]).toEqual([88, 240, 800]);
+      const img = await fetch(thumbs.medium!.url as string);
+      expect(img.headers.get("content-type")).toBe("image/jpeg");
+      expect(jpeg.decode(Buffer.from(await img.arrayBuffer())).width).toBeGreaterThan(0);
+      expect(String(thumbs.medium!.url).startsWith(`${fake.url}/cdn/youtube/`)).toBe(true);
+
+      const narrow = await yt("channels?part=snippet&mine=true", a.accessToken);
+      expect(Object.keys((narrow.body.items as Json[])[0]!)).toEqual(["kind", "etag", "id", "snippet"]);
+      const hidden = newYouTube({ hiddenSubscriberCount: true });
+      const h = await yt("channels?part=statistics&mine=true", hidden.accessToken);
+      const hstats = (h.body.items as Json[])[0]!.statistics as Json;
+      expect(hstats.hiddenSubscriberCount).toBe(true);
+      expect(hstats.subscriberCount).toBeUndefined();
+    });
+
+    test("when an account has no channel, then channels has no items key, likes are empty, subscriptions and playlists 404", async () => {
+      const a = newYouTube({ hasChannel: false, likedVideos: 30, playlists: 4 });
+      const ch = await yt("channels?part=snippet,statistics,contentDetails&mine=true", a.accessToken);
+      expect(ch.status).toBe(200);
+      expect("items" in ch.body).toBe(false);
+      expect(ch.body.pageInfo).toEqual({ totalResults: 0, resultsPerPage: 5 });
+      const liked = await yt("videos?part=snippet&myRating=like&maxResults=50", a.accessToken);
+      expect([liked.status, liked.body.items, (liked.body.pageInfo as Json).totalResults]).toEqual([200, [], 0]);
+      const subs = await yt("subscriptions?part=snippet&mine=true", a.accessToken);
+      expect([subs.status, reasonOf(subs.body)]).toEqual([404, "subscriberNotFound"]);
+      const lists = await yt("playlists?part=snippet&mine=true", a.accessToken);
+      expect([lists.status, reasonOf(lists.body)]).toEqual([404, "channelNotFound"]);
+      // Creating the channel later (control API action) makes it appear.
+      fake.account("youtube", a.id).setHasChannel(true);
+      const after = await yt("channels?part=id&mine=true", a.accessToken);
+      expect((after.body.items as Json[]).length).toBe(1);
+    });
+
+    const listings: [string, string, Json, string][] = [
+      [
+        "liked videos",
+        "videos?part=snippet,contentDetails,statistics&myRating=like",
+        { likedVideos: 123 },
+        "youtube#video",
+      ],
+      [
+        "subscriptions",
+        "subscriptions?part=snippet&mine=true&order=alphabetical",
+        { subscriptions: 57 },
+        "youtube#subscription",
+      ],
+      ["playlists", "playlists?part=snippet,contentDetails,status&mine=true", { playlists: 101 }, "youtube#playlist"],
+    ];
+    for (const [name, path, spec, kind] of listings) {
+      test(`when ${name} are paged 50 at a time, then every item comes exactly once and the last page has no nextPageToken`, async () => {
+        const total = Object.values(spec)[0] as number;
+        const a = newYouTube(spec);
+        const pages = await ytPages(`${path}&maxResults=50`, a.accessToken);
+        expect(pages).toHaveLength(Math.ceil(total / 50));
+        const items = pages.flatMap((p) => p.items as Json[]);
+        expect(items).toHaveLength(total);
+        expect(new Set(items.map((i) => i.id)).size).toBe(total);
+        expect(items.every((i) => i.kind === kind)).toBe(true);
+        expect(pages.every((p) => (p.pageInfo as Json).totalResults === total)).toBe(true);
+        expect(pages.every((p) => (p.pageInfo as Json).resultsPerPage === 50)).toBe(true);
+        expect(pages.slice(0, -1).every((p) => typeof p.nextPageToken === "string")).toBe(true);
+        expect("nextPageToken" in pages.at(-1)!).toBe(false);
+        // Without maxResults, pages hold 5.
+        expect(((await yt(path, a.accessToken)).body.items as Json[]).length).toBe(5);
+      });
+    }
+
+    test("when liked videos come back, then durations are ISO 8601 and statistics are strings", async () => {
+      const a = newYouTube({ likedVideos: 50, seed: 12 });
+      const items = (
+        await yt("videos?part=snippet,contentDetails,statistics&myRating=like&maxResults=50", a.accessToken)
+      ).body.items as Json[];
+      expect(items.every((v) => /^[A-Za-z0-9_-]{11}$/.test(String(v.id)))).toBe(true);
+      expect(
+        items.every((v) => /^P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$/.test(String((v.contentDetails as Json).duration))),
+      ).toBe(true);
+      const counts = items.flatMap((v) => Object.values(v.statistics as Json));
+      expect(counts.every((c) => typeof c === "string" && /^\d+$/.test(c))).toBe(true);
+      expect(items.every((v) => (v.snippet as Json).liveBroadcastContent === "none")).toBe(true);
+    });
+
+    test("when subscriptions are ordered alphabetically, then titles ascend across pages", async () => {
+      const a = newYouTube({ subscriptions: 30 });
+      const pages = await ytPages(
+        "subscriptions?part=snippet&mine=true&order=alphabetical&maxResults=7",
+        a.accessToken,
+      );
+      const titles = pages.flatMap((p) => (p.items as Json[]).map((s) => String((s.snippet as Json).title)));
+      expect(titles).toHaveLength(30);
+      expect(titles).toEqual([...titles].sort((x, y) => x.localeCompare(y, "en")));
+    });
+
+    test("when a page token is invented, belongs to another list or another account, then the API answers 400 invalidPageToken", async () => {
+      const a = newYouTube({ subscriptions: 20, playlists: 20 });
+      const b = newYouTube({ playlists: 20 });
+      const subsToken = (await yt("subscriptions?part=id&mine=true", a.accessToken)).body.nextPageToken as string;
+      const bToken = (await yt("playlists?part=id&mine=true", b.accessToken)).body.nextPageToken as string;
+      expect((await yt(`playlists?part=id&mine=true&pageToken=${subsToken}`, a.accessToken)).status).toBe(400);
+      for (const t of ["CAUQAA", "nonsense", bToken]) {
+        const r = await yt(`playlists?part=id&mine=true&pageToken=${encodeURIComponent(t)}`, a.accessToken);
+        expect(r.status).toBe(400);
+        expect(reasonOf(r.body)).toBe("invalidPageToken");
+      }
+      const next = await yt(`playlists?part=id&mine=true&pageToken=${encodeURIComponent(bToken)}`, b.accessToken);
+      expect(next.status).toBe(200);
+    });
+
+    test("when parameters are wrong, then the API answers 400 with Google's reasons", async () => {
+      const a = newYouTube();
+      const reason = async (path: string) => {
+        const r = await yt(path, a.accessToken);
+        expect(r.status).toBe(400);
+        return reasonOf(r.body);
+      };
+      expect(await reason("videos?part=snippet&myRating=like&maxResults=51")).toBe("invalidParameter");
+      expect(await reason("channels?mine=true")).toBe("required");
+      expect(await reason("channels?part=snipet&mine=true")).toBe("unknownPart");
+      expect(await reason("playlists?part=snippet")).toBe("missingRequiredParameter");
+      const zero = await yt("videos?part=id&myRating=like&maxResults=0", a.accessToken);
+      expect([zero.status, (zero.body.items as unknown[]).length]).toEqual([200, 0]);
+    });
+
+    test("when the token is missing, unknown, another provider's or revoked, then the API answers 401 authError", async () => {
+      const a = newYouTube();
+      const spotifyToken = newSpotify().accessToken;
+      for (const token of [undefined, "ya29.nope", spotifyToken]) {
+        const r = await yt("videos?part=id&myRating=like", token);
+        expect(r.status).toBe(401);
+        expect(r.body.error).toMatchObject({ code: 401, status: "UNAUTHENTICATED" });
+        expect(((r.body.error as Json).errors as Json[])[0]).toMatchObject({ reason: "authError", domain: "global" });
+      }
+      const revoked = newYouTube();
+      fake.revokeTokens("youtube", revoked.id);
+      expect((await yt("channels?part=id&mine=true", revoked.accessToken)).status).toBe(401);
+      expect((await yt("channels?part=id&mine=true", a.accessToken)).status).toBe(200);
+    });
+
+    test("when playlists change and videos are liked while running, then the API reflects it", async () => {
+      const a = newYouTube({ playlists: 3, likedVideos: 2 });
+      const before = (await yt("playlists?part=snippet&mine=true", a.accessToken)).body.items as Json[];
+      const acc = fake.account("youtube", a.id);
+      expect(acc.changeItems(1)).toEqual([before[0]!.id]);
+      const [liked] = acc.likeVideos(1);
+      const after = (await yt("playlists?part=snippet&mine=true", a.accessToken)).body.items as Json[];
+      expect(after.map((p) => p.id)).toEqual(before.map((p) => p.id));
+      expect(after[0]!.etag).not.toBe(before[0]!.etag);
+      expect((after[0]!.snippet as Json).title).toMatch(/\(v1\)$/);
+      expect(after[1]!.etag).toBe(before[1]!.etag);
+      const likes = await yt("videos?part=id&myRating=like", a.accessToken);
+      expect((likes.body.pageInfo as Json).totalResults).toBe(3);
+      expect((likes.body.items as Json[])[0]!.id).toBe(liked);
+    });
+  });
+
+  describe("faults and limits", () => {
+    test("when a quota fault is set, then the Data API answers 403 quotaExceeded (domain youtube.quota) and tokens still refresh", async () => {
+      const a = newYouTube();
+      fake.fault("youtube", { kind: "quota", times: 2 });
+      const r = await yt("videos?part=id&myRating=like", a.accessToken);
+      expect(r.status).toBe(403);
+      expect(((r.body.error as Json).errors as Json[])[0]).toEqual({
+        message:
+          'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+        domain: "youtube.quota",
+        reason: "quotaExceeded",
+      });
+      expect((await googleToken({ grant_type: "refresh_token", refresh_token: a.refreshToken! })).status).toBe(200);
+      expect((await yt("playlists?part=id&mine=true", a.accessToken)).status).toBe(403);
+      expect((await yt("playlists?part=id&mine=true", a.accessToken)).status).toBe(200);
+    });
+
+    test("when 429, 5xx, 403 and invalid_grant faults are set, then the answers are Google's", async () => {
+      const a = newYouTube();
+      fake.fault("youtube", { endpoint: "channels", kind: "429", retryAfterSeconds: 7, times: 1 });
+      const limited = await yt("channels?part=id&mine=true", a.accessToken);
+      expect([limited.status, limited.headers.get("retry-after"), (limited.body.error as Json).status]).toEqual([
+        429,
+        "7",
+        "RESOURCE_EXHAUSTED",
+      ]);
+      expect(reasonOf(limited.body)).toBe("rateLimitExceeded");
+
+      fake.fault("youtube", { endpoint: "playlists", kind: "5xx", times: 1 });
+      const down = await yt("playlists?part=id&mine=true", a.accessToken);
+      expect([down.status, reasonOf(down.body), (down.body.error as Json).status]).toEqual([
+        503,
+        "backendError",
+        "UNAVAILABLE",
+      ]);
+
+      fake.fault("youtube", { kind: "403", times: 1 });
+      const off = await yt("videos?part=id&myRating=like", a.accessToken);
+      expect([off.status, reasonOf(off.body)]).toEqual([403, "accessNotConfigured"]);
+
+      fake.fault("youtube", { kind: "invalid_grant", times: 1 });
+      expect((await yt("channels?part=id&mine=true", a.accessToken)).status).toBe(200);
+      expect(await googleToken({ grant_type: "refresh_token", refresh_token: a.refreshToken! })).toEqual({
+        status: 400,
+        body: EXPIRED_OR_REVOKED,
+      });
+    });
+
+    test("when bad-item and schema faults are set, then one video breaks, or the envelope does", async () => {
+      const a = newYouTube({ likedVideos: 4 });
+      fake.fault("youtube", { endpoint: "videos", kind: "bad-item", times: 1 });
+      const items = (await yt("videos?part=snippet&myRating=like", a.accessToken)).body.items as Json[];
+      expect(items).toHaveLength(4);
+      expect(items[0]!.id).toBeNull();
+      expect(items.slice(1).every((v) => typeof v.id === "string")).toBe(true);
+      fake.fault("youtube", { endpoint: "channels", kind: "schema", times: 1 });
+      const broken = await yt("channels?part=snippet&mine=true", a.accessToken);
+      expect(broken.status).toBe(200);
+      expect(Array.isArray(broken.body.items)).toBe(false);
+    });
+
+    test("when the rolling rate limit is spent, then the Data API answers 429 rateLimitExceeded; stats count each endpoint", async () => {
+      const a = newYouTube();
+      fake.resetStats();
+      fake.rateLimit("youtube", { windowSeconds: 30, budget: 2 });
+      expect((await yt("channels?part=id&mine=true", a.accessToken)).status).toBe(200);
+      expect((await yt("videos?part=id&myRating=like", a.accessToken)).status).toBe(200);
+      const r = await yt("playlists?part=id&mine=true", a.accessToken);
+      expect([r.status, reasonOf(r.body)]).toEqual([429, "rateLimitExceeded"]);
+      expect(fake.stats().byEndpoint).toEqual({ "youtube:channels": 1, "youtube:videos": 1, "youtube:playlists": 1 });
+    });
   });
 });

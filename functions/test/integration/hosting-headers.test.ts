@@ -3,7 +3,7 @@
  * Hosting emulator: the app's page and bundle, the OAuth callback's error page (a function behind
  * a rewrite) and the media function.
  */
-import { EMULATORS } from "../../../scripts/lib/local-env";
+import { EMULATORS, FAKE_PROVIDERS } from "../../../scripts/lib/local-env";
 
 const HOSTING = `http://${EMULATORS.hosting.host}:${EMULATORS.hosting.port}`;
 
@@ -65,6 +65,16 @@ describe("Hosting's security headers", () => {
       }
       // What the app loads: images from blob: URLs; locally the emulators the SDK talks to.
       expect(sourcesOf(csp, "img-src")).toEqual(expect.arrayContaining(["'self'", "blob:"]));
+      // YouTube's thumbnails load from YouTube's own hosts (never mirrored); locally from the fake.
+      expect(sourcesOf(csp, "img-src")).toEqual(
+        expect.arrayContaining([
+          "https://i.ytimg.com",
+          "https://*.ytimg.com",
+          "https://yt3.ggpht.com",
+          "https://*.googleusercontent.com",
+          `http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port}`,
+        ]),
+      );
       const connect = sourcesOf(csp, "connect-src");
       for (const e of [EMULATORS.auth, EMULATORS.firestore, EMULATORS.functions]) {
         expect(connect).toContain(`http://${e.host}:${e.port}`);

@@ -95,6 +95,7 @@ function idsIn(value: unknown, out = new Set<string>()): Set<string> {
 const SNAPSHOTS: Record<Provider, string[]> = {
   spotify: ["profile", "playlists", "top-tracks", "top-artists", "recently-played"],
   instagram: ["profile", "media"],
+  youtube: ["channel", "liked-videos", "subscriptions", "playlists"],
 };
 
 async function snapshotTimes(c: { uid: string; provider: Provider }): Promise<string[]> {

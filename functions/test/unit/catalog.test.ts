@@ -77,6 +77,15 @@ describe("the catalog", () => {
       expect(Object.keys(s.baseUrls)).toEqual(Object.keys(e.baseUrls));
     }
   });
+
+  it("when a provider has its own sync interval, then it is whole slots and never shorter than one", () => {
+    const read = (env: Record<string, string>) => providerSettings(loadConfig({ ...testSecrets(), ...env }), "youtube");
+    expect(read({}).syncIntervalMinutes).toBe(360);
+    expect(read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "90" }).syncIntervalMinutes).toBe(120);
+    expect(read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "10" }).syncIntervalMinutes).toBe(60);
+    expect(read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "100", SYNC_INTERVAL_MINUTES: "30" }).syncIntervalMinutes).toBe(120);
+    expect(() => read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "0" })).toThrow(/YOUTUBE_SYNC_INTERVAL_MINUTES/);
+  });
 });
 
 describe("a throwaway provider", () => {

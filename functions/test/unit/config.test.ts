@@ -196,6 +196,7 @@ describe("production placeholders", () => {
       ...base(),
       SPOTIFY_CLIENT_ID: "0123abcd",
       INSTAGRAM_CLIENT_ID: "98765",
+      YOUTUBE_CLIENT_ID: "1234-abc.apps.googleusercontent.com",
       APP_URL: "https://metrics.example",
       OAUTH_REDIRECT_URI: "https://metrics.example/api/oauth/callback",
     });
@@ -206,6 +207,7 @@ describe("production placeholders", () => {
     ...base(),
     SPOTIFY_CLIENT_ID: "0123abcd",
     INSTAGRAM_CLIENT_ID: "98765",
+    YOUTUBE_CLIENT_ID: "1234-abc.apps.googleusercontent.com",
     APP_URL: "https://metrics.example",
     OAUTH_REDIRECT_URI: "https://metrics.example/api/oauth/callback",
   });

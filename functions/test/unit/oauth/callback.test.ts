@@ -29,7 +29,11 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
   let clock = T0;
   const states = new MemoryStateStore();
   const connections = new MemoryConnectionStore();
-  const providers = { spotify: fakeProvider("spotify"), instagram: fakeProvider("instagram") };
+  const providers = {
+    spotify: fakeProvider("spotify"),
+    instagram: fakeProvider("instagram"),
+    youtube: fakeProvider("youtube"),
+  };
   const queue = new RecordingQueue();
   const deps: CallbackDeps = {
     config: testConfig(),

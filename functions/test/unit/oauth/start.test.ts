@@ -9,7 +9,11 @@ const APP = "https://app.example.test";
 
 function setup() {
   const states = new MemoryStateStore();
-  const providers = { spotify: fakeProvider("spotify"), instagram: fakeProvider("instagram") };
+  const providers = {
+    spotify: fakeProvider("spotify"),
+    instagram: fakeProvider("instagram"),
+    youtube: fakeProvider("youtube"),
+  };
   const deps: StartDeps = {
     config: testConfig(),
     now: () => new Date("2026-11-01T12:00:00Z"),

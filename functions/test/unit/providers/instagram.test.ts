@@ -281,7 +281,7 @@ describe("registry", () => {
   it("when a provider is looked up, then its module comes back; an unknown one throws", () => {
     expect(getProvider("spotify").id).toBe("spotify");
     expect(getProvider("instagram")).toBe(instagram);
-    expect(Object.keys(PROVIDER_MODULES)).toEqual(["spotify", "instagram"]);
+    expect(Object.keys(PROVIDER_MODULES)).toEqual(["spotify", "instagram", "youtube"]);
     expect(() => getProvider("myspace" as never)).toThrow(/Unknown provider/);
   });
 });

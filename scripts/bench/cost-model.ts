@@ -1,5 +1,5 @@
 /**
- * `npm run cost-model` — dollars per 1,000 users per month for the hourly sync, from the counts
+ * `npm run cost-model` — dollars per 1,000 users per month for the scheduled sync, from the counts
  * the bench measured (docs/bench-latest.json, written by `npm run bench -- --publish`) and the
  * unit prices and assumptions in docs/unit-prices.json (the only place they live).
  *
@@ -8,12 +8,19 @@
  *
  * Measured inputs, per provider, per sync (mean over the bench's accounts): Firestore reads,
  * writes and deletes; Storage Class A operations and bytes written; billed function time
- * (the sync's wall time, rounded up to 100 ms). Per hour: one fan-out (reads ≈ due connections).
+ * (the sync's wall time, rounded up to 100 ms). How often each provider syncs comes from its
+ * catalog entry (`syncInterval`, else hourly). Per hour: one fan-out (reads ≈ the connections due
+ * in that hour).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type ProviderId as Provider, catalogEntry, providerName } from "../../functions/src/providers/catalog";
+import {
+  PROVIDERS,
+  type ProviderId as Provider,
+  catalogEntry,
+  providerName,
+} from "../../functions/src/providers/catalog";
 import { ROOT } from "../lib/local-env";
 import type { BenchResults } from "./report";
 import type { PerSync, SyncKind } from "./syncCost";
@@ -31,6 +38,10 @@ interface Inputs {
     providersPerUser: { value: Provider[] };
     syncsPerConnectionPerMonth: { value: number };
     shareOfSyncsWithChange: { value: Record<Provider, number> };
+    /** Free but limited provider API quotas (units a day per project), by provider. */
+    dailyApiQuotas?: {
+      value: Partial<Record<Provider, { unitsPerDay: number; unitsPerApiRequest: number; source: string }>>;
+    };
     functionMemoryGib: { value: number };
     functionVcpu: { value: number };
     instanceSharing: { value: number };
@@ -52,6 +63,57 @@ export interface LineItem {
 
 const GIB = 1024 ** 3;
 
+/**
+ * SYNC_INTERVAL_MINUTES's default: the fan-out runs once a slot (hourly), and a provider without
+ * a `syncInterval` of its own syncs in every slot — the scenario's 730 syncs a month.
+ */
+export const SLOT_MINUTES = 60;
+
+/**
+ * Minutes between two syncs of one connection of `provider`: its catalog entry's `syncInterval`
+ * default, rounded up to whole slots and never below one (as config.ts's providerSettings does);
+ * one slot for a provider without one.
+ */
+export function syncIntervalMinutes(provider: Provider): number {
+  const own = catalogEntry(provider).syncInterval?.default;
+  if (own === undefined || own <= SLOT_MINUTES) return SLOT_MINUTES;
+  return Math.ceil(own / SLOT_MINUTES) * SLOT_MINUTES;
+}
+
+/** Syncs of one connection a month: the scenario's hourly count (730) × 60 ÷ the provider's interval. */
+export function syncsPerConnectionPerMonth(provider: Provider, hourlyPerMonth: number): number {
+  return (hourlyPerMonth * SLOT_MINUTES) / syncIntervalMinutes(provider);
+}
+
+/** What one provider's connections add up to (its syncs; the fan-out and the scheduler are shared). */
+export interface ProviderCost {
+  provider: Provider;
+  intervalMinutes: number;
+  syncsPerConnection: number;
+  syncs: number;
+  reads: number;
+  writes: number;
+  deletes: number;
+  classA: number;
+  seconds: number;
+  firestoreBytes: number;
+  storageBytes: number;
+  usd: number;
+}
+
+/** A free but limited provider API quota, against the scenario's use of it. */
+export interface QuotaUse {
+  provider: Provider;
+  unitsPerDay: number;
+  source: string;
+  apiRequestsPerSync: number;
+  unitsPerSync: number;
+  syncsPerDay: number;
+  usedPerDay: number;
+  /** Users one project's quota serves at this use. */
+  usersPerProject: number;
+}
+
 export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["design"] = "product") {
   if (!bench.syncCost)
     throw new Error("docs/bench-latest.json has no sync-cost results: run `npm run bench -- --publish` first.");
@@ -62,45 +124,85 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   };
   const s = inputs.scenario;
   const users = s.users.value;
-  const perMonth = s.syncsPerConnectionPerMonth.value;
+  const hourlyPerMonth = s.syncsPerConnectionPerMonth.value;
+  const providers = s.providersPerUser.value;
   const row = (provider: Provider, kind: SyncKind) => {
     const r = bench.syncCost!.rows.find((x) => x.provider === provider && x.design === design && x.kind === kind);
     if (!r) throw new Error(`docs/bench-latest.json has no ${design} ${kind} sync for ${provider}.`);
     return r;
   };
-  // The hourly sync's mix: unchanged syncs and small changes, per provider.
+  // A scheduled sync's mix: unchanged syncs and small changes, per provider.
   const mix = (provider: Provider, f: (r: PerSync) => number) => {
     const c = s.shareOfSyncsWithChange.value[provider];
+    if (c === undefined) throw new Error(`docs/unit-prices.json has no shareOfSyncsWithChange for ${provider}.`);
     return c * f(row(provider, "small-change")) + (1 - c) * f(row(provider, "unchanged"));
   };
   const billedSeconds = (r: PerSync) => Math.ceil(r.ms / 100) / 10;
-  const items: LineItem[] = [];
-  let syncs = 0;
-  let reads = 0;
-  let writes = 0;
-  let deletes = 0;
-  let classA = 0;
-  let seconds = 0;
-  for (const provider of s.providersPerUser.value) {
-    const n = users * perMonth;
-    syncs += n;
-    reads += n * mix(provider, (r) => r.firestore.reads);
-    writes += n * mix(provider, (r) => r.firestore.writes);
-    deletes += n * mix(provider, (r) => r.firestore.deletes);
-    classA += n * mix(provider, (r) => r.storage.classA);
-    seconds += n * mix(provider, billedSeconds);
+  const stored = bench.syncCost.stored;
+  const share = s.instanceSharing.value;
+  const perProvider: ProviderCost[] = providers.map((provider) => {
+    const intervalMinutes = syncIntervalMinutes(provider);
+    const syncsPerConnection = syncsPerConnectionPerMonth(provider, hourlyPerMonth);
+    const n = users * syncsPerConnection;
+    const b = stored.find((x) => x.provider === provider);
+    // sync_runs documents a connection keeps: its syncs a day × the TTL in days.
+    const runsKept = ((24 * 60) / intervalMinutes) * s.syncRunsKeptDays.value;
+    return {
+      provider,
+      intervalMinutes,
+      syncsPerConnection,
+      syncs: n,
+      reads: n * mix(provider, (r) => r.firestore.reads),
+      writes: n * mix(provider, (r) => r.firestore.writes),
+      deletes: n * mix(provider, (r) => r.firestore.deletes),
+      classA: n * mix(provider, (r) => r.storage.classA),
+      seconds: n * mix(provider, billedSeconds),
+      firestoreBytes:
+        users * (b ? b.firestoreDocBytes + runsKept * b.syncRunBytes : 0) * s.firestoreStorageOverhead.value,
+      storageBytes: users * (b?.storageBytes ?? 0),
+      usd: 0,
+    };
+  });
+  // What one provider's syncs cost at these prices (every item but the fan-out and the scheduler).
+  for (const c of perProvider) {
+    c.usd =
+      (c.syncs / 1e6) * p("functionsRequestsPerMillion") +
+      ((c.seconds * s.functionVcpu.value) / share) * p("functionsVcpuSecond") +
+      ((c.seconds * s.functionMemoryGib.value) / share) * p("functionsGibSecond") +
+      ((c.syncs * s.tasksOperationsPerSync.value) / 1e6) * p("tasksOperationsPerMillion") +
+      (c.reads / 1e5) * p("firestoreReadsPer100k") +
+      (c.writes / 1e5) * p("firestoreWritesPer100k") +
+      (c.deletes / 1e5) * p("firestoreDeletesPer100k") +
+      (c.firestoreBytes / GIB) * p("firestoreStorageGibMonth") +
+      (c.classA / 1000) * p("storageClassAPer1000") +
+      (c.storageBytes / GIB) * p("storageGibMonth");
   }
-  // The fan-out: once per hour, one read per due connection (+ the empty "error" query), run time
-  // from the bench's 20 ms-per-enqueue runs.
-  const connections = users * s.providersPerUser.value.length;
-  const fanOutRuns = perMonth;
+  const sum = (f: (c: ProviderCost) => number) => perProvider.reduce((a, c) => a + f(c), 0);
+  const syncs = sum((c) => c.syncs);
+  let reads = sum((c) => c.reads);
+  const writes = sum((c) => c.writes);
+  const deletes = sum((c) => c.deletes);
+  const classA = sum((c) => c.classA);
+  let seconds = sum((c) => c.seconds);
+  const firestoreBytes = sum((c) => c.firestoreBytes);
+  const storageBytes = sum((c) => c.storageBytes);
+
+  // The fan-out: once a slot, reading one document per connection due in that slot (a provider
+  // with a longer interval has 60 ÷ interval of its connections due in each), one for the empty
+  // "error" query, the app-wide pause document of every provider (sync/providerPause.ts) and one
+  // retention query per provider with a maximum data age (sync/retention.ts; empty in a steady
+  // state: one read). Run time from the bench's 20 ms-per-enqueue runs.
+  const duePerRun = users * providers.reduce((a, pr) => a + SLOT_MINUTES / syncIntervalMinutes(pr), 0);
+  const fanOutExtraReads = 1 + PROVIDERS.length + PROVIDERS.filter((pr) => catalogEntry(pr).dataPolicy).length;
+  const fanOutRuns = hourlyPerMonth;
   const delay = bench.fanOut?.runs.filter((r) => r.port === "delay20") ?? [];
   const rate = delay.length > 0 ? Math.min(...delay.map((r) => r.tasksPerSecond)) : 2000;
-  const fanOutSeconds = Math.ceil((connections / rate) * 10) / 10 + 0.1;
-  reads += fanOutRuns * (connections + 1);
+  const fanOutSeconds = Math.ceil((duePerRun / rate) * 10) / 10 + 0.1;
+  const fanOutReads = fanOutRuns * (duePerRun + fanOutExtraReads);
+  reads += fanOutReads;
   seconds += fanOutRuns * fanOutSeconds;
 
-  const share = s.instanceSharing.value;
+  const items: LineItem[] = [];
   const vcpuSeconds = (seconds * s.functionVcpu.value) / share;
   const gibSeconds = (seconds * s.functionMemoryGib.value) / share;
   const invocations = syncs + fanOutRuns;
@@ -145,7 +247,7 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       item: "reads",
       quantity: reads,
       unit: "reads",
-      formula: "syncs × reads/sync + fan-outs × (connections + 1)",
+      formula: `syncs × reads/sync + fan-outs × (due connections + ${fanOutExtraReads})`,
       usd: (reads / 1e5) * p("firestoreReadsPer100k"),
     },
     {
@@ -165,26 +267,14 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       usd: (deletes / 1e5) * p("firestoreDeletesPer100k"),
     },
   );
-  const stored = bench.syncCost.stored;
-  const runsKept = 24 * s.syncRunsKeptDays.value;
-  const firestoreBytes =
-    users *
-    s.providersPerUser.value.reduce((sum, pr) => {
-      const b = stored.find((x) => x.provider === pr);
-      return sum + (b ? b.firestoreDocBytes + runsKept * b.syncRunBytes : 0);
-    }, 0) *
-    s.firestoreStorageOverhead.value;
   items.push({
     service: "Firestore",
     item: "storage",
     quantity: firestoreBytes / GIB,
     unit: "GiB-month",
-    formula: "users × (snapshot+connection+token docs + 24 × TTL days × sync_runs doc) × overhead",
+    formula: "users × Σ_p (snapshot+connection+token docs + syncs a day × TTL days × sync_runs doc) × overhead",
     usd: (firestoreBytes / GIB) * p("firestoreStorageGibMonth"),
   });
-  const storageBytes =
-    users *
-    s.providersPerUser.value.reduce((sum, pr) => sum + (stored.find((x) => x.provider === pr)?.storageBytes ?? 0), 0);
   items.push(
     {
       service: "Cloud Storage",
@@ -220,11 +310,39 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
     usd: p("schedulerJobMonth"),
   });
   const total = items.reduce((a, b) => a + b.usd, 0);
+  // The fan-out and the scheduler job serve every provider.
+  const sharedUsd =
+    (fanOutRuns / 1e6) * p("functionsRequestsPerMillion") +
+    ((fanOutRuns * fanOutSeconds * s.functionVcpu.value) / share) * p("functionsVcpuSecond") +
+    ((fanOutRuns * fanOutSeconds * s.functionMemoryGib.value) / share) * p("functionsGibSecond") +
+    (fanOutReads / 1e5) * p("firestoreReadsPer100k") +
+    p("schedulerJobMonth");
+
+  // Free but limited provider quotas: what the scenario's syncs use of them.
+  const quotas: QuotaUse[] = [];
+  for (const provider of providers) {
+    const q = s.dailyApiQuotas?.value[provider];
+    if (!q) continue;
+    const apiRequestsPerSync = mix(provider, (r) => r.requests.api);
+    const unitsPerSync = apiRequestsPerSync * q.unitsPerApiRequest;
+    const syncsPerDay = (24 * 60) / syncIntervalMinutes(provider);
+    const usedPerDay = users * syncsPerDay * unitsPerSync;
+    quotas.push({
+      provider,
+      unitsPerDay: q.unitsPerDay,
+      source: q.source,
+      apiRequestsPerSync,
+      unitsPerSync,
+      syncsPerDay,
+      usedPerDay,
+      usersPerProject: unitsPerSync > 0 ? Math.floor(q.unitsPerDay / (syncsPerDay * unitsPerSync)) : Infinity,
+    });
+  }
 
   // Reading it back (not the sync): dashboard opens.
   const opens = users * s.dashboardOpensPerUserPerMonth.value;
   // Each provider's snapshot documents (its catalog entry) and its connection document.
-  const snapshotDocs = s.providersPerUser.value.reduce((sum, pr) => sum + catalogEntry(pr).snapshots.length + 1, 0);
+  const snapshotDocs = providers.reduce((a, pr) => a + catalogEntry(pr).snapshots.length + 1, 0);
   const dashboard = {
     opens,
     readsUsd: ((opens * snapshotDocs) / 1e5) * p("firestoreReadsPer100k"),
@@ -232,15 +350,23 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
     classBUsd:
       ((opens *
         (storageBytes > 0
-          ? s.providersPerUser.value.reduce(
-              (sum, pr) => sum + (stored.find((x) => x.provider === pr)?.storageObjects ?? 0),
-              0,
-            )
+          ? providers.reduce((a, pr) => a + (stored.find((x) => x.provider === pr)?.storageObjects ?? 0), 0)
           : 0)) /
         1000) *
       p("storageClassBPer1000"),
   };
-  return { items, total, syncs, fanOutSeconds, dashboard };
+  return {
+    items,
+    total,
+    syncs,
+    fanOutSeconds,
+    duePerRun,
+    fanOutExtraReads,
+    perProvider,
+    sharedUsd,
+    quotas,
+    dashboard,
+  };
 }
 
 const usd = (x: number) => (x >= 1 ? `$${x.toFixed(2)}` : x >= 0.01 ? `$${x.toFixed(3)}` : `$${x.toFixed(4)}`);
@@ -253,8 +379,17 @@ export function render(bench: BenchResults, inputs: Inputs): string {
   const byService = new Map<string, number>();
   for (const i of m.items) byService.set(i.service, (byService.get(i.service) ?? 0) + i.usd);
   const out: string[] = [];
+  const hourly = s.syncsPerConnectionPerMonth.value;
+  const ttl = s.syncRunsKeptDays.value;
+  const names = (xs: string[]) => (xs.length < 2 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs.at(-1)!}`);
+  const intervals = m.perProvider
+    .map(
+      (c) =>
+        `${providerName(c.provider)} every ${c.intervalMinutes} min → ${c.syncsPerConnection.toLocaleString("en-US", { maximumFractionDigits: 2 })}`,
+    )
+    .join(", ");
   out.push(
-    "# Cost model: the hourly sync, per 1,000 users per month",
+    "# Cost model: the scheduled sync, per 1,000 users per month",
     "",
     "Generated by `npm run cost-model -- --write` (scripts/bench/cost-model.ts) from the counts `npm run bench` measured",
     `(docs/bench-latest.json, ${bench.date.slice(0, 10)}, ${bench.mode} run) and the unit prices and assumptions in`,
@@ -262,19 +397,21 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     "",
     "## Formula",
     "",
-    `For each provider p (every user connected ${s.providersPerUser.value.map(providerName).join(" and ")}), with S = users × 730 hourly syncs a month and`,
-    "c_p = the share of syncs that find a small change (the rest are unchanged):",
+    `For each provider p (every user connected ${names(s.providersPerUser.value.map(providerName))}), with S_p = users × ${hourly} × ${SLOT_MINUTES} ÷ interval_p syncs a month — syncs per provider follow each provider's interval: interval_p = its catalog entry's \`syncInterval\` default in minutes, else every ${SLOT_MINUTES} (hourly, ${hourly} a month); per connection: ${intervals} —`,
+    "and c_p = the share of syncs that find a small change (the rest are unchanged):",
     "",
     "```",
     "per-sync count x_p   = c_p × x(small change, measured) + (1 − c_p) × x(unchanged, measured)",
-    "Firestore            = Σ_p S × (reads_p × $/read + writes_p × $/write + deletes_p × $/delete)",
-    "                     + 730 fan-outs × (connections + 1) reads × $/read",
-    "                     + stored GiB × overhead × $/GiB-month   (snapshots, connection, tokens, 720 sync_runs per connection)",
-    "Cloud Functions      = (Σ_p S + 730) × $/request",
+    `S_p                  = users × ${hourly} × ${SLOT_MINUTES} ÷ interval_p`,
+    "Firestore            = Σ_p S_p × (reads_p × $/read + writes_p × $/write + deletes_p × $/delete)",
+    `                     + ${hourly} fan-outs × (due + ${m.fanOutExtraReads}) reads × $/read`,
+    `                       (due = users × Σ_p ${SLOT_MINUTES} ÷ interval_p connections an hour; + the empty "error" query, each provider's pause document, each retention query)`,
+    `                     + stored GiB × overhead × $/GiB-month   (snapshots, connection, tokens, 1,440 ÷ interval_p × ${ttl} sync_runs per connection)`,
+    `Cloud Functions      = (Σ_p S_p + ${hourly}) × $/request`,
     "                     + Σ billed seconds × (vCPU × $/vCPU-s + GiB × $/GiB-s) ÷ instance sharing",
-    "                       (billed seconds = the sync's measured wall time rounded up to 100 ms; fan-out: connections ÷ tasks/s)",
-    "Cloud Tasks          = Σ_p S × 2 operations (create + delivery) × $/operation",
-    "Cloud Storage        = Σ_p S × Class A ops_p × $/op + mirrored GiB × $/GiB-month (the sync has no egress)",
+    "                       (billed seconds = the sync's measured wall time rounded up to 100 ms; fan-out: due ÷ tasks/s)",
+    `Cloud Tasks          = Σ_p S_p × ${s.tasksOperationsPerSync.value} operations (create + delivery) × $/operation`,
+    "Cloud Storage        = Σ_p S_p × Class A ops_p × $/op + mirrored GiB × $/GiB-month (the sync has no egress)",
     "Cloud Scheduler      = 1 job × $/job-month (per project, not per user)",
     "```",
     "",
@@ -293,7 +430,35 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     out.push(`| ${k} | ${usd(v)} | ${Math.round((v / m.total) * 1000) / 10}% |`);
   out.push(
     "",
-    `Against "write everything every time" (the single-tenant way: every snapshot set, every image downloaded and stored each hour; measured the same way): **${usd(w.total)}** per 1,000 users per month (Firestore writes ${usd(w.items.find((i) => i.item === "writes")!.usd)} vs ${usd(m.items.find((i) => i.item === "writes")!.usd)}, Storage Class A ${usd(w.items.find((i) => i.item === "Class A operations")!.usd)} vs ${usd(m.items.find((i) => i.item === "Class A operations")!.usd)}). That variant writes no connection status or run log, so its Firestore writes per sync can be lower than the product's when the data is small; its Storage writes are not.`,
+    `Against "write everything every time" (the single-tenant way: every snapshot set, every image downloaded and stored on every sync; measured the same way): **${usd(w.total)}** per 1,000 users per month (Firestore writes ${usd(w.items.find((i) => i.item === "writes")!.usd)} vs ${usd(m.items.find((i) => i.item === "writes")!.usd)}, Storage Class A ${usd(w.items.find((i) => i.item === "Class A operations")!.usd)} vs ${usd(m.items.find((i) => i.item === "Class A operations")!.usd)}). That variant writes no connection status or run log, so its Firestore writes per sync can be lower than the product's when the data is small; its Storage writes are not.`,
+  );
+  const pct = (v: number) => `${Math.round((v / m.total) * 1000) / 10}%`;
+  out.push(
+    "",
+    "## By provider",
+    "",
+    "Each provider's syncs (function time and invocations, task operations, their Firestore reads, writes, deletes and stored documents, their Storage operations and bytes); the hourly fan-out and the scheduler job serve them all.",
+    "",
+    "| provider | interval | syncs a month | USD | share |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  );
+  for (const c of m.perProvider)
+    out.push(
+      `| ${providerName(c.provider)} | ${c.intervalMinutes} min | ${qty(c.syncs)} | ${usd(c.usd)} | ${pct(c.usd)} |`,
+    );
+  out.push(
+    `| fan-out + scheduler (shared) | ${SLOT_MINUTES} min | ${qty(s.syncsPerConnectionPerMonth.value)} runs | ${usd(m.sharedUsd)} | ${pct(m.sharedUsd)} |`,
+  );
+  if (m.quotas.length > 0) {
+    out.push("", "## Provider API quotas: free, but limited", "");
+    for (const q of m.quotas)
+      out.push(
+        `${providerName(q.provider)}: its API costs nothing, but its quota is limited to ${qty(q.unitsPerDay)} units a day per project (${q.source}; docs/unit-prices.json → scenario.dailyApiQuotas). At the measured ${qty(q.apiRequestsPerSync)} API requests (${qty(q.unitsPerSync)} units) per sync and ${qty(q.syncsPerDay)} syncs a day, ${qty(s.users.value)} users use ${qty(q.usedPerDay)} units a day, ${Math.round((q.usedPerDay / q.unitsPerDay) * 100)}% of it${q.usedPerDay > q.unitsPerDay ? " (more than one project's quota allows)" : ""}: one project's quota serves about ${qty(q.usersPerProject)} such users (larger libraries cost more units per sync). Beyond that the limit is not money: a longer sync interval, or more quota from the provider.`,
+        "",
+      );
+    out.pop();
+  }
+  out.push(
     "",
     "## Not the sync: people reading their data",
     "",

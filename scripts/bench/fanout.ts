@@ -2,7 +2,9 @@
  * Bench 1 — fan-out: time and peak memory of runFanOut finding and enqueueing N due connections,
  * (a) into the Tasks emulator and (b) into an enqueue port that waits 20 ms per call.
  *
- * Connections are seeded cumulatively with a BulkWriter (timed apart, not counted), all due since
+ * Connections are seeded cumulatively with a BulkWriter (timed apart, not counted), one per
+ * provider per user in catalog order (every provider's connections due at once, whatever its
+ * sync interval: the interval only sets the next sync after one has run), all due since
  * 2000-01-01 so nothing else in the emulator is due at the fan-out's clock. Each measurement runs
  * in a fresh child process (scripts/bench/fanoutChild.ts) so its peak RSS is its own.
  */
@@ -12,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { db } from "../../functions/src/admin";
 import { newConnection } from "../../functions/src/connections/model";
-import { PROVIDERS, firestorePaths } from "../../functions/src/paths";
+import { PROVIDERS, type Provider, firestorePaths } from "../../functions/src/paths";
 import { EMULATORS, PROJECT_ID, REGION, ROOT } from "../lib/local-env";
 import { FANOUT_EPOCH_MS } from "./env";
 
@@ -29,6 +31,8 @@ export interface FanOutRun {
   baselineRssMb: number;
   peakRssMb: number;
   peakHeapMb: number;
+  /** Tasks enqueued per provider (delay port: calls; Tasks emulator: accepted). */
+  byProvider?: Partial<Record<Provider, number>>;
   /** Tasks emulator only: tasks it delivered to the sink, and how long it took to drain after the fan-out. */
   delivered?: number;
   drainMs?: number;
@@ -175,6 +179,7 @@ export async function benchFanOut(sizes: number[]): Promise<FanOutResult> {
           baselineRssMb: r.baselineRssMb as number,
           peakRssMb: r.peakRssMb as number,
           peakHeapMb: r.peakHeapMb as number,
+          byProvider: r.byProvider as Partial<Record<Provider, number>>,
         };
         result.pageSize = r.pageSize as number;
         result.concurrency = r.concurrency as number;

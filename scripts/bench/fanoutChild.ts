@@ -30,11 +30,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
 
   let calls = 0;
+  // Tasks enqueued per provider (every provider's connections are seeded).
+  const byProvider: Record<string, number> = Object.fromEntries(PROVIDERS.map((p) => [p, 0]));
   const queue =
     values.port === "delay20"
       ? {
-          async enqueue() {
+          async enqueue(provider: (typeof PROVIDERS)[number]) {
             calls++;
+            byProvider[provider] = (byProvider[provider] ?? 0) + 1;
             await new Promise((r) => setTimeout(r, 20));
             return "enqueued" as const;
           },
@@ -48,9 +51,11 @@ async function main(): Promise<void> {
             Object.fromEntries(PROVIDERS.map((p, i) => [p, names[i]!])) as Record<(typeof PROVIDERS)[number], string>,
           );
           return {
-            enqueue: (...args: Parameters<typeof inner.enqueue>) => {
+            enqueue: async (...args: Parameters<typeof inner.enqueue>) => {
               calls++;
-              return inner.enqueue(...args);
+              const r = await inner.enqueue(...args);
+              if (r === "enqueued") byProvider[args[0]] = (byProvider[args[0]] ?? 0) + 1;
+              return r;
             },
           };
         })();
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
       summary,
       ms: Math.round(ms),
       calls,
+      byProvider,
       tasksPerSecond: Math.round((summary.enqueued / ms) * 1000),
       baselineRssMb,
       ...mem,

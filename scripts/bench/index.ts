@@ -1,8 +1,8 @@
 /**
  * `npm run bench` — the benchmark harness (run inside the emulators by scripts/bench/launch.ts).
  *
- *   npm run bench                      full run (N = 1,000 / 10,000 / 100,000; 200 users × 2)
- *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × 2)
+ *   npm run bench                      full run (N = 1,000 / 10,000 / 100,000; 200 users × every provider)
+ *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × every provider)
  *   npm run bench -- --publish         also writes docs/bench-latest.json (for the README)
  *   npm run bench -- --only fanout,time,cost
  *

@@ -6,12 +6,13 @@
  * everything every time" (what the single-tenant version did: every snapshot set and every image
  * downloaded and stored, no reads to compare), run over the same fake accounts.
  *
- * Syncs run one at a time, as the hourly task would (the sync's clock and the fake's clock move
- * 61 minutes between rounds, so access tokens that live an hour have expired and are refreshed,
- * as they are every hour in production).
+ * Syncs run one at a time, as the scheduled task would: the sync's clock and the fake's clock move
+ * one sync interval of the provider plus a minute between rounds (61 minutes for an hourly
+ * provider, 361 for one with a 6-hour `syncInterval`), so access tokens that live an hour have
+ * expired and are refreshed, as they are before every such sync in production.
  */
 import { db } from "../../functions/src/admin";
-import type { Config } from "../../functions/src/config";
+import { type Config, providerSettings } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
 import { PROVIDERS, type Provider, firestorePaths, storagePaths } from "../../functions/src/paths";
 import type { ProviderContext } from "../../functions/src/providers/types";
@@ -58,6 +59,8 @@ export interface StoredBytes {
 export interface SyncCostResult {
   usersPerProvider: number;
   latencyMs: number;
+  /** Minutes the clocks moved between two rounds, per provider: its sync interval + 1. */
+  roundGapMinutes?: Partial<Record<Provider, number>>;
   rows: PerSync[];
   stored: StoredBytes[];
 }
@@ -145,6 +148,7 @@ export async function benchSyncCost(
   const deps = benchSyncDeps(config, storage, clock);
   const rows: PerSync[] = [];
   const stored: StoredBytes[] = [];
+  const roundGapMinutes: Partial<Record<Provider, number>> = {};
 
   for (const provider of PROVIDERS) {
     const product = await createUsers(fake, tokens, {
@@ -160,10 +164,13 @@ export async function benchSyncCost(
       now: clock.now(),
     });
     let firstStorage = { bytes: 0, objects: 0 };
+    // From one sync of a connection to its next (the provider's interval), and a minute.
+    const gapMs = (providerSettings(config, provider).syncIntervalMinutes + 1) * 60_000;
+    roundGapMinutes[provider] = gapMs / 60_000;
     for (const kind of ["first", "unchanged", "small-change"] as const) {
       if (kind !== "first") {
-        clock.t += 61 * 60_000;
-        await fake.advanceClock(61 * 60_000);
+        clock.t += gapMs;
+        await fake.advanceClock(gapMs);
       }
       if (kind === "small-change")
         for (const c of [...product, ...naive]) await fake.smallChange(provider, c.accountId);
@@ -222,5 +229,5 @@ export async function benchSyncCost(
     }
     stored.push(await storedBytes(provider, product[0]!.uid, firstStorage));
   }
-  return { usersPerProvider: opts.usersPerProvider, latencyMs: opts.latencyMs, rows, stored };
+  return { usersPerProvider: opts.usersPerProvider, latencyMs: opts.latencyMs, roundGapMinutes, rows, stored };
 }

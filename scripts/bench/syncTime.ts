@@ -9,6 +9,11 @@
  *   like Cloud Tasks with the product's queue settings (simQueue.ts); each task runs runSync.
  * - Option A (the seed's): one function that lists the due connections and runs runSync on each
  *   in turn.
+ *
+ * Every provider's connections are synced (the time is until everyone is synced), but the budget
+ * is measured over the span in which the measured providers' connections were being synced: a
+ * provider without a rolling limit may have a slower queue (a daily quota instead) that keeps
+ * the run going after the last measured request.
  */
 import { db } from "../../functions/src/admin";
 import { type Config, providerSettings } from "../../functions/src/config";
@@ -34,9 +39,11 @@ export type DesignRun = {
   design: "fan-out" | "option-a";
   connections: number;
   seconds: number;
+  /** Seconds until the last connection of the measured providers was synced (what the budget is measured over). */
+  racedSeconds: number;
   outcomes: Partial<Record<SyncOutcome, number>>;
 } & RequestCounts & {
-    /** Accepted API requests of the measured providers / (budget × seconds / window). */
+    /** Accepted API requests of the measured providers / (budget × racedSeconds / window). */
     budgetUsed: number;
     /** Most accepted API requests of the measured providers seen in any window (sampled every 250 ms) / budget. */
     peakWindowShare: number;
@@ -54,6 +61,8 @@ export interface SyncTimeResult {
   fanOut: DesignRun;
   optionA: DesignRun;
   ratio: number;
+  /** Option A's racedSeconds ÷ the fan-out's: how much longer the measured providers took. */
+  racedRatio?: number;
 }
 
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -131,17 +140,23 @@ function windowWatcher(fake: BenchFake, windowSeconds: number) {
   };
 }
 
+/**
+ * Runs one design and measures it. `run` calls `racedDone` when the measured providers'
+ * connections are synced (the last call counts; never called: the end of the run).
+ */
 async function measure(
   fake: BenchFake,
-  run: () => Promise<Partial<Record<SyncOutcome, number>>>,
+  run: (racedDone: () => void) => Promise<Partial<Record<SyncOutcome, number>>>,
 ): Promise<Omit<DesignRun, "design" | "connections" | "queue">> {
   const race = raceBudget();
   for (const p of RACED) await fake.rateLimit(p, FAKES[p].bench.rollingRateLimit!); // also empties the window
   await fake.resetStats();
   const watcher = windowWatcher(fake, race.windowSeconds);
   const t0 = performance.now();
-  const outcomes = await run();
+  let racedEnd: number | undefined;
+  const outcomes = await run(() => (racedEnd = performance.now()));
   const seconds = (performance.now() - t0) / 1000;
+  const racedSeconds = ((racedEnd ?? performance.now()) - t0) / 1000;
   const peak = await watcher.stop();
   const stats = await fake.stats();
   const raced = acceptedRaced(stats);
@@ -152,9 +167,10 @@ async function measure(
   }
   return {
     seconds: Math.round(seconds * 10) / 10,
+    racedSeconds: Math.round(racedSeconds * 10) / 10,
     outcomes,
     ...(counts as RequestCounts),
-    budgetUsed: round3(raced.accepted / ((race.budget * seconds) / race.windowSeconds)),
+    budgetUsed: round3(raced.accepted / ((race.budget * racedSeconds) / race.windowSeconds)),
     peakWindowShare: round3(peak / race.budget),
     rateLimitedShare: round3(raced.api > 0 ? raced.rateLimited / raced.api : 0),
   };
@@ -209,8 +225,10 @@ export async function benchSyncTime(
   };
   const queues = perProvider((p) => new SimQueue(queueFunctionName(p), settings[p], handler));
   say(`sync time: fan-out design (queues ${JSON.stringify(settings)})…`);
-  const f = await measure(fake, async () => {
+  const f = await measure(fake, async (racedDone) => {
     await runFanOut({ db: db(), queue: simTaskQueue(queues), clock: systemClock, config });
+    await Promise.all(RACED.map((p) => queues[p].idle()));
+    racedDone();
     await Promise.all(PROVIDERS.map((p) => queues[p].idle()));
     return outcomesF;
   });
@@ -220,7 +238,9 @@ export async function benchSyncTime(
     ...f,
     queue: perProvider((p) => ({ ...queues[p].stats })),
   };
-  say(`sync time: fan-out ${fanOut.seconds} s, outcomes ${JSON.stringify(fanOut.outcomes)}`);
+  say(
+    `sync time: fan-out ${fanOut.seconds} s (measured providers ${fanOut.racedSeconds} s), outcomes ${JSON.stringify(fanOut.outcomes)}`,
+  );
 
   // --- Option A: one function syncing every user in turn -----------------------------------------
   say(`sync time: seeding ${opts.users} users × ${PROVIDERS.length} providers (Option A set)`);
@@ -233,7 +253,7 @@ export async function benchSyncTime(
     specs: SMALL_ACCOUNTS,
   });
   say("sync time: Option A (one function, every connection in turn)…");
-  const a = await measure(fake, async () => {
+  const a = await measure(fake, async (racedDone) => {
     const outcomes: Partial<Record<SyncOutcome, number>> = {};
     for (const c of await dueConnections(prefixA, new Date())) {
       const r = await runSync(
@@ -242,11 +262,14 @@ export async function benchSyncTime(
         { retryCount: 0, lastAttempt: true },
       );
       outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+      if (RACED.includes(c.provider)) racedDone();
     }
     return outcomes;
   });
   const optionA: DesignRun = { design: "option-a", connections: setA.length, ...a };
-  say(`sync time: Option A ${optionA.seconds} s, outcomes ${JSON.stringify(optionA.outcomes)}`);
+  say(
+    `sync time: Option A ${optionA.seconds} s (measured providers ${optionA.racedSeconds} s), outcomes ${JSON.stringify(optionA.outcomes)}`,
+  );
   for (const p of RACED) await fake.rateLimit(p, null);
 
   return {
@@ -259,5 +282,6 @@ export async function benchSyncTime(
     fanOut,
     optionA,
     ratio: Math.round((optionA.seconds / fanOut.seconds) * 10) / 10,
+    racedRatio: Math.round((optionA.racedSeconds / fanOut.racedSeconds) * 10) / 10,
   };
 }

@@ -121,7 +121,7 @@ describe("operator commands", () => {
     expect(status.byStatus.spotify?.connected).toBeGreaterThanOrEqual(1);
     expect(typeof status.dueNow).toBe("number");
     expect(Array.isArray(status.lastErrors)).toBe(true);
-    expect(status.providerPauses).toEqual({ spotify: null, instagram: null });
+    expect(status.providerPauses).toEqual(Object.fromEntries(PROVIDERS.map((p) => [p, null])));
     expect(status.liftedPause).toBeUndefined();
   });
 

@@ -5,16 +5,16 @@
  * lives in the provider's own code. Names, settings and queue defaults live in the provider's
  * catalog entry (catalog.ts); a descriptor names base URLs by their catalog key ("API").
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { type Config, providerSettingNames, providerSettings } from "../config";
-import { ProviderSchemaError } from "../errors";
+import { ProviderSchemaError, ReauthRequiredError } from "../errors";
 import { isLoopbackHost } from "../http/addresses";
 import { type ErrorClassifier, HttpClient, httpLimits } from "../http/client";
 import type { DownloadPolicy } from "../http/download";
 import { logs } from "../logs";
 import type { Provider } from "../paths";
 import { catalogEntry } from "./catalog";
-import type { ProviderApp, ProviderContext, TokenSet } from "./types";
+import type { ProviderApp, ProviderContext, ProviderModule, TokenSet } from "./types";
 
 /** A key of the provider's catalog `baseUrls` ("API", "ACCOUNTS"): the setting `<PREFIX>_<KEY>_BASE_URL`. */
 type BaseUrlKey = string;
@@ -179,6 +179,97 @@ export function tokenPost(
     headers: basic ? { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}` } : {},
     form: basic ? form : { client_id: id, client_secret: secret, ...form },
   });
+}
+
+/**
+ * The token endpoint's answer to an authorization-code or refresh_token grant (RFC 6749 5.1), as
+ * the `refresh_token`-style providers send it. `scope`: what was granted (with granular consent,
+ * possibly less than asked for).
+ */
+export const TokenAnswer = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  scope: z.string().optional(),
+  expires_in: z.number().positive(),
+  refresh_token: z.string().min(1).optional(),
+});
+export type TokenAnswer = z.infer<typeof TokenAnswer>;
+
+/**
+ * Tokens from a token answer. An answer without `refresh_token` keeps `previous`'s (a refresh that
+ * does not rotate); one without `scope` keeps `previous`'s scopes, or the descriptor's.
+ */
+export function tokensFrom(d: ProviderDescriptor, ctx: ProviderContext, t: TokenAnswer, previous?: TokenSet): TokenSet {
+  const now = ctx.now();
+  const refreshToken = t.refresh_token ?? previous?.refreshToken;
+  return {
+    accessToken: t.access_token,
+    ...(refreshToken !== undefined ? { refreshToken } : {}),
+    expiresAt: new Date(now.getTime() + t.expires_in * 1000),
+    issuedAt: now,
+    scopes: t.scope !== undefined ? t.scope.split(" ").filter(Boolean) : (previous?.scopes ?? [...d.scopes]),
+  };
+}
+
+/**
+ * The authorization_code grant of a `refresh_token`-style provider: its answer must carry a
+ * refresh token (Google sends one only when the consent was asked for: `prompt=consent`).
+ */
+export async function exchangeCodeForTokens(
+  d: ProviderDescriptor,
+  ctx: ProviderContext,
+  classify: ErrorClassifier,
+  args: { code: string; redirectUri: string },
+): Promise<TokenSet> {
+  const body = await tokenPost(d, ctx, providerClient(d, ctx, classify), {
+    grant_type: "authorization_code",
+    code: cleanCode(d, args.code),
+    redirect_uri: args.redirectUri,
+  });
+  const t = parseEnvelope(d, "token answer", TokenAnswer, body);
+  if (t.refresh_token === undefined) {
+    throw new ProviderSchemaError(`${d.name} token answer to a code exchange has no refresh_token.`);
+  }
+  return tokensFrom(d, ctx, t);
+}
+
+/** The refresh_token grant; tokens without a refresh token mean the person must reconnect (`reason`). */
+export async function refreshWithToken(
+  d: ProviderDescriptor,
+  ctx: ProviderContext,
+  classify: ErrorClassifier,
+  tokens: TokenSet,
+  reason: string,
+): Promise<TokenSet> {
+  if (tokens.refreshToken === undefined) {
+    throw new ReauthRequiredError(`Stored ${d.name} tokens have no refresh token.`, { reason });
+  }
+  const body = await tokenPost(d, ctx, providerClient(d, ctx, classify), {
+    grant_type: "refresh_token",
+    refresh_token: tokens.refreshToken,
+  });
+  return tokensFrom(d, ctx, parseEnvelope(d, "token answer", TokenAnswer, body), tokens);
+}
+
+/**
+ * `npm run connect` for a `refresh_token`-style provider: the pasted refresh token is exchanged
+ * for an access token right away, so a bad one fails before anything is stored.
+ */
+export function refreshTokenOperatorTokens(
+  d: ProviderDescriptor,
+  refresh: ProviderModule["refresh"],
+): ProviderModule["operatorTokens"] {
+  return {
+    needs: "refresh-token",
+    make: (ctx, { token }) =>
+      refresh(ctx, {
+        accessToken: "exchange-pending",
+        refreshToken: token,
+        expiresAt: new Date(0),
+        issuedAt: new Date(0),
+        scopes: [...d.scopes],
+      }),
+  };
 }
 
 /** True when `tokens` expire within the descriptor's margin and the provider allows a refresh now. */

@@ -7,7 +7,7 @@
  * rate limit, and a failure stops the fetch at the first typed error (never a partial result).
  */
 import type { z } from "zod";
-import { ConfigError, NotAllowedError, ProviderSchemaError, ReauthRequiredError } from "../../errors";
+import { ConfigError, NotAllowedError, ReauthRequiredError } from "../../errors";
 import {
   type ErrorClassifier,
   errorJson,
@@ -20,28 +20,19 @@ import {
   authorizeUrl,
   baseUrl,
   buildUrl,
-  cleanCode,
+  exchangeCodeForTokens,
   ItemParser,
   pages,
   parseEnvelope,
   providerClient,
   refreshDue,
-  tokenPost,
+  refreshTokenOperatorTokens,
+  refreshWithToken,
 } from "../descriptor";
-import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule, TokenSet } from "../types";
+import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule } from "../types";
 import { spotifyDescriptor as d, TIME_RANGES } from "./descriptor";
 import { coverMirrorItems, mapArtist, mapPlay, mapPlaylist, mapProfile, mapTrack, type TopSnapshot } from "./mapping";
-import {
-  AccountsError,
-  Artist,
-  CursorPage,
-  OffsetPage,
-  Playlist,
-  PlayHistory,
-  TokenResponse,
-  Track,
-  User,
-} from "./schemas";
+import { AccountsError, Artist, CursorPage, OffsetPage, Playlist, PlayHistory, Track, User } from "./schemas";
 
 /** Items per top list and time range (one page: Spotify's maximum `limit`). */
 export const TOP_LIMIT = 50;
@@ -76,18 +67,6 @@ const classify: ErrorClassifier = (res, info) => {
   }
   return undefined;
 };
-
-function toTokenSet(ctx: ProviderContext, t: TokenResponse, previous?: TokenSet): TokenSet {
-  const now = ctx.now();
-  const refreshToken = t.refresh_token ?? previous?.refreshToken;
-  return {
-    accessToken: t.access_token,
-    ...(refreshToken !== undefined ? { refreshToken } : {}),
-    expiresAt: new Date(now.getTime() + t.expires_in * 1000),
-    issuedAt: now,
-    scopes: t.scope !== undefined ? t.scope.split(" ").filter(Boolean) : (previous?.scopes ?? [...d.scopes]),
-  };
-}
 
 /** GET an API path as JSON with the access token. */
 function apiGet(client: HttpClient, url: string, accessToken: string): Promise<unknown> {
@@ -198,30 +177,11 @@ export const spotify: ProviderModule = {
 
   authorizeUrl: (ctx, args) => authorizeUrl(d, ctx, args),
 
-  async exchangeCode(ctx, { code, redirectUri }) {
-    const client = providerClient(d, ctx, classify);
-    const body = await tokenPost(d, ctx, client, {
-      grant_type: "authorization_code",
-      code: cleanCode(d, code),
-      redirect_uri: redirectUri,
-    });
-    const t = parseEnvelope(d, "token answer", TokenResponse, body);
-    if (t.refresh_token === undefined) {
-      throw new ProviderSchemaError("Spotify token answer to a code exchange has no refresh_token.");
-    }
-    return toTokenSet(ctx, t);
-  },
+  exchangeCode: (ctx, args) => exchangeCodeForTokens(d, ctx, classify, args),
 
   refreshDue: (ctx, tokens) => refreshDue(d, ctx, tokens),
 
-  async refresh(ctx, tokens) {
-    if (tokens.refreshToken === undefined) {
-      throw new ReauthRequiredError("Stored Spotify tokens have no refresh token.", { reason: REAUTH_REASON });
-    }
-    const client = providerClient(d, ctx, classify);
-    const body = await tokenPost(d, ctx, client, { grant_type: "refresh_token", refresh_token: tokens.refreshToken });
-    return toTokenSet(ctx, parseEnvelope(d, "token answer", TokenResponse, body), tokens);
-  },
+  refresh: (ctx, tokens) => refreshWithToken(d, ctx, classify, tokens, REAUTH_REASON),
 
   async identify(ctx, accessToken): Promise<ProviderAccount> {
     const client = providerClient(d, ctx, classify);
@@ -231,16 +191,5 @@ export const spotify: ProviderModule = {
 
   fetchAll,
 
-  operatorTokens: {
-    needs: "refresh-token",
-    // The refresh token is exchanged for an access token right away: a bad one fails here.
-    make: (ctx, { token }) =>
-      spotify.refresh(ctx, {
-        accessToken: "exchange-pending",
-        refreshToken: token,
-        expiresAt: new Date(0),
-        issuedAt: new Date(0),
-        scopes: [...d.scopes],
-      }),
-  },
+  operatorTokens: refreshTokenOperatorTokens(d, (ctx, tokens) => spotify.refresh(ctx, tokens)),
 };

@@ -6,15 +6,6 @@
  */
 import { z } from "zod";
 
-export const TokenResponse = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().optional(),
-  scope: z.string().optional(),
-  expires_in: z.number().positive(),
-  refresh_token: z.string().min(1).optional(),
-});
-export type TokenResponse = z.infer<typeof TokenResponse>;
-
 /** Error answers: the accounts service says `{error: "invalid_grant", error_description}`, the API `{error: {status, message}}`. */
 export const AccountsError = z.object({ error: z.string(), error_description: z.string().optional() });
 

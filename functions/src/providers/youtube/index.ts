@@ -40,14 +40,15 @@ import {
   authorizeUrl,
   baseUrl,
   buildUrl,
-  cleanCode,
+  exchangeCodeForTokens,
   pages,
   parseEnvelope,
   providerClient,
   refreshDue,
-  tokenPost,
+  refreshTokenOperatorTokens,
+  refreshWithToken,
 } from "../descriptor";
-import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule, TokenSet } from "../types";
+import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule } from "../types";
 import { QUOTA_TIME_ZONE, REVOKE_PATH, TOKENINFO_PATH, YOUTUBE_READONLY, youtubeDescriptor as d } from "./descriptor";
 import {
   type ChannelSnapshot,
@@ -58,17 +59,7 @@ import {
   mapSubscription,
   mapVideo,
 } from "./mapping";
-import {
-  ApiError,
-  Channel,
-  ListPage,
-  OAuthError,
-  Playlist,
-  Subscription,
-  TokenInfo,
-  TokenResponse,
-  Video,
-} from "./schemas";
+import { ApiError, Channel, ListPage, OAuthError, Playlist, Subscription, TokenInfo, Video } from "./schemas";
 
 const REAUTH_REASON = "YouTube access was revoked or has expired; reconnect YouTube.";
 const SCOPE_REASON =
@@ -126,23 +117,6 @@ const classify: ErrorClassifier = (res, info, now): AppError | undefined => {
   }
   return undefined;
 };
-
-function grantedScopes(t: TokenResponse, previous?: TokenSet): string[] {
-  if (t.scope !== undefined) return t.scope.split(" ").filter(Boolean);
-  return previous?.scopes ?? [...d.scopes];
-}
-
-function toTokenSet(ctx: ProviderContext, t: TokenResponse, previous?: TokenSet): TokenSet {
-  const now = ctx.now();
-  const refreshToken = t.refresh_token ?? previous?.refreshToken;
-  return {
-    accessToken: t.access_token,
-    ...(refreshToken !== undefined ? { refreshToken } : {}),
-    expiresAt: new Date(now.getTime() + t.expires_in * 1000),
-    issuedAt: now,
-    scopes: grantedScopes(t, previous),
-  };
-}
 
 /** Google's granular consent lets a person untick the YouTube scope: then there is nothing to read. */
 function requireYouTubeScope(scopes: readonly string[]): void {
@@ -367,40 +341,16 @@ export const youtube: ProviderModule = {
 
   authorizeUrl: (ctx, args) => authorizeUrl(d, ctx, args),
 
-  async exchangeCode(ctx, { code, redirectUri }) {
-    const client = providerClient(d, ctx, classify);
-    const body = await tokenPost(d, ctx, client, {
-      grant_type: "authorization_code",
-      code: cleanCode(d, code),
-      redirect_uri: redirectUri,
-    });
-    const t = parseEnvelope(d, "token answer", TokenResponse, body);
-    if (t.refresh_token === undefined) {
-      throw new ProviderSchemaError(
-        "Google's token answer to a code exchange has no refresh_token (was prompt=consent sent?).",
-      );
-    }
-    const tokens = toTokenSet(ctx, t);
+  async exchangeCode(ctx, args) {
+    const tokens = await exchangeCodeForTokens(d, ctx, classify, args);
     requireYouTubeScope(tokens.scopes);
     return tokens;
   },
 
   refreshDue: (ctx, tokens) => refreshDue(d, ctx, tokens),
 
-  async refresh(ctx, tokens) {
-    if (tokens.refreshToken === undefined) {
-      throw new ReauthRequiredError("Stored YouTube tokens have no refresh token.", { reason: REAUTH_REASON });
-    }
-    const client = providerClient(d, ctx, classify);
-    const body = await tokenPost(d, ctx, client, { grant_type: "refresh_token", refresh_token: tokens.refreshToken });
-    return toTokenSet(ctx, parseEnvelope(d, "token answer", TokenResponse, body), tokens);
-  },
+  refresh: (ctx, tokens) => refreshWithToken(d, ctx, classify, tokens, REAUTH_REASON),
 
-  /**
-   * The Google account behind the token (tokeninfo's `sub`, which exists with or without a
-   * channel), after checking the token was issued to this app (`aud`) with the YouTube scope; the
-   * channel's title is the display name.
-   */
   identify: (ctx, accessToken) => identify(ctx, providerClient(d, ctx, classify), accessToken),
 
   fetchAll,
@@ -417,16 +367,5 @@ export const youtube: ProviderModule = {
     });
   },
 
-  operatorTokens: {
-    needs: "refresh-token",
-    // The refresh token is exchanged for an access token right away: a bad one fails here.
-    make: (ctx, { token }) =>
-      youtube.refresh(ctx, {
-        accessToken: "exchange-pending",
-        refreshToken: token,
-        expiresAt: new Date(0),
-        issuedAt: new Date(0),
-        scopes: [...d.scopes],
-      }),
-  },
+  operatorTokens: refreshTokenOperatorTokens(d, (ctx, tokens) => youtube.refresh(ctx, tokens)),
 };

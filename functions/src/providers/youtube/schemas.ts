@@ -1,22 +1,12 @@
 /**
- * zod schemas of the Google answers the YouTube module reads: the OAuth token and tokeninfo
- * answers, Google's error envelope, and the Data API v3 resources (channels, videos, subscriptions,
+ * zod schemas of the Google answers the YouTube module reads: tokeninfo (the token answer is the
+ * shared TokenAnswer of providers/descriptor.ts), the OAuth and API error envelopes, and the Data API v3 resources (channels, videos, subscriptions,
  * playlists). Google's client library types its answers but checks nothing at run time, so every
  * answer is parsed here. Only fields the mapping uses are declared (zod drops the rest); counts
  * come as decimal strings (`"viewCount": "123"`). Envelopes are strict, items are parsed one by
  * one so a bad item is skipped, not fatal.
  */
 import { z } from "zod";
-
-export const TokenResponse = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().optional(),
-  /** The scopes granted: with granular consent, possibly fewer than asked for. */
-  scope: z.string().optional(),
-  expires_in: z.number().positive(),
-  refresh_token: z.string().min(1).optional(),
-});
-export type TokenResponse = z.infer<typeof TokenResponse>;
 
 /** The OAuth endpoints' errors: `{error: "invalid_grant", error_description}`. */
 export const OAuthError = z.object({ error: z.string(), error_description: z.string().optional() });

@@ -1,7 +1,11 @@
-/** The backend calls the app makes: OAuth start (HTTPS via Hosting), Sync now and Disconnect (callables). */
+/**
+ * The backend calls the app makes: OAuth start (HTTPS via Hosting), Sync now, Disconnect and a
+ * person's own provider app (callables).
+ */
 import { FirebaseError } from "firebase/app";
 import { httpsCallable } from "firebase/functions";
 import type { ProviderId } from "../../functions/src/providers/catalog";
+import { isObj, isoDate, str } from "./fields";
 import { type Services, appCheckToken } from "./firebase";
 
 export type { ProviderId };
@@ -28,9 +32,15 @@ async function idToken(s: Services): Promise<string> {
 /**
  * Starts connecting a provider: the function stores a one-time state and answers the provider's
  * consent URL; the caller sends the browser there. The provider comes back to the callback, which
- * sends the browser back to `returnTo` on this app.
+ * sends the browser back to `returnTo` on this app. `app` picks whose provider app to connect
+ * through (the site's shared one or the person's own); absent, the server picks by its setting.
  */
-export async function startConnect(s: Services, provider: ProviderId, returnTo: string): Promise<string> {
+export async function startConnect(
+  s: Services,
+  provider: ProviderId,
+  returnTo: string,
+  app?: AppChoice,
+): Promise<string> {
   let res: Response;
   const appCheck = await appCheckToken(s);
   try {
@@ -41,7 +51,7 @@ export async function startConnect(s: Services, provider: ProviderId, returnTo: 
         "Content-Type": "application/json",
         ...(appCheck ? { "X-Firebase-AppCheck": appCheck } : {}),
       },
-      body: JSON.stringify({ provider, returnTo }),
+      body: JSON.stringify(app ? { provider, returnTo, app } : { provider, returnTo }),
     });
   } catch {
     throw new ApiError("The server cannot be reached. Try again in a moment.", "network");
@@ -108,4 +118,71 @@ export async function disconnect(s: Services, provider: ProviderId, deleteData: 
   } catch (e) {
     throw callableError(e, "Disconnecting");
   }
+}
+
+/** Whose provider app a connection goes through: the site's shared one, or the person's own. */
+export type AppChoice = "shared" | "own";
+
+/** Which apps the server offers for a provider (the provider's `…_APPS` setting). */
+export type OwnAppMode = "shared" | "own" | "both";
+
+/** A person's own provider app as the server describes it (the secret never comes back). */
+export interface OwnApp {
+  clientId: string;
+  savedAt: Date | null;
+}
+
+export interface OwnAppDescription {
+  mode: OwnAppMode;
+  /** The exact redirect URI the person's app must list. */
+  redirectUri: string;
+  app: OwnApp | null;
+}
+
+function readOwnApp(v: unknown): OwnApp | null {
+  if (!isObj(v)) return null;
+  const clientId = str(v.clientId);
+  return clientId ? { clientId, savedAt: isoDate(v.savedAt) } : null;
+}
+
+/** Reads `ownApp`'s describe answer defensively; an unknown mode reads as `shared` (nothing offered). */
+export function readOwnAppDescription(data: unknown): OwnAppDescription {
+  const d = isObj(data) ? data : {};
+  const mode = d.mode === "own" || d.mode === "both" ? d.mode : "shared";
+  return { mode, redirectUri: str(d.redirectUri) ?? "", app: readOwnApp(d.app) };
+}
+
+async function ownAppCall(s: Services, input: Record<string, unknown>, what: string): Promise<unknown> {
+  try {
+    return (await httpsCallable(s.functions, "ownApp")(input)).data;
+  } catch (e) {
+    throw callableError(e, what);
+  }
+}
+
+/** Which apps the server offers for `provider`, its redirect URI and the person's saved app. */
+export async function describeOwnApp(s: Services, provider: ProviderId): Promise<OwnAppDescription> {
+  return readOwnAppDescription(await ownAppCall(s, { action: "describe", provider }, "Loading your own app"));
+}
+
+/**
+ * Saves the person's own app (the server checks the pair with the provider first). A refusal is
+ * an ApiError whose message is the server's sentence, meant to be shown as is.
+ */
+export async function saveOwnApp(
+  s: Services,
+  provider: ProviderId,
+  clientId: string,
+  clientSecret: string,
+): Promise<OwnApp> {
+  const data = await ownAppCall(s, { action: "save", provider, clientId, clientSecret }, "Saving your app");
+  const app = readOwnApp(isObj(data) ? data.app : null);
+  if (!app) throw new ApiError("Saving your app failed: the server's answer was not understood.", "malformed");
+  return app;
+}
+
+/** Removes the person's own app (and disconnects the provider if it was connected through it). */
+export async function removeOwnApp(s: Services, provider: ProviderId): Promise<boolean> {
+  const data = await ownAppCall(s, { action: "remove", provider }, "Removing your app");
+  return isObj(data) && data.removed === true;
 }

@@ -7,6 +7,7 @@ import { isProviderId, providerName } from "../../functions/src/providers/catalo
 import { type View, errorBox, h, loading } from "./dom";
 import { type Services, appCheckToken, initFirebase } from "./firebase";
 import { createMediaLoader } from "./media";
+import { WEB_PROVIDERS } from "./providers/registry";
 import { authView } from "./views/auth";
 import { connectionsView } from "./views/connections";
 import { dashboardView } from "./views/dashboard";
@@ -18,7 +19,10 @@ function routeOf(hash: string): Route {
   return r === "signup" || r === "connections" || r === "dashboard" || r === "signin" ? r : "dashboard";
 }
 
-/** Sentences for the callback's `?oauth_error=` codes (functions/src/oauth/callback.ts). */
+/**
+ * Sentences for the callback's `?oauth_error=` codes (functions/src/oauth/callback.ts); a provider
+ * with own apps may say some in its words (web/src/providers/<id>/, `ownApp.oauthErrors`).
+ */
 const OAUTH_ERRORS: Record<string, string> = {
   access_denied: "you did not allow access on the consent page",
   provider_error: "the provider reported an error",
@@ -31,6 +35,13 @@ const OAUTH_ERRORS: Record<string, string> = {
   account_in_use:
     "that account is already connected to another account of this app; disconnect it there first, then connect it here",
   server_error: "something went wrong on our side; try again",
+  not_registered:
+    "this account is not among the users of your own app at the provider; add it there, then connect again",
+  app_changed: "your own app was replaced or removed while connecting; connect again",
+  app_credentials:
+    "the provider refused your own app's client ID and secret; save them again on the Connections page, then connect again",
+  redirect_uri:
+    "the provider refused the redirect URI; add exactly the address shown on the Connections page to your app, then connect again",
 };
 
 /**
@@ -45,8 +56,13 @@ function takeOAuthOutcome(): { text: string; tone: "info" | "error" } | null {
   history.replaceState(null, "", `${location.pathname}${location.hash}`);
   const provider = connected ?? q.get("provider") ?? "";
   const name = isProviderId(provider) ? providerName(provider) : "The account";
-  if (error)
-    return { text: `${name} was not connected: ${OAUTH_ERRORS[error] ?? error.replace(/_/g, " ")}.`, tone: "error" };
+  if (error) {
+    const own = isProviderId(provider) ? WEB_PROVIDERS[provider].ownApp?.oauthErrors : undefined;
+    const said = (table: Readonly<Record<string, string>> | undefined) =>
+      table && Object.hasOwn(table, error) ? table[error] : undefined;
+    const why = said(own) ?? said(OAUTH_ERRORS);
+    return { text: `${name} was not connected: ${why ?? error.replace(/_/g, " ")}.`, tone: "error" };
+  }
   return { text: `${name} is connected. Its first sync has started; your data appears in a moment.`, tone: "info" };
 }
 

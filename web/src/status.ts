@@ -29,6 +29,8 @@ export interface ConnectionView {
   lastError: { code: string; message: string; at: Date | null } | null;
   leaseExpiresAt: Date | null;
   counts: Record<string, number>;
+  /** The person's own provider app the connection goes through; null: the site's shared app. */
+  app: { clientId: string } | null;
 }
 
 /** Reads a connection document's data defensively (a missing field is null, never a crash). */
@@ -36,6 +38,7 @@ export function readConnection(data: Record<string, unknown> | undefined): Conne
   if (!data) return null;
   const err = data.lastError as { code?: unknown; message?: unknown; at?: unknown } | null | undefined;
   const lease = data.lease as { expiresAt?: unknown } | null | undefined;
+  const app = data.app as { clientId?: unknown } | null | undefined;
   const counts: Record<string, number> = {};
   if (data.counts && typeof data.counts === "object") {
     for (const [k, v] of Object.entries(data.counts as Record<string, unknown>))
@@ -54,6 +57,10 @@ export function readConnection(data: Record<string, unknown> | undefined): Conne
       : null,
     leaseExpiresAt: lease ? toDate(lease.expiresAt) : null,
     counts,
+    app:
+      app && typeof app === "object" && typeof app.clientId === "string" && app.clientId
+        ? { clientId: app.clientId }
+        : null,
   };
 }
 
@@ -72,8 +79,14 @@ export interface StatusWords {
 
 const time = (d: Date) => d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
-/** The status in words. Order matters: a running sync and a needed re-auth say the most. */
-export function describeConnection(c: ConnectionView | null, now: Date = new Date()): StatusWords {
+/** A provider's own words for a used-up quota (web/src/providers/<id>/), given its end in words. */
+export type QuotaWords = (c: ConnectionView, until: string) => { label: string; detail: string };
+
+/**
+ * The status in words. Order matters: a running sync and a needed re-auth say the most. `quota`
+ * says a `quota_exceeded` in the provider's words (absent: a daily quota, as YouTube's).
+ */
+export function describeConnection(c: ConnectionView | null, now: Date = new Date(), quota?: QuotaWords): StatusWords {
   if (!c || c.status === "disconnected") {
     return { label: "Not connected", tone: "off", detail: "", canConnect: true, canSync: false };
   }
@@ -96,6 +109,9 @@ export function describeConnection(c: ConnectionView | null, now: Date = new Dat
     };
   }
   if (c.rateLimitedUntil && c.rateLimitedUntil.getTime() > now.getTime()) {
+    if (c.lastError?.code === "quota_exceeded" && quota) {
+      return { ...quota(c, time(c.rateLimitedUntil)), tone: "warn", canConnect: false, canSync: false };
+    }
     if (c.lastError?.code === "quota_exceeded") {
       // A daily quota (YouTube's), not a short limit: it is the app's, and it ends at a known time.
       return {

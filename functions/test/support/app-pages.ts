@@ -50,11 +50,18 @@ export function card(p: Page, provider: string): Locator {
 
 /**
  * Connect → the fake's consent page (screenshot `shot`) → pick the account → Allow (every scope
- * left as offered) → back on Connections.
+ * left as offered) → back on Connections. `action` names the connect button (`connect-own`: with
+ * the person's own app).
  */
-export async function connectThroughConsent(p: Page, provider: string, accountId: string, shot: string): Promise<void> {
+export async function connectThroughConsent(
+  p: Page,
+  provider: string,
+  accountId: string,
+  shot: string,
+  action: "connect" | "connect-own" = "connect",
+): Promise<void> {
   await p.goto(`${APP}/#/connections`);
-  await card(p, provider).locator("button[data-action=connect]").click();
+  await card(p, provider).locator(`button[data-action=${action}]`).click();
   await p.waitForURL((u) => u.origin === new URL(FAKE).origin);
   if (!(await p.title()).includes(provider))
     throw new Error(`the consent page is not ${provider}'s: ${await p.title()}`);

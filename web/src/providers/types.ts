@@ -9,7 +9,7 @@ import type { DocumentData } from "firebase/firestore";
 import type { CatalogEntryOf, ProviderId } from "../../../functions/src/providers/catalog";
 import type { Child } from "../dom";
 import type { MediaLoader } from "../media";
-import type { ConnectionView } from "../status";
+import type { ConnectionView, QuotaWords } from "../status";
 
 /** A snapshot name of a provider, as its catalog entry lists them. */
 export type SnapshotName<P extends ProviderId> = CatalogEntryOf<P>["snapshots"][number];
@@ -54,4 +54,32 @@ export interface WebProvider<P extends ProviderId> {
    * its access can be removed); called on every render of the card. Absent: nothing.
    */
   connectionNote?(connection: ConnectionView | null): Child;
+  /** How a used-up quota (`quota_exceeded`) reads on the card. Absent: a daily quota's words. */
+  readonly quotaWords?: QuotaWords;
+  /**
+   * The provider lets a person bring their own app (its client id and secret, the `ownApp`
+   * callable): what the Connections page needs to guide them. Absent: only the site's app.
+   */
+  readonly ownApp?: OwnAppSupport;
+}
+
+/**
+ * The provider's part of the "your own app" section of its card (views/own-app.ts does the form,
+ * saving, Replace / Remove and the connect buttons).
+ */
+export interface OwnAppSupport {
+  /** The section's heading, e.g. "Your own Spotify app". */
+  readonly title: string;
+  /**
+   * What the person does at the provider to create the app, step by step; `redirectUri` is the
+   * page's element showing the exact redirect URI (a `<code>` with a copy button).
+   */
+  steps(redirectUri: Child): Child;
+  /** The labels of the two fields, e.g. "Client ID" and "Client secret". */
+  readonly clientIdLabel: string;
+  readonly clientSecretLabel: string;
+  /** Next to the own-app connect: what to do when the provider refuses the redirect URI. */
+  redirectHint(redirectUri: string): Child;
+  /** Sentences for the callback's `?oauth_error=` codes in this provider's words (over the general ones). */
+  readonly oauthErrors?: Readonly<Record<string, string>>;
 }

@@ -1,16 +1,19 @@
 /**
  * Connections: each provider's status in words, last successful sync, and the actions
- * Connect / Sync now / Disconnect. Live: the page follows the connection documents.
+ * Connect / Sync now / Disconnect. Live: the page follows the connection documents. A provider
+ * that lets people bring their own app (`ownApp` in its web module) gets that section on its card
+ * (views/own-app.ts) and a connect button per app the server offers.
  */
 import { collection, onSnapshot } from "firebase/firestore";
 import { firestorePaths } from "../../../functions/src/paths";
 import { CATALOG, type Catalog, type CatalogEntry, isProviderId } from "../../../functions/src/providers/catalog";
-import { ApiError, type ProviderId, disconnect, startConnect, syncNow } from "../api";
+import { ApiError, type AppChoice, type ProviderId, disconnect, startConnect, syncNow } from "../api";
 import { type View, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
 import { brandMark } from "../providers/brand";
 import { WEB_PROVIDERS } from "../providers/registry";
 import { type ConnectionView, describeConnection, readConnection, syncRefusedText } from "../status";
+import { type OwnAppPanel, ownAppPanel } from "./own-app";
 
 /** The connection's counts in the provider's words ("7 playlists · 20 top tracks"); counts without words are left out. */
 function countsText(counts: Record<string, number>, labels: Readonly<Record<string, string>>): string {
@@ -42,40 +45,100 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
 
   const render = () => {
     if (!loaded) return;
+    // Cards are rebuilt; an own-app form is kept (views/own-app.ts), and so is its focus.
+    const active = document.activeElement;
+    const selection =
+      active instanceof HTMLInputElement ? ([active.selectionStart, active.selectionEnd] as const) : null;
     list.replaceChildren(...CATALOG.map((e) => card(e)));
+    if (active instanceof HTMLElement && active !== document.activeElement && list.contains(active)) {
+      active.focus({ preventScroll: true });
+      if (selection && active instanceof HTMLInputElement && selection[0] !== null && selection[1] !== null) {
+        active.setSelectionRange(selection[0], selection[1]);
+      }
+    }
   };
+
+  /** Per provider with own apps: its section, which also asks the server which apps are offered. */
+  const ownApps: Partial<Record<ProviderId, OwnAppPanel>> = {};
+  for (const e of CATALOG) {
+    const support = WEB_PROVIDERS[e.id].ownApp;
+    if (support) {
+      ownApps[e.id] = ownAppPanel(s, e.id, e.name, support, {
+        connection: () => current[e.id] ?? null,
+        changed: render,
+      });
+    }
+  }
 
   const card = (entry: Catalog[number]): HTMLElement => {
     const { id: p, name } = entry;
     const c = current[p] ?? null;
     const now = new Date();
-    const words = describeConnection(c, now);
+    const words = describeConnection(c, now, WEB_PROVIDERS[p].quotaWords);
     const cd = cooldown[p] && cooldown[p].until > now ? cooldown[p] : undefined;
     const note = notes[p];
     const actions = h("div", { class: "actions" });
+    const own = ownApps[p]?.description() ?? null;
+    const ownSupport = WEB_PROVIDERS[p].ownApp;
+    const ownOffered = own !== null && own.mode !== "shared";
+    /** Sentences next to the connect buttons (what is missing before the own app can be used). */
+    const connectHints: HTMLElement[] = [];
+
+    /** A connect button; `app` absent: the server picks (its setting's default). */
+    const connectButton = (action: string, label: string, app: AppChoice | undefined, disabled: boolean) =>
+      h(
+        "button",
+        {
+          class: "primary",
+          "data-action": action,
+          disabled,
+          onclick: async (ev: Event) => {
+            const btn = ev.currentTarget as HTMLButtonElement;
+            btn.disabled = true;
+            btn.textContent = "Opening consent page…";
+            try {
+              location.assign(await startConnect(s, p, "/#/connections", app));
+            } catch (e) {
+              notes[p] = { text: e instanceof ApiError ? e.message : "Connecting could not start.", tone: "error" };
+              render();
+            }
+          },
+        },
+        label,
+      );
 
     if (words.canConnect) {
-      actions.append(
-        h(
-          "button",
-          {
-            class: "primary",
-            "data-action": "connect",
-            onclick: async (ev: Event) => {
-              const btn = ev.currentTarget as HTMLButtonElement;
-              btn.disabled = true;
-              btn.textContent = "Opening consent page…";
-              try {
-                location.assign(await startConnect(s, p, "/#/connections"));
-              } catch (e) {
-                notes[p] = { text: e instanceof ApiError ? e.message : "Connecting could not start.", tone: "error" };
-                render();
-              }
-            },
-          },
-          c && c.status !== "disconnected" ? `Reconnect ${name}` : `Connect ${name}`,
-        ),
-      );
+      const plain = c && c.status !== "disconnected" ? `Reconnect ${name}` : `Connect ${name}`;
+      if (own?.mode === "both") {
+        actions.append(
+          connectButton("connect", "Connect with the app of this site", "shared", false),
+          connectButton("connect-own", "Connect with my own app", "own", !own.app),
+        );
+        if (!own.app) {
+          connectHints.push(
+            h(
+              "p",
+              { class: "hint", "data-role": "connect-own-blocked" },
+              "To connect with your own app, save it below first.",
+            ),
+          );
+        }
+      } else if (own?.mode === "own") {
+        actions.append(connectButton("connect", plain, "own", !own.app));
+        if (!own.app) {
+          connectHints.push(
+            h(
+              "p",
+              { class: "hint", "data-role": "connect-own-blocked" },
+              `Save your own ${name} app below first: ${name} is connected here only through your own app.`,
+            ),
+          );
+        }
+      } else {
+        actions.append(connectButton("connect", plain, undefined, false));
+      }
+      if (ownOffered && own.app && ownSupport)
+        connectHints.push(h("div", null, ownSupport.redirectHint(own.redirectUri)));
     }
     if (c && c.status !== "disconnected" && c.status !== "needs_reauth") {
       actions.append(
@@ -228,11 +291,22 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
               : "not yet",
             counts ? ` — ${counts}` : "",
           ),
+      c && c.status !== "disconnected" && ownSupport && (ownOffered || c.app)
+        ? h(
+            "p",
+            { class: "meta", "data-role": "which-app" },
+            c.app
+              ? ["Through your own app ", h("code", null, c.app.clientId), "."]
+              : `Through the ${name} app of this site.`,
+          )
+        : null,
       WEB_PROVIDERS[p].connectionNote?.(c) ?? null,
       cd ? h("p", { class: "cooldown", "data-role": "cooldown" }, cd.text) : null,
       note ? h("p", { class: `note ${note.tone}`, role: "status", "data-role": "note" }, note.text) : null,
       actions,
+      connectHints,
       confirm,
+      ownApps[p]?.el ?? null,
     );
   };
 

@@ -2,6 +2,7 @@
 import { type Child, empty, h, relative } from "../../dom";
 import type { Obj } from "../../fields";
 import type { SnapshotState, WebProvider } from "../types";
+import { spotifyOwnApp, spotifyQuotaWords } from "./own-app";
 import {
   TIME_RANGES,
   type TimeRange,
@@ -14,6 +15,8 @@ import {
 
 export const spotifyWeb: WebProvider<"spotify"> = {
   snapshots: ["playlists", "top-tracks", "top-artists", "recently-played"],
+  ownApp: spotifyOwnApp,
+  quotaWords: spotifyQuotaWords,
 
   dashboard(ctx) {
     const { section, media } = ctx;

@@ -47,6 +47,14 @@ async function main(): Promise<void> {
     ...urls.map(([label, u]) => `  ${label.padEnd(width)} ${u}`),
     `  ${"control API".padEnd(width)} POST ${fake.url}/_control/<operation>  (${Object.keys(CONTROL_OPERATIONS).join(", ")})`,
   );
+  const withApps = PROVIDERS.filter((p) => FAKES[p].ownApps);
+  if (withApps.length > 0) {
+    lines.push("", `Own apps (${withApps.join(", ")}), besides the operator's: POST ${fake.url}/_control/<operation>`);
+    for (const op of ["createApp", "app", "apps"]) lines.push(`  ${op.padEnd(9)} ${CONTROL_OPERATIONS[op]}`);
+    lines.push(
+      '  "rateLimit" and "fault" take a "clientId": that app\'s own budget, faults on requests made as that app.',
+    );
+  }
   if (seedDemo) {
     const idWidth = Math.max(...PROVIDERS.map((p) => p.length));
     lines.push("", "Demo accounts:");

@@ -12,6 +12,11 @@ export interface AuthorizeRules {
   provider: ProviderId;
   /** The app's client id the provider's fake accepts. */
   clientId: string;
+  /**
+   * Another app the provider knows (an own app, apps.ts) by its client id: its redirect URIs must
+   * match exactly. Undefined, or no such app: only `clientId` is accepted.
+   */
+  ownApp?: (clientId: string) => { redirectUris: readonly string[] } | undefined;
   /** Scope list separator in the `scope` parameter. */
   scopeSeparator: RegExp;
   /** Meta appends "#_" to its redirects. */
@@ -22,10 +27,14 @@ export interface AuthorizeRules {
 
 /** Checks the authorize parameters; a problem is shown on the provider's page, never redirected. */
 function problem(rules: AuthorizeRules, q: URLSearchParams): string | undefined {
-  if (q.get("client_id") !== rules.clientId) return "INVALID_CLIENT: Invalid client";
+  const clientId = q.get("client_id") ?? "";
+  const own = clientId === rules.clientId ? undefined : rules.ownApp?.(clientId);
+  if (clientId !== rules.clientId && !own) return "INVALID_CLIENT: Invalid client";
   if (q.get("response_type") !== "code") return "unsupported_response_type: response_type must be code";
   const redirectUri = q.get("redirect_uri");
   if (!redirectUri) return "INVALID_CLIENT: Missing redirect URI";
+  // An own app accepts exactly the redirect URIs registered on it; the operator's, any secure one.
+  if (own) return own.redirectUris.includes(redirectUri) ? undefined : "INVALID_CLIENT: Invalid redirect URI";
   let parsed: URL;
   try {
     parsed = new URL(redirectUri);

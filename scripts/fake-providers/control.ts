@@ -4,6 +4,7 @@
  * GET /_control lists the operations. Answers 200 with JSON, or 400 {"error": "<sentence>"}.
  */
 import { PROVIDERS, isProviderId } from "../../functions/src/providers/catalog";
+import { APP_ACTIONS, type AppAction, type OwnAppSpec } from "./apps";
 import type { ProviderId } from "./data";
 import type { FaultSpec, RateLimitSpec } from "./faults";
 import type { FakeProviders } from "./index";
@@ -24,14 +25,18 @@ export const CONTROL_OPERATIONS: Record<string, string> = {
   accounts: '{"provider"?} → summaries of the fake accounts',
   account: `{"provider","id","action"?,"args"?} → runs ${ACCOUNT_ACTIONS.join("/")}; returns the summary`,
   issueTokens:
-    '{"provider","accountId","opts"?:{"scopes"?,"shortLived"?}} → {"accessToken","refreshToken"?,"expiresIn","scopes"}',
+    '{"provider","accountId","opts"?:{"scopes"?,"shortLived"?,"clientId"?}} → {"accessToken","refreshToken"?,"expiresIn","scopes"}',
   revokeTokens: '{"provider","accountId"}',
+  createApp:
+    '{"provider":"spotify","spec"?:{"clientId"?,"clientSecret"?,"name"?,"redirectUris"?:[…],"users"?:[account ids]}} → {"clientId","clientSecret"}',
+  app: `{"provider","clientId","action"?,"args"?} → runs ${APP_ACTIONS.join("/")} on an own app; returns its summary`,
+  apps: '{"provider"?} → summaries of the own apps {"clientId","name","redirectUris","users"} (no secrets)',
   fault:
-    '{"provider","fault":{"kind","accountId"?,"endpoint"?,"retryAfterSeconds"?,"delayMs"?,"times"?,"status"?}} → {"id"}',
+    '{"provider","fault":{"kind","accountId"?,"clientId"?,"endpoint"?,"retryAfterSeconds"?,"delayMs"?,"times"?,"status"?}} → {"id"}',
   clearFault: '{"id"}',
   faults: "{} → the active faults",
   clearFaults: "{}",
-  rateLimit: '{"provider","limit":{"windowSeconds","budget"}|null}',
+  rateLimit: '{"provider","limit":{"windowSeconds","budget"}|null,"clientId"?} (clientId: that app\'s own budget)',
   latency: '{"ms"}',
   rotateRefreshTokens: '{"on":true}',
   "clock/now": '{} → {"now"}',
@@ -93,6 +98,19 @@ export async function handleControl(fake: FakeProviders, op: string, raw: unknow
       }
       return account.summary();
     }
+    case "createApp":
+      return fake.createApp(provider(b), obj<OwnAppSpec>(b, "spec"));
+    case "app": {
+      const p = provider(b);
+      const clientId = str(b, "clientId");
+      if (b.action === undefined) return fake.app(p, clientId);
+      if (!(APP_ACTIONS as readonly unknown[]).includes(b.action))
+        throw new Error(`"action" must be one of ${APP_ACTIONS.join(", ")} (got ${JSON.stringify(b.action)}).`);
+      if (b.args !== undefined && !Array.isArray(b.args)) throw new Error('"args" must be an array.');
+      return fake.app(p, clientId, b.action as AppAction, (b.args as unknown[] | undefined) ?? []);
+    }
+    case "apps":
+      return { apps: fake.apps(b.provider === undefined ? undefined : provider(b)) };
     case "issueTokens":
       return fake.issueTokens(provider(b), str(b, "accountId"), obj(b, "opts"));
     case "revokeTokens":
@@ -101,6 +119,13 @@ export async function handleControl(fake: FakeProviders, op: string, raw: unknow
     case "fault": {
       const spec = obj<FaultSpec>(b, "fault");
       if (!spec) throw new Error('"fault" is required: {"kind": …}.');
+      // "clientId" may also sit beside "fault".
+      if (b.clientId !== undefined) {
+        const clientId = str(b, "clientId");
+        if (spec.clientId !== undefined && spec.clientId !== clientId)
+          throw new Error('"clientId" and "fault.clientId" name different apps: give one.');
+        spec.clientId = clientId;
+      }
       fake.fault(provider(b), spec);
       const added = fake.faults().at(-1)!;
       return { id: added.id };
@@ -118,7 +143,11 @@ export async function handleControl(fake: FakeProviders, op: string, raw: unknow
       fake.clearFaults();
       return { ok: true };
     case "rateLimit":
-      fake.rateLimit(provider(b), b.limit === null ? null : (obj<RateLimitSpec>(b, "limit") ?? null));
+      fake.rateLimit(
+        provider(b),
+        b.limit === null ? null : (obj<RateLimitSpec>(b, "limit") ?? null),
+        b.clientId === undefined ? undefined : str(b, "clientId"),
+      );
       return { ok: true };
     case "latency":
       fake.latency(num(b, "ms"));

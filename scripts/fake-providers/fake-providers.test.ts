@@ -1,12 +1,14 @@
 /**
- * Unit tests of the fake provider server's pure parts (no sockets): the data generator, fault
- * matching, the rolling window, Graph field parsing, YouTube page tokens and grants, body breakers
- * and the image encoder.
+ * Unit tests of the fake provider server without sockets (unit tests refuse them): its pure parts
+ * (the data generator, fault matching, the rolling window, Graph field parsing, YouTube page
+ * tokens and grants, body breakers and the image encoder), and Spotify's own apps through the
+ * server's whole request path (control API, routes, faults, rate limits) in process.
  * The server itself is tested over HTTP in functions/test/integration/fake-providers.test.ts.
  */
 import * as jpeg from "jpeg-js";
 import { FaultTable, RollingLimiter, breakOneItem, breakSchema, truncate } from "./faults";
 import { jpegFor, mp4For } from "./images";
+import { type InProcessFakeProviders, inProcessFakeProviders } from "./index";
 import { InstagramAccount, parseFields } from "./instagram";
 import { SpotifyAccount, type Urls } from "./spotify";
 import { FakeState } from "./state";
@@ -270,5 +272,431 @@ describe("YouTube grants", () => {
     expect(t.take("youtube", "token", "token", undefined)).toBeUndefined();
     expect(t.take("youtube", "cdn", "cdn", undefined)).toBeUndefined();
     expect(t.take("youtube", "videos", "api", undefined)?.kind).toBe("quota");
+  });
+});
+
+// --- Spotify's own apps, through the server's request path ---------------------------------------
+
+describe("Spotify own apps", () => {
+  const CALLBACK = "http://127.0.0.1:5002/api/oauth/callback/spotify";
+  const OPERATOR = { clientId: "fake-spotify-client-id", clientSecret: "fake-spotify-client-secret" };
+  const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+  type Json = Record<string, unknown>;
+  interface Res {
+    status: number;
+    headers: Record<string, string>;
+    text: string;
+    json: Json;
+  }
+
+  let fake: InProcessFakeProviders;
+  beforeEach(() => {
+    fake = inProcessFakeProviders();
+  });
+
+  async function send(method: "GET" | "POST", path: string, init: Parameters<typeof fake.request>[2] = {}) {
+    const r = await fake.request(method, path, init);
+    if (r === "hang") throw new Error(`${method} ${path} hung`);
+    const text = String(r.body ?? "");
+    let json: Json = {};
+    try {
+      json = JSON.parse(text) as Json;
+    } catch {
+      // an HTML page or an empty body
+    }
+    return { status: r.status, headers: r.headers ?? {}, text, json } satisfies Res;
+  }
+
+  const control = (op: string, body: Json) =>
+    send("POST", `/_control/${op}`, { headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  const form = (fields: Record<string, string>, authorization?: string) => ({
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...(authorization ? { authorization } : {}),
+    },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+  const tokenPost = (app: { clientId: string; clientSecret: string }, fields: Record<string, string>) =>
+    send("POST", "/spotify-accounts/api/token", form(fields, basic(app.clientId, app.clientSecret)));
+
+  const authorizeQuery = (clientId: string, redirectUri: string) =>
+    new URLSearchParams({
+      client_id: clientId,
+      response_type: "code",
+      redirect_uri: redirectUri,
+      scope: "playlist-read-private user-top-read",
+      state: "s1",
+    });
+
+  /** The consent page, then Allow as `account`: the code the redirect carries. */
+  async function codeFor(clientId: string, account: string, redirectUri = CALLBACK): Promise<string> {
+    const q = authorizeQuery(clientId, redirectUri);
+    const page = await send("GET", `/spotify-accounts/authorize?${q.toString()}`);
+    expect(page.status).toBe(200);
+    const decision = await send(
+      "POST",
+      "/spotify-accounts/authorize/decision",
+      form({ ...Object.fromEntries(q), account, decision: "allow" }),
+    );
+    expect(decision.status).toBe(302);
+    const location = new URL(decision.headers.location!);
+    expect(`${location.origin}${location.pathname}`).toBe(redirectUri);
+    expect(location.searchParams.get("state")).toBe("s1");
+    return location.searchParams.get("code")!;
+  }
+
+  async function connect(app: { clientId: string; clientSecret: string }, account: string) {
+    const code = await codeFor(app.clientId, account);
+    const r = await tokenPost(app, { grant_type: "authorization_code", code, redirect_uri: CALLBACK });
+    expect(r.status).toBe(200);
+    return { access: String(r.json.access_token), refresh: String(r.json.refresh_token) };
+  }
+
+  const me = (token: string) => send("GET", "/spotify-api/v1/me", { headers: { authorization: `Bearer ${token}` } });
+
+  async function ownApp(spec: Json = {}) {
+    const r = await control("createApp", { provider: "spotify", spec: { redirectUris: [CALLBACK], ...spec } });
+    expect(r.status).toBe(200);
+    return r.json as { clientId: string; clientSecret: string };
+  }
+
+  test("when the operator's app is used, then it behaves as before: any loopback redirect, the allowListed flag, no account_id", async () => {
+    const { id } = fake.addAccount("spotify", { playlists: 2 });
+    const code = await codeFor(OPERATOR.clientId, id, "http://127.0.0.1:4000/anything");
+    const wrongRedirect = await tokenPost(OPERATOR, { grant_type: "authorization_code", code, redirect_uri: CALLBACK });
+    expect(wrongRedirect.json).toEqual({ error: "invalid_grant", error_description: "Invalid redirect URI" });
+    const t = await connect(OPERATOR, id);
+    const profile = await me(t.access);
+    expect(profile.status).toBe(200);
+    expect(profile.json.id).toBe(id);
+    expect("account_id" in profile.json).toBe(false);
+    fake.account("spotify", id).setAllowListed(false);
+    expect((await me(t.access)).status).toBe(403);
+    const refreshed = await tokenPost(OPERATOR, { grant_type: "refresh_token", refresh_token: t.refresh });
+    expect(refreshed.status).toBe(200);
+    expect(fake.apps()).toEqual([]);
+  });
+
+  test("when createApp runs over the control API, then it returns 32-hex credentials and apps lists it without the secret", async () => {
+    const { id } = fake.addAccount("spotify");
+    const app = await ownApp({ name: "Mine", users: [id] });
+    expect(app.clientId).toMatch(/^[0-9a-f]{32}$/);
+    expect(app.clientSecret).toMatch(/^[0-9a-f]{32}$/);
+    expect(app.clientSecret).not.toBe(app.clientId);
+    const given = await ownApp({ clientId: "my-id", clientSecret: "my-secret" });
+    expect(given).toEqual({ clientId: "my-id", clientSecret: "my-secret" });
+    const listed = await control("apps", { provider: "spotify" });
+    expect(listed.json.apps).toEqual([
+      { provider: "spotify", clientId: app.clientId, name: "Mine", redirectUris: [CALLBACK], users: [id] },
+      { provider: "spotify", clientId: "my-id", name: expect.any(String), redirectUris: [CALLBACK], users: [] },
+    ]);
+    expect(listed.text).not.toContain(app.clientSecret);
+    expect(listed.text).not.toContain("my-secret");
+    const one = await control("app", { provider: "spotify", clientId: "my-id" });
+    expect(one.json).toEqual({
+      provider: "spotify",
+      clientId: "my-id",
+      name: expect.any(String),
+      redirectUris: [CALLBACK],
+      users: [],
+    });
+  });
+
+  test("when control inputs are wrong, then the control API answers 400 with one sentence", async () => {
+    await ownApp({ clientId: "taken" });
+    const cases: [string, Json, RegExp][] = [
+      ["createApp", { provider: "instagram" }, /The instagram fake has no own apps \(only spotify\)\./],
+      ["createApp", { provider: "spotify", spec: { clientId: "taken" } }, /already exists/],
+      ["createApp", { provider: "spotify", spec: { clientId: OPERATOR.clientId } }, /already exists/],
+      [
+        "createApp",
+        { provider: "spotify", spec: { redirectUris: "http://127.0.0.1/x" } },
+        /"redirectUris" must be an array/,
+      ],
+      [
+        "createApp",
+        { provider: "spotify", spec: { redirectUris: ["http://localhost:5002/cb"] } },
+        /must be https:\/\//,
+      ],
+      ["createApp", { provider: "spotify", spec: { redirectUris: ["not a url"] } }, /is not a URL/],
+      ["createApp", { provider: "spotify", spec: { users: [""] } }, /Each user must be a non-empty string/],
+      ["createApp", { provider: "spotify", spec: [] }, /"spec" must be an object/],
+      [
+        "app",
+        { provider: "spotify", clientId: "nope" },
+        /No spotify app with client id "nope" \(createApp makes one\)\./,
+      ],
+      ["app", { provider: "spotify", clientId: "taken", action: "fly" }, /"action" must be one of addUser, removeUser/],
+      ["app", { provider: "spotify", clientId: "taken", action: "addUser", args: "x" }, /"args" must be an array/],
+      ["app", { provider: "spotify", clientId: "taken", action: "addUser", args: [] }, /addUser's account id must be/],
+      [
+        "rateLimit",
+        { provider: "spotify", limit: { windowSeconds: 30, budget: 1 }, clientId: "nope" },
+        /No spotify app/,
+      ],
+      ["fault", { provider: "spotify", fault: { kind: "5xx", clientId: "nope" } }, /No spotify app/],
+      [
+        "fault",
+        { provider: "spotify", clientId: "taken", fault: { kind: "5xx", clientId: "other" } },
+        /name different apps/,
+      ],
+      [
+        "issueTokens",
+        { provider: "spotify", accountId: fake.addAccount("spotify").id, opts: { clientId: "nope" } },
+        /No spotify app/,
+      ],
+    ];
+    for (const [op, body, message] of cases) {
+      const r = await control(op, body);
+      expect([op, r.status]).toEqual([op, 400]);
+      expect(String(r.json.error)).toMatch(message);
+      expect(String(r.json.error)).toMatch(/[.)]$/);
+    }
+    expect(fake.faults()).toEqual([]);
+  });
+
+  test("when the authorize page gets an unknown client id or an unregistered redirect URI, then it shows Spotify's error and never redirects", async () => {
+    const app = await ownApp();
+    const unknown = await send("GET", `/spotify-accounts/authorize?${authorizeQuery("nope", CALLBACK).toString()}`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain("INVALID_CLIENT: Invalid client");
+    expect(unknown.headers.location).toBeUndefined();
+    const other = "http://127.0.0.1:5002/api/oauth/callback/other";
+    const badRedirect = await send(
+      "GET",
+      `/spotify-accounts/authorize?${authorizeQuery(app.clientId, other).toString()}`,
+    );
+    expect(badRedirect.status).toBe(400);
+    expect(badRedirect.text).toContain("INVALID_CLIENT: Invalid redirect URI");
+    expect(badRedirect.headers.location).toBeUndefined();
+    const decision = await send(
+      "POST",
+      "/spotify-accounts/authorize/decision",
+      form({ ...Object.fromEntries(authorizeQuery(app.clientId, other)), account: "new", decision: "allow" }),
+    );
+    expect(decision.status).toBe(400);
+    expect(decision.text).toContain("INVALID_CLIENT: Invalid redirect URI");
+    const ok = await send("GET", `/spotify-accounts/authorize?${authorizeQuery(app.clientId, CALLBACK).toString()}`);
+    expect(ok.status).toBe(200);
+    await control("app", { provider: "spotify", clientId: app.clientId, action: "setRedirectUris", args: [[other]] });
+    const moved = await send("GET", `/spotify-accounts/authorize?${authorizeQuery(app.clientId, CALLBACK).toString()}`);
+    expect(moved.text).toContain("INVALID_CLIENT: Invalid redirect URI");
+  });
+
+  test("when the token endpoint gets an own app's credentials, then Basic auth must match that app", async () => {
+    const { id } = fake.addAccount("spotify");
+    const app = await ownApp({ users: [id] });
+    const code = await codeFor(app.clientId, id);
+    const exchange = { grant_type: "authorization_code", code, redirect_uri: CALLBACK };
+    expect((await tokenPost({ ...app, clientSecret: "wrong" }, exchange)).json).toEqual({
+      error: "invalid_client",
+      error_description: "Invalid client secret",
+    });
+    expect((await tokenPost({ ...app, clientSecret: OPERATOR.clientSecret }, exchange)).status).toBe(400);
+    const unknown = await tokenPost({ clientId: "nope", clientSecret: app.clientSecret }, exchange);
+    expect([unknown.status, unknown.json]).toEqual([
+      400,
+      { error: "invalid_client", error_description: "Invalid client" },
+    ]);
+    const ok = await tokenPost(app, exchange);
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({
+      token_type: "Bearer",
+      expires_in: 3600,
+      scope: "playlist-read-private user-top-read",
+    });
+    expect((await me(String(ok.json.access_token))).json.id).toBe(id);
+  });
+
+  test("when a code or refresh token of one app is used by another, then it is invalid_grant; a different redirect_uri too", async () => {
+    const { id } = fake.addAccount("spotify");
+    const a = await ownApp({ users: [id] });
+    const b = await ownApp({ users: [id] });
+    const codeA = await codeFor(a.clientId, id);
+    const exchange = { grant_type: "authorization_code", code: codeA, redirect_uri: CALLBACK };
+    for (const other of [b, OPERATOR]) {
+      expect((await tokenPost(other, exchange)).json).toEqual({
+        error: "invalid_grant",
+        error_description: "Invalid authorization code",
+      });
+    }
+    const mismatch = await tokenPost(a, { ...exchange, redirect_uri: `${CALLBACK}/other` });
+    expect(mismatch.json).toEqual({ error: "invalid_grant", error_description: "Invalid redirect URI" });
+    const t = await connect(a, id);
+    const operatorTokens = await connect(OPERATOR, id);
+    for (const [app, refresh] of [
+      [b, t.refresh],
+      [OPERATOR, t.refresh],
+      [a, operatorTokens.refresh],
+    ] as const) {
+      expect((await tokenPost(app, { grant_type: "refresh_token", refresh_token: refresh })).json).toEqual({
+        error: "invalid_grant",
+        error_description: "Invalid refresh token",
+      });
+    }
+    fake.rotateRefreshTokens(true);
+    const refreshed = await tokenPost(a, { grant_type: "refresh_token", refresh_token: t.refresh });
+    expect(refreshed.status).toBe(200);
+    const rotated = String(refreshed.json.refresh_token);
+    expect((await tokenPost(b, { grant_type: "refresh_token", refresh_token: rotated })).status).toBe(400);
+    expect((await tokenPost(a, { grant_type: "refresh_token", refresh_token: rotated })).status).toBe(200);
+    expect((await me(String(refreshed.json.access_token))).status).toBe(200);
+  });
+
+  test("when grant_type=client_credentials is asked, then an app token comes back that the user endpoints refuse with 403", async () => {
+    const app = await ownApp();
+    for (const creds of [app, OPERATOR]) {
+      const r = await tokenPost(creds, { grant_type: "client_credentials" });
+      expect(r.status).toBe(200);
+      expect(Object.keys(r.json).sort()).toEqual(["access_token", "expires_in", "token_type"]);
+      expect(r.json).toMatchObject({ token_type: "Bearer", expires_in: 3600 });
+      const profile = await me(String(r.json.access_token));
+      expect([profile.status, profile.json]).toEqual([403, { error: { status: 403, message: "Forbidden" } }]);
+    }
+    const wrong = await tokenPost({ ...app, clientSecret: "x" }, { grant_type: "client_credentials" });
+    expect(wrong.json).toEqual({ error: "invalid_client", error_description: "Invalid client secret" });
+    const appToken = String((await tokenPost(app, { grant_type: "client_credentials" })).json.access_token);
+    fake.clock.advance(3600_000);
+    const expired = await me(appToken);
+    expect([expired.status, expired.json]).toEqual([
+      401,
+      { error: { status: 401, message: "The access token expired" } },
+    ]);
+  });
+
+  test("when an own app's token is used, then only accounts in its User Management get data, whatever allowListed says", async () => {
+    const { id } = fake.addAccount("spotify", { allowListed: false });
+    const app = await ownApp();
+    const t = await connect(app, id);
+    const refused = await me(t.access);
+    expect([refused.status, refused.json]).toEqual([
+      403,
+      {
+        error: {
+          status: 403,
+          message: "Check settings on developer.spotify.com/dashboard, the user may not be registered.",
+        },
+      },
+    ]);
+    const added = await control("app", { provider: "spotify", clientId: app.clientId, action: "addUser", args: [id] });
+    expect(added.json.users).toEqual([id]);
+    expect((await me(t.access)).status).toBe(200);
+    const playlists = await send("GET", "/spotify-api/v1/me/playlists", {
+      headers: { authorization: `Bearer ${t.access}` },
+    });
+    expect(playlists.status).toBe(200);
+    await control("app", { provider: "spotify", clientId: app.clientId, action: "removeUser", args: [id] });
+    expect((await me(t.access)).status).toBe(403);
+    const issued = fake.issueTokens("spotify", id, { clientId: app.clientId });
+    expect((await me(issued.accessToken)).status).toBe(403);
+    fake.app("spotify", app.clientId, "addUser", [id]);
+    expect((await me(issued.accessToken)).status).toBe(200);
+  });
+
+  test("when an own app's secret is reset or the app is deleted, then the old credentials stop working", async () => {
+    const app = await ownApp();
+    const reset = await control("app", { provider: "spotify", clientId: app.clientId, action: "setSecret", args: [] });
+    const secret = String(reset.json.result);
+    expect(secret).toMatch(/^[0-9a-f]{32}$/);
+    expect((await tokenPost(app, { grant_type: "client_credentials" })).json.error_description).toBe(
+      "Invalid client secret",
+    );
+    expect((await tokenPost({ ...app, clientSecret: secret }, { grant_type: "client_credentials" })).status).toBe(200);
+    const gone = await control("app", { provider: "spotify", clientId: app.clientId, action: "delete" });
+    expect(gone.json.deleted).toBe(true);
+    expect((await tokenPost({ ...app, clientSecret: secret }, { grant_type: "client_credentials" })).json).toEqual({
+      error: "invalid_client",
+      error_description: "Invalid client",
+    });
+    expect(fake.apps("spotify")).toEqual([]);
+  });
+
+  test("when rateLimit names an own app, then that app has its own rolling budget and the others are not counted in it", async () => {
+    const { id } = fake.addAccount("spotify");
+    const a = await ownApp({ users: [id] });
+    const b = await ownApp({ users: [id] });
+    const [ta, tb, to] = [await connect(a, id), await connect(b, id), await connect(OPERATOR, id)];
+    expect(
+      (
+        await control("rateLimit", {
+          provider: "spotify",
+          limit: { windowSeconds: 30, budget: 2 },
+          clientId: a.clientId,
+        })
+      ).status,
+    ).toBe(200);
+    expect((await me(ta.access)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      expect((await me(tb.access)).status).toBe(200);
+      expect((await me(to.access)).status).toBe(200);
+    }
+    expect((await me(ta.access)).status).toBe(200);
+    const over = await me(ta.access);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers["retry-after"])).toBeGreaterThan(0);
+    fake.clock.advance(30_000);
+    expect((await me(ta.access)).status).toBe(200);
+    // The operator's budget (no clientId) does not count own apps' requests.
+    fake.rateLimit("spotify", { windowSeconds: 30, budget: 1 });
+    expect((await me(to.access)).status).toBe(200);
+    expect((await me(to.access)).status).toBe(429);
+    expect((await me(tb.access)).status).toBe(200);
+    fake.rateLimit("spotify", null, a.clientId);
+    for (let i = 0; i < 3; i++) expect((await me(ta.access)).status).toBe(200);
+  });
+
+  test("when a fault names a clientId, then it hits only token POSTs and API calls made as that app", async () => {
+    const { id } = fake.addAccount("spotify");
+    const a = await ownApp({ users: [id] });
+    const b = await ownApp({ users: [id] });
+    const [ta, tb, to] = [await connect(a, id), await connect(b, id), await connect(OPERATOR, id)];
+    const added = await control("fault", { provider: "spotify", fault: { kind: "5xx", clientId: a.clientId } });
+    expect(added.status).toBe(200);
+    expect((await me(ta.access)).status).toBe(503);
+    expect((await me(tb.access)).status).toBe(200);
+    expect((await me(to.access)).status).toBe(200);
+    expect((await tokenPost(a, { grant_type: "client_credentials" })).status).toBe(503);
+    expect((await tokenPost(b, { grant_type: "client_credentials" })).status).toBe(200);
+    fake.clearFaults();
+    await control("fault", {
+      provider: "spotify",
+      clientId: OPERATOR.clientId,
+      fault: { kind: "invalid_grant", times: 1 },
+    });
+    expect((await tokenPost(a, { grant_type: "refresh_token", refresh_token: ta.refresh })).status).toBe(200);
+    expect((await tokenPost(OPERATOR, { grant_type: "refresh_token", refresh_token: to.refresh })).json.error).toBe(
+      "invalid_grant",
+    );
+  });
+
+  test("when a quota fault is set on Spotify, then the API answers 429 with Retry-After and reason QUOTA_EXCEEDED", async () => {
+    const { id } = fake.addAccount("spotify");
+    const app = await ownApp({ users: [id] });
+    const t = await connect(app, id);
+    await control("fault", { provider: "spotify", fault: { kind: "quota", clientId: app.clientId, times: 1 } });
+    expect((await tokenPost(app, { grant_type: "client_credentials" })).status).toBe(200); // API routes only
+    const r = await me(t.access);
+    expect(r.status).toBe(429);
+    expect(r.headers["retry-after"]).toBe("3600");
+    expect(r.json).toEqual({ error: { status: 429, message: "Quota exceeded", reason: "QUOTA_EXCEEDED" } });
+    expect((await me(t.access)).status).toBe(200);
+    fake.fault("spotify", { kind: "quota", endpoint: "me/playlists", retryAfterSeconds: 120 });
+    const playlists = await send("GET", "/spotify-api/v1/me/playlists", {
+      headers: { authorization: `Bearer ${t.access}` },
+    });
+    expect([playlists.status, playlists.headers["retry-after"]]).toEqual([429, "120"]);
+  });
+
+  test("when the account spec sets accountId, then /v1/me carries account_id; otherwise it has none", async () => {
+    const withId = fake.addAccount("spotify", { accountId: "acc-0001" }).id;
+    const without = fake.addAccount("spotify").id;
+    const profile = await me(fake.issueTokens("spotify", withId).accessToken);
+    expect(profile.json).toMatchObject({ id: withId, account_id: "acc-0001" });
+    expect("account_id" in (await me(fake.issueTokens("spotify", without).accessToken)).json).toBe(false);
+    await control("account", { provider: "spotify", id: without, action: "setAccountId", args: ["acc-0002"] });
+    expect((await me(fake.issueTokens("spotify", without).accessToken)).json.account_id).toBe("acc-0002");
+    expect(() => fake.addAccount("spotify", { accountId: "" })).toThrow(/"accountId" must be a non-empty string/);
   });
 });

@@ -54,10 +54,14 @@ export interface IssuedTokens {
   scopes: string[];
 }
 
-/** issueTokens' options: `scopes` (default: the provider's), `shortLived` (providers with two token lives). */
+/**
+ * issueTokens' options: `scopes` (default: the provider's), `shortLived` (providers with two token
+ * lives), `clientId` (the app they are issued to, for providers with own apps; default: the operator's).
+ */
 export interface IssueOptions {
   scopes?: string[];
   shortLived?: boolean;
+  clientId?: string;
 }
 
 /** One kind of token a provider issues: how long it lives (fake clock) and how it starts. */
@@ -90,6 +94,8 @@ export interface FakeProvider<
   readonly id: P;
   /** The app credentials it accepts: appOf(its catalog entry). */
   readonly app: FakeApp;
+  /** Own apps (apps.ts) can be created for it, each with its own credentials, users and budget. */
+  readonly ownApps?: boolean;
   /** What issueTokens grants without `scopes` (what the product asks for). */
   readonly scopes: readonly string[];
   /** The route prefix (below the fake's root) that answers for each base URL of the catalog entry. */

@@ -3,8 +3,9 @@
  *
  * A fault matches by provider, endpoint (a route's name, e.g. "me/playlists", "token", "media";
  * omitted = the provider's API and token endpoints; "invalid_grant" defaults to the token endpoint,
- * "403" and "quota" to the API) and account (omitted = any). It fires `times` times (default: until
- * cleared). The first matching fault in the order they were added wins.
+ * "403" and "quota" to the API), account (omitted = any) and app (`clientId`, omitted = any: the
+ * app a token POST authenticates as, or the app an API call's token was issued to). It fires
+ * `times` times (default: until cleared). The first matching fault in the order they were added wins.
  */
 import type { ProviderId } from "./data";
 
@@ -19,16 +20,19 @@ export const FAULT_KINDS = [
   "ig190",
   "403",
   "bad-item",
-  // A used-up daily quota (Google: 403 reason quotaExceeded, domain youtube.quota); other providers answer their 5xx.
+  // A used-up quota (Google: 403 reason quotaExceeded, domain youtube.quota; Spotify: 429 reason
+  // QUOTA_EXCEEDED); other providers answer their 5xx.
   "quota",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {
   accountId?: string;
+  /** Only requests made as this app (its client id). */
+  clientId?: string;
   endpoint?: string;
   kind: FaultKind;
-  /** "429": the Retry-After header (default 1 s). */
+  /** "429": the Retry-After header (default 1 s); Spotify's "quota": likewise (default 3,600 s). */
   retryAfterSeconds?: number;
   /** "slow": how long to wait before answering normally (default 2,000 ms). */
   delayMs?: number;
@@ -85,11 +89,18 @@ export class FaultTable {
   }
 
   /** The fault to apply to this request (counting it as fired), or undefined. */
-  take(provider: ProviderId, endpoint: string, routeKind: RouteKind, accountId: string | undefined) {
+  take(
+    provider: ProviderId,
+    endpoint: string,
+    routeKind: RouteKind,
+    accountId: string | undefined,
+    clientId?: string | undefined,
+  ) {
     const fault = this.faults.find(
       (f) =>
         f.provider === provider &&
         (f.accountId === undefined || f.accountId === accountId) &&
+        (f.clientId === undefined || f.clientId === clientId) &&
         endpointMatches(f, endpoint, routeKind),
     );
     if (!fault) return undefined;

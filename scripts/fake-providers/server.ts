@@ -4,6 +4,7 @@
  * Hung requests are held until the client gives up or the server stops.
  */
 import * as http from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { PROVIDERS } from "../../functions/src/providers/catalog";
 import type { ProviderId } from "./data";
 import { type ActiveFault, type RouteKind, breakOneItem, breakSchema, truncate } from "./faults";
@@ -20,6 +21,8 @@ export interface Route {
   kind: RouteKind;
   /** The fake account a request concerns (token owner, code owner, file owner), for per-account faults. */
   account?: (rq: Rq) => string | undefined;
+  /** The client id a request is made as (token POST credentials, the app a token was issued to), for per-app faults and budgets. */
+  app?: (rq: Rq) => string | undefined;
   handle: (rq: Rq) => Answer | Promise<Answer>;
 }
 
@@ -91,9 +94,23 @@ export class FakeServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", this.state.baseUrl || "http://127.0.0.1");
-    const method = req.method ?? "GET";
     const bodyText = await readBody(req);
+    const answer = await this.respond(req.method ?? "GET", req.url ?? "/", req.headers, bodyText);
+    if (answer === HANG) {
+      this.hung.add(res);
+      res.on("close", () => this.hung.delete(res));
+      return;
+    }
+    send(res, answer);
+  }
+
+  /**
+   * What the server answers to one request, without a socket: the control API, or the route with
+   * its fault, rate limit, handler and latency. The HTTP handler writes it; unit tests (where
+   * sockets are refused) call it directly.
+   */
+  async respond(method: string, path: string, headers: IncomingHttpHeaders, bodyText: string): Promise<Answer> {
+    const url = new URL(path, this.state.baseUrl || "http://127.0.0.1");
 
     if (url.pathname === "/_control" || url.pathname.startsWith("/_control/")) {
       const op = url.pathname.slice("/_control/".length);
@@ -101,27 +118,24 @@ export class FakeServer {
       try {
         payload = bodyText ? JSON.parse(bodyText) : {};
       } catch {
-        return send(res, json(400, { error: "The control API takes a JSON body." }));
+        return json(400, { error: "The control API takes a JSON body." });
       }
       try {
         const result = await this.control(op, payload);
-        return send(res, json(200, result ?? { ok: true }));
+        return json(200, result ?? { ok: true });
       } catch (err) {
-        return send(res, json(400, { error: err instanceof Error ? err.message : String(err) }));
+        return json(400, { error: err instanceof Error ? err.message : String(err) });
       }
     }
 
     const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
     const route = candidates.find((r) => r.method === method);
     if (!route) {
-      return send(
-        res,
-        candidates.length > 0
-          ? json(405, { error: { status: 405, message: "Method not allowed" } })
-          : json(404, { error: { status: 404, message: `fake-providers: no route for ${url.pathname}` } }),
-      );
+      return candidates.length > 0
+        ? json(405, { error: { status: 405, message: "Method not allowed" } })
+        : json(404, { error: { status: 404, message: `fake-providers: no route for ${url.pathname}` } });
     }
-    const contentType = String(req.headers["content-type"] ?? "");
+    const contentType = String(headers["content-type"] ?? "");
     const rq: Rq = {
       method,
       path: url.pathname,
@@ -131,12 +145,13 @@ export class FakeServer {
         ? new URLSearchParams(bodyText)
         : new URLSearchParams(),
       body: bodyText,
-      headers: req.headers,
+      headers,
       params: route.pattern.exec(url.pathname)!.slice(1),
     };
     this.state.count(route.provider, route.endpoint);
     const handlers = this.providers[route.provider];
-    const fault = this.state.faults.take(route.provider, route.endpoint, route.kind, route.account?.(rq));
+    const clientId = route.app?.(rq);
+    const fault = this.state.faults.take(route.provider, route.endpoint, route.kind, route.account?.(rq), clientId);
 
     let answer: Answer | undefined;
     if (fault) {
@@ -156,21 +171,17 @@ export class FakeServer {
       }
     }
     if (answer === undefined && route.kind === "api") {
-      const retryAfter = this.state.limiters[route.provider].check(this.state.clock.nowMs());
+      const retryAfter = this.state.limiter(route.provider, clientId).check(this.state.clock.nowMs());
       if (retryAfter !== undefined) answer = handlers.rateLimited(retryAfter);
     }
     if (answer === undefined) {
       answer = await route.handle(rq);
       if (answer !== HANG && fault) answer = breakBody(answer, fault);
     }
-    if (answer === HANG) {
-      this.hung.add(res);
-      res.on("close", () => this.hung.delete(res));
-      return;
-    }
+    if (answer === HANG) return HANG;
     if (answer.status === 429) this.state.stats.rateLimited++;
     if (this.state.latencyMs > 0) await this.sleep(this.state.latencyMs);
-    send(res, answer);
+    return answer;
   }
 }
 

@@ -6,6 +6,7 @@
 import { randomInt } from "node:crypto";
 import { PROVIDERS } from "../../functions/src/providers/catalog";
 import type { ProviderId } from "./data";
+import { AppRegistry } from "./apps";
 import type { FakeApp } from "./fake";
 import { FaultTable, RollingLimiter } from "./faults";
 import { type AccountSpec, FAKES, type FakeAccount } from "./registry";
@@ -48,6 +49,7 @@ export class FakeState {
   readonly faults = new FaultTable();
   readonly limiters: Record<ProviderId, RollingLimiter> = perProvider(() => new RollingLimiter());
   readonly accounts: Record<ProviderId, Map<string, FakeAccount>> = perProvider(() => new Map());
+  readonly apps = new AppRegistry((p) => FAKES[p].app.clientId);
   latencyMs = 0;
   /** Refresh returns a new refresh token (and the old one stops working), for providers whose refresh can rotate. */
   rotateRefreshTokens = false;
@@ -84,6 +86,11 @@ export class FakeState {
     const a = this.accounts[provider]?.get(id);
     if (!a) throw new Error(`No ${provider} account "${id}".`);
     return a;
+  }
+
+  /** The rolling limiter of the app a request is made as: an own app's, else the operator's (per provider). */
+  limiter(provider: ProviderId, clientId: string | undefined): RollingLimiter {
+    return this.apps.get(provider, clientId)?.limiter ?? this.limiters[provider];
   }
 
   count(provider: ProviderId, endpoint: string): void {

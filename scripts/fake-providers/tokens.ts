@@ -18,7 +18,10 @@ export type TokenRules = (provider: ProviderId) => FakeProvider["tokens"];
 export interface TokenRecord {
   provider: ProviderId;
   kind: TokenKind;
+  /** The account ("" for an app token of the client-credentials grant). */
   accountId: string;
+  /** The app it was issued to; undefined: the operator's app. */
+  clientId?: string;
   scopes: string[];
   issuedAtMs: number;
   expiresAtMs: number;
@@ -66,7 +69,14 @@ export class TokenStore {
     return rec;
   }
 
-  issue(provider: ProviderId, kind: TokenKind, accountId: string, scopes: string[], expiresAtMs?: number): string {
+  issue(
+    provider: ProviderId,
+    kind: TokenKind,
+    accountId: string,
+    scopes: string[],
+    expiresAtMs?: number,
+    clientId?: string,
+  ): string {
     const spec = this.rules(provider).kinds[kind];
     if (!spec) throw new Error(`The ${provider} fake issues no "${kind}" tokens.`);
     const token = opaque(spec.prefix);
@@ -79,6 +89,7 @@ export class TokenStore {
       issuedAtMs: now,
       expiresAtMs: expiresAtMs ?? now + spec.lifetimeMs,
       revoked: false,
+      ...(clientId === undefined ? {} : { clientId }),
     });
     return token;
   }

@@ -17,6 +17,8 @@ export interface SpotifyAccountSpec extends CommonAccountSpec {
   recentlyPlayed?: number;
   /** Include fields that development-mode apps no longer get (popularity, followers, email…). */
   extendedQuota?: boolean;
+  /** The stable `account_id` of /v1/me (May 2026); absent by default, as /v1/me then has none. */
+  accountId?: string;
 }
 
 export const LIMITS = { playlists: 5000, top: 50, recent: 50 } as const;
@@ -50,6 +52,8 @@ export class SpotifyAccount extends BaseAccount {
   playlistCount: number;
   topItems: number;
   recentCount: number;
+  /** /v1/me's `account_id`, when set. */
+  accountId: string | undefined;
 
   constructor(id: string, seed: number, spec: SpotifyAccountSpec, createdAtMs: number) {
     super(id, seed, spec.displayName ?? title(rngFor(seed, "user"), 0.1), createdAtMs);
@@ -58,6 +62,9 @@ export class SpotifyAccount extends BaseAccount {
     this.playlistCount = clamp(spec.playlists ?? DEFAULTS.playlists, LIMITS.playlists);
     this.topItems = clamp(spec.topItems ?? DEFAULTS.top, LIMITS.top);
     this.recentCount = clamp(spec.recentlyPlayed ?? DEFAULTS.recent, LIMITS.recent);
+    if (spec.accountId !== undefined && (typeof spec.accountId !== "string" || spec.accountId === ""))
+      throw new Error('"accountId" must be a non-empty string.');
+    this.accountId = spec.accountId;
   }
 
   get itemCount(): number {
@@ -70,6 +77,13 @@ export class SpotifyAccount extends BaseAccount {
 
   setAllowListed(on: boolean): void {
     this.allowListed = on;
+  }
+
+  /** Sets /v1/me's `account_id` (null removes it). */
+  setAccountId(id: string | null): void {
+    if (id !== null && (typeof id !== "string" || id === ""))
+      throw new Error("setAccountId needs a non-empty string, or null to remove it.");
+    this.accountId = id ?? undefined;
   }
 
   itemId(i: number): string {
@@ -89,6 +103,7 @@ export class SpotifyAccount extends BaseAccount {
       type: "user",
       uri: `spotify:user:${this.id}`,
     };
+    if (this.accountId !== undefined) base.account_id = this.accountId;
     if (this.extendedQuota) {
       Object.assign(base, {
         country: "SE",
@@ -251,6 +266,7 @@ export class SpotifyAccount extends BaseAccount {
       seed: this.seed,
       displayName: this.displayName,
       allowListed: this.allowListed,
+      ...(this.accountId === undefined ? {} : { accountId: this.accountId }),
       playlists: this.playlistCount,
       topItems: this.topItems,
       recentlyPlayed: this.recentCount,

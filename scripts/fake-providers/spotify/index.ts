@@ -14,6 +14,7 @@ export { SpotifyAccount, type SpotifyAccountSpec, type Urls } from "./account";
 export const spotifyFake: FakeProvider<typeof ID, SpotifyAccount, SpotifyAccountSpec> = {
   id: ID,
   app: APP,
+  ownApps: true,
   scopes: SCOPES,
   prefixes: PREFIXES,
   baseUrls: (url) => baseUrlSettings(spotifyCatalog, PREFIXES, url),
@@ -22,7 +23,7 @@ export const spotifyFake: FakeProvider<typeof ID, SpotifyAccount, SpotifyAccount
   handlers: spotifyHandlers,
   accountId: (seed, k) => `fake-user-${seed}${k > 1 ? `-${k}` : ""}`,
   newAccount: (id, seed, spec, now) => new SpotifyAccount(id, seed, spec, now),
-  accountActions: ["setPlaylistCount", "setAllowListed"],
+  accountActions: ["setPlaylistCount", "setAllowListed", "setAccountId"],
   issueTokens,
   urls: (url) => [
     ["Spotify authorize", `${url}${PREFIXES.ACCOUNTS}/authorize`],

@@ -5,6 +5,9 @@
  * Shapes follow docs/reference/spotify-web-api.openapi.yml; behaviour follows Spotify's documented
  * behaviour, as the README's "The fake provider server" describes it (1 h access tokens, optional
  * refresh-token rotation, invalid_grant, development-mode 403, 429 + Retry-After).
+ * Own apps (apps.ts) answer as their own Spotify app would: their credentials at the token
+ * endpoint, their registered redirect URIs on the authorize page, their User Management list at the
+ * Web API; codes and tokens work only for the app they were issued to.
  */
 import { consentPage, decide, type AuthorizeRules } from "../consent";
 import type { ActiveFault } from "../faults";
@@ -14,6 +17,7 @@ import type { ProviderHandlers, Route } from "../server";
 import type { FakeState } from "../state";
 import type { SpotifyAccount, Urls } from "./account";
 import { APP, CDN_PREFIX, ENDPOINTS, type Endpoint, ID, PREFIXES } from "./ids";
+import { LIFETIMES, ownClientId } from "./tokens";
 
 const RULES: AuthorizeRules = {
   provider: ID,
@@ -37,6 +41,15 @@ export function rateLimited(retryAfterSeconds: number): Reply {
   return apiError(429, "API rate limit exceeded", { "retry-after": String(retryAfterSeconds) });
 }
 
+/** The `quota` fault: 429 with reason QUOTA_EXCEEDED. */
+export function quotaExceeded(retryAfterSeconds: number): Reply {
+  return json(
+    429,
+    { error: { status: 429, message: "Quota exceeded", reason: "QUOTA_EXCEEDED" } },
+    { "retry-after": String(retryAfterSeconds) },
+  );
+}
+
 /** The fake's own URLs that generated data points at. */
 export function urlsOf(state: FakeState): Urls {
   return { spotifyApi: `${state.baseUrl}${PREFIXES.API}`, cdn: `${state.baseUrl}/cdn` };
@@ -48,6 +61,17 @@ const at = (endpoint: Endpoint) => ({ provider: ID, endpoint, kind: ENDPOINTS[en
 export function spotifyHandlers(state: FakeState): ProviderHandlers {
   const api = (p: string) => new RegExp(`^${PREFIXES.API}/v1/${p}$`);
   const tokenOwner = (rq: Rq) => state.tokens.get(bearer(rq.headers))?.accountId;
+  /** The app a bearer token was issued to (the operator's when it records none). */
+  const tokenApp = (rq: Rq) => {
+    const rec = state.tokens.get(bearer(rq.headers));
+    return rec ? (rec.clientId ?? APP.clientId) : undefined;
+  };
+  /** The client id a token POST authenticates as. */
+  const tokenClient = (rq: Rq) => basicAuth(rq.headers)?.id ?? rq.form.get("client_id") ?? undefined;
+  const rules: AuthorizeRules = {
+    ...RULES,
+    ownApp: (clientId) => state.apps.get(ID, clientId),
+  };
 
   /** Checks the bearer token, the allow-list and the scope; returns the account or the error reply. */
   function authorize(rq: Rq, scope?: string): SpotifyAccount | Reply {
@@ -57,12 +81,21 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     });
     if (!token) return apiError(401, "No token provided", challenge("No token provided"));
     const rec = state.tokens.get(token);
-    const why = state.tokens.problem(rec, ["access"]);
+    const why = state.tokens.problem(rec, ["access", "app"]);
     if (why === "expired") return apiError(401, "The access token expired", challenge("The access token expired"));
     if (why) return apiError(401, "Invalid access token", challenge("Invalid access token"));
+    // A client-credentials token has no user: the user endpoints refuse it.
+    if (rec!.kind === "app") return apiError(403, "Forbidden");
     const account = state.accounts[ID].get(rec!.accountId) as SpotifyAccount | undefined;
     if (!account) return apiError(401, "Invalid access token");
-    if (!account.allowListed) return apiError(403, NOT_ALLOW_LISTED);
+    if (rec!.clientId === undefined) {
+      if (!account.allowListed) return apiError(403, NOT_ALLOW_LISTED);
+    } else {
+      // An own app in development mode: only the accounts in its User Management.
+      const app = state.apps.get(ID, rec!.clientId);
+      if (!app) return apiError(401, "Invalid access token", challenge("Invalid access token"));
+      if (!app.users.has(account.id)) return apiError(403, NOT_ALLOW_LISTED);
+    }
     if (scope && !rec!.scopes.includes(scope)) return apiError(403, "Insufficient client scope");
     return account;
   }
@@ -106,9 +139,19 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     const basic = basicAuth(rq.headers);
     const clientId = basic?.id ?? rq.form.get("client_id");
     const clientSecret = basic?.secret ?? rq.form.get("client_secret");
-    if (!clientId || clientId !== APP.clientId) return tokenError("invalid_client", "Invalid client");
-    if (clientSecret !== APP.clientSecret) return tokenError("invalid_client", "Invalid client secret");
+    const own = clientId && clientId !== APP.clientId ? state.apps.get(ID, clientId) : undefined;
+    if (!clientId || (clientId !== APP.clientId && !own)) return tokenError("invalid_client", "Invalid client");
+    if (clientSecret !== (own ?? APP).clientSecret) return tokenError("invalid_client", "Invalid client secret");
+    /** What tokens issued now record: undefined for the operator's app. */
+    const issuedTo = ownClientId(clientId);
     const grant = rq.form.get("grant_type");
+    if (grant === "client_credentials") {
+      return json(200, {
+        access_token: state.tokens.issue(ID, "app", "", [], undefined, issuedTo),
+        token_type: "Bearer",
+        expires_in: LIFETIMES.accessMs / 1000,
+      });
+    }
     if (grant === "authorization_code") {
       const code = rq.form.get("code") ?? "";
       const peek = state.tokens.peekCode(code);
@@ -117,8 +160,8 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       if (peek.redirectUri !== rq.form.get("redirect_uri")) return tokenError("invalid_grant", "Invalid redirect URI");
       const rec = state.tokens.redeemCode(code);
       if (!rec) return tokenError("invalid_grant", "Invalid authorization code");
-      const accessToken = state.tokens.issue(ID, "access", rec.accountId, rec.scopes);
-      const refreshToken = state.tokens.issue(ID, "refresh", rec.accountId, rec.scopes);
+      const accessToken = state.tokens.issue(ID, "access", rec.accountId, rec.scopes, undefined, issuedTo);
+      const refreshToken = state.tokens.issue(ID, "refresh", rec.accountId, rec.scopes, undefined, issuedTo);
       return json(200, {
         access_token: accessToken,
         token_type: "Bearer",
@@ -131,10 +174,12 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       const old = rq.form.get("refresh_token") ?? "";
       const rec = state.tokens.get(old);
       const why = state.tokens.problem(rec, ["refresh"]);
-      if (why === "missing" || rec?.provider !== ID) return tokenError("invalid_grant", "Invalid refresh token");
+      // A refresh token works only for the app it was issued to.
+      if (why === "missing" || rec?.provider !== ID || rec.clientId !== issuedTo)
+        return tokenError("invalid_grant", "Invalid refresh token");
       if (why === "revoked") return tokenError("invalid_grant", "Refresh token revoked");
       if (why === "expired") return tokenError("invalid_grant", "Refresh token expired");
-      const accessToken = state.tokens.issue(ID, "access", rec.accountId, rec.scopes);
+      const accessToken = state.tokens.issue(ID, "access", rec.accountId, rec.scopes, undefined, issuedTo);
       const body: Record<string, unknown> = {
         access_token: accessToken,
         token_type: "Bearer",
@@ -143,7 +188,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       };
       if (state.rotateRefreshTokens) {
         // The new refresh token keeps the old one's expiry (refreshing never extends it); the old one stops working.
-        body.refresh_token = state.tokens.issue(ID, "refresh", rec.accountId, rec.scopes, rec.expiresAtMs);
+        body.refresh_token = state.tokens.issue(ID, "refresh", rec.accountId, rec.scopes, rec.expiresAtMs, issuedTo);
         state.tokens.revoke(old);
       }
       return json(200, body);
@@ -156,13 +201,15 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       ...at("authorize"),
       method: "GET",
       pattern: new RegExp(`^${PREFIXES.ACCOUNTS}/authorize$`),
-      handle: (rq) => consentPage(state, RULES, rq),
+      app: (rq) => rq.query.get("client_id") ?? undefined,
+      handle: (rq) => consentPage(state, rules, rq),
     },
     {
       ...at("authorize"),
       method: "POST",
       pattern: new RegExp(`^${PREFIXES.ACCOUNTS}/authorize/decision$`),
-      handle: (rq) => decide(state, RULES, rq),
+      app: (rq) => rq.form.get("client_id") ?? undefined,
+      handle: (rq) => decide(state, rules, rq),
     },
     {
       ...at("token"),
@@ -171,6 +218,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       account: (rq) =>
         state.tokens.peekCode(rq.form.get("code") ?? "")?.accountId ??
         state.tokens.get(rq.form.get("refresh_token") ?? undefined)?.accountId,
+      app: tokenClient,
       handle: token,
     },
     {
@@ -178,6 +226,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       method: "GET",
       pattern: api("me"),
       account: tokenOwner,
+      app: tokenApp,
       handle: (rq) => {
         const a = authorize(rq);
         return "status" in a ? a : json(200, a.profile(urlsOf(state)));
@@ -188,6 +237,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       method: "GET",
       pattern: api("me/playlists"),
       account: tokenOwner,
+      app: tokenApp,
       handle: (rq) => {
         const a = authorize(rq, "playlist-read-private");
         if ("status" in a) return a;
@@ -200,6 +250,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       method: "GET",
       pattern: api(`me/top/${type}`),
       account: tokenOwner,
+      app: tokenApp,
       handle: (rq) => {
         const a = authorize(rq, "user-top-read");
         if ("status" in a) return a;
@@ -214,6 +265,7 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
       method: "GET",
       pattern: api("me/player/recently-played"),
       account: tokenOwner,
+      app: tokenApp,
       handle: (rq) => {
         const a = authorize(rq, "user-read-recently-played");
         return "status" in a ? a : recentlyPlayed(rq, a);
@@ -277,6 +329,8 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     switch (f.kind) {
       case "429":
         return rateLimited(f.retryAfterSeconds ?? 1);
+      case "quota":
+        return quotaExceeded(f.retryAfterSeconds ?? 3600);
       case "403":
         return apiError(403, NOT_ALLOW_LISTED);
       case "invalid_grant":

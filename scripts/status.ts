@@ -5,6 +5,8 @@
  *   npm run status                               against the emulators, a short summary for people
  *   npm run status -- --json                     the same as one JSON document (the only thing on stdout)
  *   npm run status -- --lift-pause spotify       lifts Spotify's pause first, says so, then the status
+ *   npm run status -- --lift-pause spotify --app CLIENT_ID
+ *                                                lifts the pause of one person's own app instead
  *   npm run status -- --project my-project       against a real project
  *   options: --errors N (default 10)
  *
@@ -49,9 +51,11 @@ interface StatusReport {
   byStatus: Record<string, Record<string, number>>;
   /** The stored pause of each provider (null: none); `active` is false once it has ended. */
   providerPauses: Record<string, PauseView | null>;
+  /** The stored pauses of people's own apps, by provider: each with its client id. */
+  ownAppPauses: Record<string, Array<PauseView & { clientId: string }>>;
   lastErrors: LastError[];
   /** Present when --lift-pause was given: whether there was a pause to lift. */
-  liftedPause?: { provider: Provider; existed: boolean };
+  liftedPause?: { provider: Provider; clientId?: string; existed: boolean };
 }
 
 runMain(async () => {
@@ -59,20 +63,30 @@ runMain(async () => {
     errors: { type: "string" },
     json: { type: "boolean" },
     "lift-pause": { type: "string" },
+    app: { type: "string" },
   });
   const keep = Math.max(0, Number(values.errors ?? 10) || 0);
   const lift = values["lift-pause"];
-  if (lift !== undefined && !isProvider(lift)) {
+  const app = values.app;
+  if ((lift !== undefined && !isProvider(lift)) || (app !== undefined && (lift === undefined || app === ""))) {
     throw new UsageError(
-      "usage: npm run status -- [--json] [--errors N] [--lift-pause spotify|instagram] [--project ID]",
+      "usage: npm run status -- [--json] [--errors N] [--lift-pause PROVIDER [--app CLIENT_ID]] [--project ID]",
     );
   }
   const target = selectTarget(values.project);
   const { db } = await import("../functions/src/admin");
   const { CONNECTIONS, PROVIDERS, parseConnectionPath } = await import("../functions/src/paths");
-  const { describeProviderPauses, liftProviderPause } = await import("../functions/src/sync/providerPause");
+  const { describeOwnAppPauses, describeProviderPauses, liftProviderPause } =
+    await import("../functions/src/sync/providerPause");
 
-  const liftedPause = lift !== undefined ? { provider: lift, existed: await liftProviderPause(db(), lift) } : undefined;
+  const liftedPause =
+    lift !== undefined
+      ? {
+          provider: lift,
+          ...(app !== undefined ? { clientId: app } : {}),
+          existed: await liftProviderPause(db(), lift, app),
+        }
+      : undefined;
 
   const byStatus: Record<string, Record<string, number>> = {};
   const errors: LastError[] = [];
@@ -120,12 +134,26 @@ runMain(async () => {
       : null;
   }
 
+  const ownAppPauses: StatusReport["ownAppPauses"] = {};
+  for (const p of PROVIDERS) {
+    const list = await describeOwnAppPauses(db(), p, new Date(now), configWithoutSecrets());
+    if (list.length > 0)
+      ownAppPauses[p] = list.map((info) => ({
+        clientId: info.clientId,
+        pausedUntil: info.pausedUntil.toISOString(),
+        reason: info.reason,
+        since: info.since.toISOString(),
+        active: info.active,
+      }));
+  }
+
   const report: StatusReport = {
     project: target.projectId,
     connections: total,
     dueNow: due,
     byStatus,
     providerPauses,
+    ownAppPauses,
     lastErrors: errors,
     ...(liftedPause ? { liftedPause } : {}),
   };
@@ -142,10 +170,13 @@ function summary(r: StatusReport, now: number): string[] {
   };
   const lines: string[] = [];
   if (r.liftedPause) {
+    const which = r.liftedPause.clientId
+      ? `${r.liftedPause.provider} own app ${r.liftedPause.clientId}`
+      : r.liftedPause.provider;
     lines.push(
       r.liftedPause.existed
-        ? `Lifted the ${r.liftedPause.provider} pause: the next ${r.liftedPause.provider} sync calls the provider again.`
-        : `${r.liftedPause.provider} had no pause to lift.`,
+        ? `Lifted the ${which} pause: the next sync through it calls the provider again.`
+        : `${which} had no pause to lift.`,
     );
   }
   lines.push(
@@ -168,6 +199,16 @@ function summary(r: StatusReport, now: number): string[] {
         `  ${provider.padEnd(10)} PAUSED until ${p.pausedUntil} (${left} from now, since ${p.since}): ${oneLine(p.reason)}`,
       );
       lines.push(`  ${"".padEnd(10)} lift it with: npm run status -- --lift-pause ${provider}`);
+    }
+  }
+  for (const [provider, list] of Object.entries(r.ownAppPauses)) {
+    const active = list.filter((p) => p.active);
+    lines.push(
+      `  ${provider.padEnd(10)} own apps: ${active.length} paused now, ${list.length - active.length} pause(s) ended`,
+    );
+    for (const p of active.slice(0, 10)) {
+      lines.push(`  ${"".padEnd(10)} app ${p.clientId} PAUSED until ${p.pausedUntil}: ${oneLine(p.reason)}`);
+      lines.push(`  ${"".padEnd(10)} lift it with: npm run status -- --lift-pause ${provider} --app ${p.clientId}`);
     }
   }
   if (r.lastErrors.length === 0) lines.push("Last errors: none.");

@@ -19,7 +19,15 @@
 import { defineBoolean, defineInt, defineSecret, defineString } from "firebase-functions/params";
 import { z } from "zod";
 import { ConfigError } from "./errors";
-import { CATALOG, type Catalog, type CatalogEntry, type ProviderId, catalogEntry } from "./providers/catalog";
+import {
+  CATALOG,
+  type Catalog,
+  type CatalogEntry,
+  OWN_APPS_MODES,
+  type OwnAppsMode,
+  type ProviderId,
+  catalogEntry,
+} from "./providers/catalog";
 
 type Kind = "string" | "url" | "int" | "boolean" | "secret";
 
@@ -223,6 +231,7 @@ type SecretSpec = SettingSpec<"secret", z.ZodType<string>>;
 type UrlSpec = SettingSpec<"url", z.ZodType<string>>;
 type IntSpec = SettingSpec<"int", z.ZodType<number>>;
 type BoolSpec = SettingSpec<"boolean", z.ZodType<boolean>>;
+type ModeSpec = SettingSpec<"string", z.ZodType<OwnAppsMode>>;
 
 /** The settings one catalog entry declares, with their literal names. */
 type ProviderSettingSpecs<E extends CatalogEntry> = Record<`${E["settingsPrefix"]}_CLIENT_ID`, StringSpec> &
@@ -231,6 +240,7 @@ type ProviderSettingSpecs<E extends CatalogEntry> = Record<`${E["settingsPrefix"
   Record<`${E["settingsPrefix"]}_QUEUE_${QueueKey}`, IntSpec> &
   Record<E["refresh"]["setting"], IntSpec> &
   (E extends { syncInterval: { setting: infer N extends string } } ? Record<N, IntSpec> : unknown) &
+  (E extends { ownApps: { setting: infer N extends string } } ? Record<N, ModeSpec> : unknown) &
   (E["mirror"] extends { setting: { name: infer N extends string } } ? Record<N, BoolSpec> : unknown);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -249,6 +259,7 @@ export function providerSettingNames(e: CatalogEntry) {
     refresh: e.refresh.setting,
     mirror: e.mirror?.setting?.name,
     syncInterval: e.syncInterval?.setting,
+    ownApps: e.ownApps?.setting,
   };
 }
 
@@ -288,6 +299,8 @@ export function providerSettingSpecs(e: CatalogEntry): Record<string, SettingSpe
   if (e.mirror?.setting) out[e.mirror.setting.name] = flag(e.mirror.setting.default, e.mirror.setting.description);
   if (e.syncInterval)
     out[e.syncInterval.setting] = int(positiveInt, e.syncInterval.default, e.syncInterval.description);
+  if (e.ownApps)
+    out[e.ownApps.setting] = spec("string", z.enum(OWN_APPS_MODES), e.ownApps.description, e.ownApps.default);
   return out;
 }
 
@@ -397,6 +410,11 @@ export interface ProviderSettings {
    * longer `syncInterval` setting rounded up to whole slots (the fan-out runs once a slot).
    */
   syncIntervalMinutes: number;
+  /**
+   * Whose OAuth app people connect through (catalog `ownApps`): `shared`, the operator's app above;
+   * `own`, each person's own app; `both`, a person chooses. `shared` for a provider without the setting.
+   */
+  apps: OwnAppsMode;
 }
 
 /** A provider's interval, never below one slot and a whole number of slots. */
@@ -424,6 +442,7 @@ export function providerSettings(config: Config, id: ProviderId): ProviderSettin
       config,
       n.syncInterval === undefined ? undefined : (c[n.syncInterval] as number),
     ),
+    apps: n.ownApps === undefined ? "shared" : (c[n.ownApps] as OwnAppsMode),
   };
 }
 

@@ -63,6 +63,22 @@ export class ReauthRequiredError extends AppError {
 }
 
 /**
+ * The provider refused a person's own OAuth app (apps/store.ts) in a way only that person can fix:
+ * `credentials`, the client id and secret no longer match; `redirect_uri`, the app lacks the
+ * product's redirect URI; `not_registered`, their provider account is not among the app's users
+ * (Spotify's User Management). `reason` tells them what to change, then reconnect.
+ */
+export class OwnAppRejectedError extends ReauthRequiredError {
+  constructor(
+    message: string,
+    readonly problem: "credentials" | "redirect_uri" | "not_registered",
+    options: { cause?: unknown; reason: string },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * The provider rejected an access token (HTTP 401) that looked valid. Refresh it and try once
  * more; a 401 right after a fresh refresh is a ReauthRequiredError (providers/session.ts).
  */

@@ -26,5 +26,8 @@ Object.assign(exports, syncQueues);
 /** OAuth connect: start and callback (Hosting rewrites under /api/oauth/), disconnect (callable). */
 export { disconnect, oauthCallback, oauthStart } from "./triggers/oauth";
 
+/** People's own OAuth apps (Spotify's five-person limit): describe, save, remove. */
+export { ownApp } from "./triggers/apps";
+
 /** Emulator-only probe used by the harness tests; absent from `firebase deploy`. */
 export const devProbe = process.env.FUNCTIONS_EMULATOR === "true" ? dev.devProbe : undefined;

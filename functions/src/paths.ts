@@ -44,6 +44,13 @@ export const USERS = "users";
 /** Collection-group id of connections (the fan-out queries it). */
 export const CONNECTIONS = "connections";
 export const OAUTH_TOKENS = "oauth_tokens";
+/**
+ * Collection-group id of people's own OAuth apps (`users/{uid}/provider_apps/{provider}`: client
+ * id and the sealed client secret). Server only.
+ */
+export const PROVIDER_APPS = "provider_apps";
+/** Under `provider_state/{provider}`: the rate-limit pause of one person's own app, by client id. */
+export const APP_STATE = "apps";
 export const SYNC_RUNS = "sync_runs";
 export const OAUTH_STATES = "oauth_states";
 /** Server-only state per provider (`provider_state/{provider}`): an app-wide rate-limit pause. */
@@ -92,6 +99,14 @@ export const firestorePaths = {
   oauthStates: () => OAUTH_STATES,
   oauthState: (id: string) => `${OAUTH_STATES}/${segment("state id", id)}`,
   providerState: (p: Provider) => `${PROVIDER_STATE}/${provider(p)}`,
+  /** The pauses of people's own apps of a provider: `provider_state/{provider}/apps`. */
+  appStates: (p: Provider) => `${PROVIDER_STATE}/${provider(p)}/${APP_STATE}`,
+  /** The pause of one own app: `provider_state/{provider}/apps/{clientId}`. */
+  appState: (p: Provider, clientId: string) =>
+    `${PROVIDER_STATE}/${provider(p)}/${APP_STATE}/${segment("client id", clientId)}`,
+  providerApps: (uid: string) => `${USERS}/${segment("uid", uid)}/${PROVIDER_APPS}`,
+  /** A person's own app of a provider: `users/{uid}/provider_apps/{provider}`. */
+  providerApp: (uid: string, p: Provider) => `${USERS}/${segment("uid", uid)}/${PROVIDER_APPS}/${provider(p)}`,
   providerAccountClaims: () => PROVIDER_ACCOUNTS,
   /** The claim of a provider account; `accountKey` is the hex SHA-256 of the provider's account id. */
   providerAccountClaim: (p: Provider, accountKey: string) =>

@@ -1,6 +1,7 @@
 /** The sync engine's production dependencies, with the bench's counters around the Storage port. */
 import { bucket, db } from "../../functions/src/admin";
 import type { Config } from "../../functions/src/config";
+import { ownAppStoreFromConfig } from "../../functions/src/apps/store";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
 import { FirestoreStorageEraser } from "../../functions/src/oauth/disconnect";
 import { getProvider } from "../../functions/src/providers/registry";
@@ -18,6 +19,7 @@ export function benchSyncDeps(config: Config, storage: StorageCounts, clock: Clo
     clock,
     config,
     tokens: tokenStoreFromConfig(),
+    apps: ownAppStoreFromConfig(),
     provider: getProvider,
     blobs: countingBlobStore(bucketBlobStore(bucket()), storage),
     download: providerDownload(config),

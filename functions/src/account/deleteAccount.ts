@@ -1,8 +1,9 @@
 /**
  * Removes everything a person owns, when their Firebase Auth user is deleted:
  *
- * 1. their tokens and connections first (`users/{uid}/oauth_tokens`, `users/{uid}/connections`),
- *    so no new sync starts for them and a running one can no longer refresh;
+ * 1. their credentials and connections first (`users/{uid}/oauth_tokens`, their own apps'
+ *    sealed secrets `users/{uid}/provider_apps`, `users/{uid}/connections`), so no new sync starts
+ *    for them and a running one can no longer refresh;
  * 2. their pending OAuth states (`oauth_states` where uid == uid) and their claims on provider
  *    accounts (`provider_accounts` where uid == uid), so the accounts can be connected again;
  * 3. every document under `users/{uid}` — the profile and all subcollections, nested ones
@@ -17,7 +18,7 @@
  */
 import type { BulkWriter, CollectionReference, DocumentReference, Firestore } from "firebase-admin/firestore";
 import type { bucket as adminBucket } from "../admin";
-import { CONNECTIONS, OAUTH_TOKENS, firestorePaths, storagePaths } from "../paths";
+import { CONNECTIONS, OAUTH_TOKENS, PROVIDER_APPS, firestorePaths, storagePaths } from "../paths";
 
 export type Bucket = ReturnType<typeof adminBucket>;
 
@@ -130,7 +131,9 @@ export async function deleteAccountData(
   const throttling = deps.throttling ?? true;
   const user = deps.db.doc(firestorePaths.user(uid));
 
-  const credentialDocuments = await recursiveDeleteCounting(deps.db, user.collection(OAUTH_TOKENS), throttling);
+  const credentialDocuments =
+    (await recursiveDeleteCounting(deps.db, user.collection(OAUTH_TOKENS), throttling)) +
+    (await recursiveDeleteCounting(deps.db, user.collection(PROVIDER_APPS), throttling));
   const connectionDocuments = await recursiveDeleteCounting(deps.db, user.collection(CONNECTIONS), throttling);
   const oauthStates = await deleteOwnedBy(deps.db, firestorePaths.oauthStates(), uid, l.statesPageSize);
   const accountClaims = await deleteOwnedBy(deps.db, firestorePaths.providerAccountClaims(), uid, l.statesPageSize);

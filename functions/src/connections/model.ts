@@ -51,6 +51,14 @@ export const ConnectionDoc = z.object({
    * sync is switched on again (account/syncSetting.ts), so a pause never erases an error backoff.
    */
   pausedFrom: z.enum(["connected", "error"]).optional(),
+  /**
+   * The person's own OAuth app the connection was made through (apps/store.ts): every call of
+   * this connection is made as that app. Absent or null: the operator's app.
+   */
+  app: z
+    .object({ clientId: z.string().min(1) })
+    .nullable()
+    .optional(),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 
@@ -62,6 +70,7 @@ export function newConnection(args: {
   providerAccountName: string | null;
   scopes: string[];
   now: Date;
+  app?: { clientId: string } | null;
 }): ConnectionDoc {
   const now = Timestamp.fromDate(args.now);
   return {
@@ -83,5 +92,6 @@ export function newConnection(args: {
     reauthReason: null,
     lease: null,
     counts: {},
+    app: args.app ?? null,
   };
 }

@@ -1,6 +1,8 @@
 /**
- * Key rotation: re-encrypts every token document (`users/{uid}/oauth_tokens/{provider}`) that is
- * not sealed with the vault's current key. Run by `npm run rotate-keys` (scripts/rotate-keys.ts).
+ * Key rotation: re-encrypts every sealed document — token documents
+ * (`users/{uid}/oauth_tokens/{provider}`) and the client secrets of people's own apps
+ * (`users/{uid}/provider_apps/{provider}`) — that is not sealed with the vault's current key. Run
+ * by `npm run rotate-keys` (scripts/rotate-keys.ts). Token documents first, then app documents.
  *
  * Resumable by being idempotent on key id, with no checkpoint document: each run pages through
  * the whole `oauth_tokens` collection group (ordered by document path, a cursor per page, a
@@ -14,10 +16,29 @@
  * sync refreshed between our read and our write is never overwritten with older tokens: the
  * document is read again and handled afresh.
  */
-import { FieldPath, type Firestore, type QueryDocumentSnapshot, type Timestamp } from "firebase-admin/firestore";
-import { type Provider, OAUTH_TOKENS, USERS, isProvider } from "../paths";
+import {
+  type DocumentData,
+  FieldPath,
+  type Firestore,
+  type QueryDocumentSnapshot,
+  type Timestamp,
+} from "firebase-admin/firestore";
+import { resealAppDoc } from "../apps/store";
+import { type Provider, OAUTH_TOKENS, PROVIDER_APPS, USERS, isProvider } from "../paths";
 import { resealTokenDoc } from "./tokenStore";
 import type { Vault } from "./vault";
+
+/** A collection group of sealed documents `users/{uid}/{group}/{provider}` and how to re-seal one. */
+interface SealedGroup {
+  group: string;
+  reseal: (vault: Vault, uid: string, provider: Provider, data: unknown, now: Date) => DocumentData | undefined;
+}
+
+/** Every collection group the vault seals, in the order a rotation visits them. */
+export const SEALED_GROUPS: readonly SealedGroup[] = [
+  { group: OAUTH_TOKENS, reseal: resealTokenDoc },
+  { group: PROVIDER_APPS, reseal: resealAppDoc },
+];
 
 export const ROTATE_DEFAULTS = {
   /** Token documents read per page. */
@@ -67,9 +88,9 @@ export interface RotateOptions {
   onProgress?: (p: RotateProgress) => void;
 }
 
-function ownerOf(path: string): { uid: string; provider: Provider } | undefined {
+function ownerOf(path: string, group: string): { uid: string; provider: Provider } | undefined {
   const parts = path.split("/");
-  if (parts.length !== 4 || parts[0] !== USERS || parts[2] !== OAUTH_TOKENS) return undefined;
+  if (parts.length !== 4 || parts[0] !== USERS || parts[2] !== group) return undefined;
   const [, uid, , provider] = parts;
   if (!uid || !isProvider(provider)) return undefined;
   return { uid, provider };
@@ -83,19 +104,22 @@ type Outcome = "reencrypted" | "current" | "vanished" | { unreadable: Unreadable
 async function rotateOne(
   db: Firestore,
   vault: Vault,
+  sealed: SealedGroup,
   first: QueryDocumentSnapshot,
   opts: Required<Pick<RotateOptions, "dryRun" | "now">>,
 ): Promise<Outcome> {
   const path = first.ref.path;
-  const owner = ownerOf(path);
+  const owner = ownerOf(path, sealed.group);
   if (!owner)
-    return { unreadable: { path, code: "not_a_token_path", message: "not users/{uid}/oauth_tokens/{provider}" } };
+    return {
+      unreadable: { path, code: "not_a_token_path", message: `not users/{uid}/${sealed.group}/{provider}` },
+    };
   let snap: { exists: boolean; data(): unknown; updateTime?: Timestamp } = first;
   for (let attempt = 1; ; attempt++) {
     if (!snap.exists) return "vanished";
     let next;
     try {
-      next = resealTokenDoc(vault, owner.uid, owner.provider, snap.data(), opts.now());
+      next = sealed.reseal(vault, owner.uid, owner.provider, snap.data(), opts.now());
     } catch (e) {
       const err = e as { code?: unknown; message?: unknown };
       return { unreadable: { path, code: String(err.code ?? "error"), message: String(err.message ?? e) } };
@@ -136,31 +160,41 @@ export async function rotateTokenKeys(db: Firestore, vault: Vault, options: Rota
     currentKeyId: vault.currentKeyId,
     dryRun: opts.dryRun,
   };
-  let cursor: string | QueryDocumentSnapshot | undefined = options.startAfter;
-  for (let page = 1; ; page++) {
-    let query = db.collectionGroup(OAUTH_TOKENS).orderBy(FieldPath.documentId()).limit(pageSize);
-    if (cursor !== undefined) query = query.startAfter(cursor);
-    const snap = await query.get();
-    if (snap.empty) break;
-    await forEachLimited(snap.docs, concurrency, async (doc) => {
-      const outcome = await rotateOne(db, vault, doc, opts);
-      result.scanned += 1;
-      if (outcome === "reencrypted") result.reencrypted += 1;
-      else if (outcome === "current") result.alreadyCurrent += 1;
-      else if (outcome === "vanished") result.vanished += 1;
-      else result.unreadable.push(outcome.unreadable);
-    });
-    const last = snap.docs[snap.docs.length - 1]!;
-    options.onProgress?.({
-      page,
-      scanned: result.scanned,
-      reencrypted: result.reencrypted,
-      alreadyCurrent: result.alreadyCurrent,
-      unreadable: result.unreadable.length,
-      lastPath: last.ref.path,
-    });
-    if (snap.size < pageSize) break;
-    cursor = last;
+  // startAfter names a document path: groups before its group are done, its group resumes after it.
+  const resumeIndex =
+    options.startAfter === undefined
+      ? -1
+      : SEALED_GROUPS.findIndex((g) => options.startAfter!.split("/")[2] === g.group);
+  let page = 0;
+  for (const [index, sealed] of SEALED_GROUPS.entries()) {
+    if (index < resumeIndex) continue;
+    let cursor: string | QueryDocumentSnapshot | undefined = index === resumeIndex ? options.startAfter : undefined;
+    for (;;) {
+      page++;
+      let query = db.collectionGroup(sealed.group).orderBy(FieldPath.documentId()).limit(pageSize);
+      if (cursor !== undefined) query = query.startAfter(cursor);
+      const snap = await query.get();
+      if (snap.empty) break;
+      await forEachLimited(snap.docs, concurrency, async (doc) => {
+        const outcome = await rotateOne(db, vault, sealed, doc, opts);
+        result.scanned += 1;
+        if (outcome === "reencrypted") result.reencrypted += 1;
+        else if (outcome === "current") result.alreadyCurrent += 1;
+        else if (outcome === "vanished") result.vanished += 1;
+        else result.unreadable.push(outcome.unreadable);
+      });
+      const last = snap.docs[snap.docs.length - 1]!;
+      options.onProgress?.({
+        page,
+        scanned: result.scanned,
+        reencrypted: result.reencrypted,
+        alreadyCurrent: result.alreadyCurrent,
+        unreadable: result.unreadable.length,
+        lastPath: last.ref.path,
+      });
+      if (snap.size < pageSize) break;
+      cursor = last;
+    }
   }
   return result;
 }

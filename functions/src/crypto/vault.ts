@@ -2,9 +2,10 @@
  * The token vault: AES-256-GCM with a key ring.
  *
  * - Every encryption draws a fresh 96-bit IV (`randomBytes(12)`); the 128-bit GCM tag is kept.
- * - The associated data binds a ciphertext to its owner: (format version, uid, provider). A blob
- *   copied into another user's document, or under another provider, fails authentication and
- *   decrypting it throws `TokenDecryptError`, never garbage.
+ * - The associated data binds a ciphertext to its owner and its purpose: (purpose, format version,
+ *   uid, provider). A blob copied into another user's document, under another provider, or from a
+ *   token document into an app-secret document (or back), fails authentication and decrypting it
+ *   throws `TokenDecryptError`, never garbage.
  * - Key ring: the first key encrypts, every listed key decrypts; each blob records the id of the
  *   key that sealed it (`keyId`), so keys can be rotated (`npm run rotate-keys`) and an old key
  *   removed once nothing uses it.
@@ -27,10 +28,18 @@ export const IV_BYTES = 12;
 /** Full-length 128-bit tag. */
 export const TAG_BYTES = 16;
 
-/** Who a ciphertext belongs to (bound into the AAD); carried by TokenDecryptError. */
+/**
+ * What a ciphertext is: `oauth-token`, a person's token bundle (crypto/tokenStore.ts);
+ * `app-secret`, the client secret of a person's own OAuth app (apps/store.ts).
+ */
+export type VaultPurpose = "oauth-token" | "app-secret";
+
+/** Who a ciphertext belongs to and what it is (bound into the AAD); carried by TokenDecryptError. */
 export interface VaultContext {
   uid: string;
   provider: Provider;
+  /** Absent: `oauth-token`. */
+  purpose?: VaultPurpose;
 }
 
 /** An encrypted value as stored (binary fields base64). */
@@ -72,7 +81,8 @@ export class TokenDecryptError extends AppError {
 }
 
 function describe(reason: DecryptFailure, ctx: VaultContext, keyId: string | undefined): string {
-  const who = `the ${ctx.provider} token of user ${ctx.uid}`;
+  const what = ctx.purpose === "app-secret" ? "app secret" : "token";
+  const who = `the ${ctx.provider} ${what} of user ${ctx.uid}`;
   switch (reason) {
     case "unknown_key":
       return `Cannot decrypt ${who}: it was sealed with key "${keyId}", which is not in TOKEN_ENCRYPTION_KEYS.`;
@@ -102,8 +112,8 @@ function fromBase64(value: unknown, bytes?: number): Buffer | undefined {
  * Associated data: an unambiguous encoding of (purpose, version, uid, provider). JSON array
  * encoding means no uid can be crafted to collide with another (uid, provider) pair.
  */
-export function associatedData(uid: string, provider: Provider): Buffer {
-  return Buffer.from(JSON.stringify(["metrics-sync/oauth-token", VAULT_FORMAT_VERSION, uid, provider]), "utf8");
+export function associatedData(uid: string, provider: Provider, purpose: VaultPurpose = "oauth-token"): Buffer {
+  return Buffer.from(JSON.stringify([`metrics-sync/${purpose}`, VAULT_FORMAT_VERSION, uid, provider]), "utf8");
 }
 
 export class Vault {
@@ -131,12 +141,17 @@ export class Vault {
     return [...this.keys.keys()];
   }
 
-  /** Seals `plaintext` for (uid, provider) under the current key with a fresh IV. */
-  encrypt(uid: string, provider: Provider, plaintext: Buffer | string): EncryptedBlob {
+  /** Seals `plaintext` for (uid, provider, purpose) under the current key with a fresh IV. */
+  encrypt(
+    uid: string,
+    provider: Provider,
+    plaintext: Buffer | string,
+    purpose: VaultPurpose = "oauth-token",
+  ): EncryptedBlob {
     const key = this.keys.get(this.currentKeyId)!;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(uid, provider));
+    cipher.setAAD(associatedData(uid, provider, purpose));
     const data = typeof plaintext === "string" ? Buffer.from(plaintext, "utf8") : plaintext;
     const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
     return {
@@ -148,9 +163,9 @@ export class Vault {
     };
   }
 
-  /** Opens a blob sealed for (uid, provider). Throws TokenDecryptError on any failure. */
-  decrypt(uid: string, provider: Provider, blob: EncryptedBlob): Buffer {
-    const ctx: VaultContext = { uid, provider };
+  /** Opens a blob sealed for (uid, provider, purpose). Throws TokenDecryptError on any failure. */
+  decrypt(uid: string, provider: Provider, blob: EncryptedBlob, purpose: VaultPurpose = "oauth-token"): Buffer {
+    const ctx: VaultContext = { uid, provider, ...(purpose === "oauth-token" ? {} : { purpose }) };
     if (blob.v !== VAULT_FORMAT_VERSION) throw new TokenDecryptError("malformed", ctx, blob.keyId);
     const key = this.keys.get(blob.keyId);
     if (!key) throw new TokenDecryptError("unknown_key", ctx, blob.keyId);
@@ -160,7 +175,7 @@ export class Vault {
     if (!iv || !tag || !ciphertext) throw new TokenDecryptError("malformed", ctx, blob.keyId);
     try {
       const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(associatedData(uid, provider));
+      decipher.setAAD(associatedData(uid, provider, purpose));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     } catch (cause) {
@@ -174,8 +189,13 @@ export class Vault {
   }
 
   /** Decrypts with whatever key sealed it and seals again under the current key (fresh IV). */
-  reencrypt(uid: string, provider: Provider, blob: EncryptedBlob): EncryptedBlob {
-    return this.encrypt(uid, provider, this.decrypt(uid, provider, blob));
+  reencrypt(
+    uid: string,
+    provider: Provider,
+    blob: EncryptedBlob,
+    purpose: VaultPurpose = "oauth-token",
+  ): EncryptedBlob {
+    return this.encrypt(uid, provider, this.decrypt(uid, provider, blob, purpose), purpose);
   }
 }
 

@@ -23,10 +23,10 @@
  */
 import { z } from "zod";
 import type { Config } from "../config";
-import { NotAllowedError, RateLimitedError, TransientError, isAppError } from "../errors";
+import { NotAllowedError, OwnAppRejectedError, RateLimitedError, TransientError, isAppError } from "../errors";
 import { logs } from "../logs";
 import type { Provider } from "../paths";
-import type { ProviderAccount, ProviderModule, TokenSet } from "../providers/types";
+import type { ProviderAccount, ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { type TaskQueue, syncTaskId } from "../sync/ports";
 import { AccountInUseError, type ConnectionStore } from "./connectionStore";
 import { browserHash, browserNonce } from "./browser";
@@ -45,6 +45,8 @@ export interface CallbackDeps {
   userExists: (uid: string) => Promise<boolean>;
   /** The sync task queues: the first sync is enqueued right after connecting. */
   queue: TaskQueue;
+  /** People's own OAuth apps (apps/store.ts): a flow started through one finishes through it. */
+  apps: { load(uid: string, provider: Provider): Promise<ProviderApp | null> };
 }
 
 /** Codes put in `?oauth_error=` (the app shows a sentence for each). */
@@ -58,6 +60,10 @@ export type OAuthErrorCode =
   | "provider_unavailable"
   | "account_gone"
   | "account_in_use"
+  | "not_registered"
+  | "app_changed"
+  | "app_credentials"
+  | "redirect_uri"
   | "server_error";
 
 /** Codes of the error page (no trusted return URL). */
@@ -126,6 +132,11 @@ export function resultUrl(
 
 /** Maps a provider-call failure to the code shown to the person. */
 export function classifyFailure(e: unknown, stage: "exchange" | "identify"): OAuthErrorCode {
+  if (e instanceof OwnAppRejectedError) {
+    if (e.problem === "credentials") return "app_credentials";
+    if (e.problem === "redirect_uri") return "redirect_uri";
+    return "not_registered";
+  }
   if (e instanceof NotAllowedError) return "not_allowed";
   if (e instanceof RateLimitedError || e instanceof TransientError) return "provider_unavailable";
   return stage === "exchange" ? "exchange_failed" : "identify_failed";
@@ -186,7 +197,20 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
   if (!q.code) return fail("missing_code");
 
   const module = deps.provider(provider);
-  const ctx = { config: deps.config, now: deps.now };
+  // A flow started through the person's own app ends through it: the same app, still saved.
+  let app: ProviderApp | undefined;
+  const wanted = check.record.app?.clientId;
+  if (wanted !== undefined) {
+    let saved: ProviderApp | null;
+    try {
+      saved = await deps.apps.load(uid, provider);
+    } catch (e) {
+      return fail("server_error", errorSummary(e));
+    }
+    if (!saved || saved.clientId !== wanted) return fail("app_changed");
+    app = { clientId: saved.clientId, clientSecret: saved.clientSecret };
+  }
+  const ctx: ProviderContext = { config: deps.config, now: deps.now, ...(app ? { app } : {}) };
   let tokens: TokenSet;
   try {
     tokens = await module.exchangeCode(ctx, { code: q.code, redirectUri: redirectUriFor(deps.config, provider) });
@@ -205,13 +229,22 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
     if (!(await deps.userExists(uid))) return fail("account_gone");
     const scopes = tokens.scopes.length > 0 ? tokens.scopes : [...module.scopes];
     connectedAt = deps.now();
-    const { mode } = await deps.connections.saveConnected({ uid, provider, tokens, account, scopes, now: connectedAt });
+    const { mode } = await deps.connections.saveConnected({
+      uid,
+      provider,
+      tokens,
+      account,
+      scopes,
+      now: connectedAt,
+      app: app ? { clientId: app.clientId } : null,
+    });
     logs.info("oauth.connected", {
       uid,
       provider,
       providerAccountId: account.id,
       scopes,
       reconnect: mode === "update",
+      ownApp: app !== undefined,
     });
   } catch (e) {
     if (e instanceof AccountInUseError) return fail("account_in_use");

@@ -35,7 +35,14 @@ export type ConnectionWrite =
  */
 export function connectionWrite(
   existing: unknown,
-  args: { uid: string; provider: Provider; account: ProviderAccount; scopes: string[]; now: Date },
+  args: {
+    uid: string;
+    provider: Provider;
+    account: ProviderAccount;
+    scopes: string[];
+    now: Date;
+    app?: { clientId: string } | null;
+  },
 ): ConnectionWrite {
   const fresh = newConnection({
     uid: args.uid,
@@ -44,12 +51,16 @@ export function connectionWrite(
     providerAccountName: args.account.displayName,
     scopes: args.scopes,
     now: args.now,
+    app: args.app ?? null,
   });
   const prev = existing === undefined ? undefined : ConnectionDoc.safeParse(existing);
-  if (!prev?.success || prev.data.providerAccountId !== args.account.id) return { mode: "set", doc: fresh };
+  const ids = accountIds(args.account);
+  if (!prev?.success || prev.data.providerAccountId === null || !ids.includes(prev.data.providerAccountId))
+    return { mode: "set", doc: fresh };
   return {
     mode: "update",
     fields: {
+      app: fresh.app,
       status: "connected",
       providerAccountId: fresh.providerAccountId,
       providerAccountName: fresh.providerAccountName,
@@ -87,6 +98,13 @@ export interface SaveConnectedArgs {
   account: ProviderAccount;
   scopes: string[];
   now: Date;
+  /** The person's own app the grant was made through; absent or null: the operator's app. */
+  app?: { clientId: string } | null;
+}
+
+/** Every id the provider account is known by: its id first, then ids it had before (ProviderAccount.formerIds). */
+export function accountIds(account: ProviderAccount): string[] {
+  return [account.id, ...(account.formerIds ?? []).filter((id) => id !== account.id)];
 }
 
 /** What a disconnect hands the store; `dataErased` when it will erase the provider's data too. */
@@ -143,17 +161,30 @@ export class FirestoreConnectionStore implements ConnectionStore {
   async saveConnected(args: SaveConnectedArgs): Promise<{ mode: ConnectionWrite["mode"] }> {
     const ref = this.db.doc(firestorePaths.connection(args.uid, args.provider));
     const claimRef = this.db.doc(firestorePaths.providerAccountClaim(args.provider, accountKey(args.account.id)));
+    // The account's former ids (Spotify's user id, before its stable account_id) may hold a claim too.
+    const formerRefs = accountIds(args.account)
+      .slice(1)
+      .map((id) => ({ id, ref: this.db.doc(firestorePaths.providerAccountClaim(args.provider, accountKey(id))) }));
     return this.db.runTransaction(async (tx: Transaction) => {
-      const [snap, claimSnap] = await Promise.all([tx.get(ref), tx.get(claimRef)]);
-      const claim = Claim.safeParse(claimSnap.data());
-      if (
-        claim.success &&
-        claim.data.uid !== args.uid &&
-        (await claimStands(this.db, tx, claim.data.uid, args.provider, args.account.id))
-      ) {
-        throw new AccountInUseError(
-          `This ${args.provider} account is already connected to another account of this app.`,
-        );
+      const [snap, claimSnap, ...formerSnaps] = await Promise.all([
+        tx.get(ref),
+        tx.get(claimRef),
+        ...formerRefs.map((f) => tx.get(f.ref)),
+      ]);
+      const claims = [
+        { id: args.account.id, claim: Claim.safeParse(claimSnap.data()) },
+        ...formerRefs.map((f, i) => ({ id: f.id, claim: Claim.safeParse(formerSnaps[i]!.data()) })),
+      ];
+      for (const { id, claim } of claims) {
+        if (
+          claim.success &&
+          claim.data.uid !== args.uid &&
+          (await claimStands(this.db, tx, claim.data.uid, args.provider, id))
+        ) {
+          throw new AccountInUseError(
+            `This ${args.provider} account is already connected to another account of this app.`,
+          );
+        }
       }
       const write = connectionWrite(snap.exists ? snap.data() : undefined, args);
       // A reconnect to a different provider account frees the claim on the old one (its read

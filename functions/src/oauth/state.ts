@@ -52,6 +52,11 @@ export const StateRecord = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /** The person's own app the flow goes through (its client id); absent or null: the operator's app. */
+  app: z
+    .object({ clientId: z.string().min(1) })
+    .nullable()
+    .optional(),
   createdAt: z.instanceof(Timestamp),
   expiresAt: z.instanceof(Timestamp),
   consumedAt: z.instanceof(Timestamp).nullable(),
@@ -80,6 +85,8 @@ export interface NewStateArgs {
   returnTo: string;
   browserHash: string;
   now: Date;
+  /** The person's own app the flow goes through; absent or null: the operator's app. */
+  app?: { clientId: string } | null;
 }
 
 /** The record stored for a new state. */
@@ -89,6 +96,7 @@ export function stateRecord(args: NewStateArgs): StateRecord {
     provider: args.provider,
     returnTo: args.returnTo,
     browserHash: args.browserHash,
+    app: args.app ?? null,
     createdAt: Timestamp.fromDate(args.now),
     expiresAt: Timestamp.fromMillis(args.now.getTime() + STATE_TTL_MS),
     consumedAt: null,

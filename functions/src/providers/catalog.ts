@@ -17,6 +17,10 @@ import { instagramCatalog } from "./instagram/catalog";
 import { spotifyCatalog } from "./spotify/catalog";
 import { youtubeCatalog } from "./youtube/catalog";
 
+/** Whose OAuth app people connect through (CatalogEntry.ownApps). */
+export const OWN_APPS_MODES = ["shared", "own", "both"] as const;
+export type OwnAppsMode = (typeof OWN_APPS_MODES)[number];
+
 /** A base URL a provider is reached at: a setting `<PREFIX>_<KEY>_BASE_URL`, the real endpoint by default. */
 export interface BaseUrlSpec {
   default: string;
@@ -81,6 +85,13 @@ export interface CatalogEntry {
    * at the provider. Absent: data is kept until the person deletes it.
    */
   dataPolicy?: { maxAgeDays: number; deleteOnDisconnect: boolean };
+  /**
+   * People may connect through an OAuth app of their own instead of the operator's (Spotify's
+   * development mode serves five people per app): a setting naming the mode and its default.
+   * `shared`: the operator's app only; `own`: each person's own app only; `both`: a person chooses.
+   * Absent: the operator's app only. The provider's module checks an app (`checkApp`).
+   */
+  ownApps?: { setting: string; default: OwnAppsMode; description: string };
   /** When to refresh tokens: a setting (named here: its unit is part of its name) and its default. */
   refresh: { setting: string; unit: "seconds" | "days"; default: number; max?: number; description: string };
   /** The single-tenant layout's collections and Storage prefixes of this provider (the migration's defaults). */

@@ -23,6 +23,11 @@ export interface TokenSet {
 export interface ProviderAccount {
   id: string;
   displayName: string | null;
+  /**
+   * Other ids the same account was known by (Spotify: the user id, when the stable `account_id`
+   * is the id): a connection or claim under one of them is the same account.
+   */
+  formerIds?: string[];
 }
 
 /** An image or media file the sync mirrors to Storage. */
@@ -94,6 +99,13 @@ export interface ProviderModule {
   identify(ctx: ProviderContext, accessToken: string): Promise<ProviderAccount>;
   /** Fetches everything a sync stores. All pages or a thrown typed error: never a partial result. */
   fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult>;
+  /**
+   * Checks a person's own app (client id and secret) with the provider before it is stored (Spotify:
+   * the client-credentials grant). Throws InvalidInputError with a sentence for the person when
+   * the provider refuses the pair; other typed errors when it cannot tell (unavailable). Only
+   * providers whose catalog entry has `ownApps` have one.
+   */
+  checkApp?(ctx: ProviderContext, app: ProviderApp): Promise<void>;
   /**
    * Revokes the grant behind `tokens` at the provider (the person disconnected). Only providers
    * whose terms ask for it (catalog `dataPolicy.deleteOnDisconnect`) have one. Throws typed errors.

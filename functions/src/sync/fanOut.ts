@@ -9,7 +9,8 @@
  * - Task id = hash(uid, provider, slot of SYNC_INTERVAL_MINUTES): a second fan-out in the same slot
  *   enqueues nothing new (duplicates are counted as skipped, not failed).
  * - Enqueues with at most FANOUT_CONCURRENCY calls in flight.
- * - Enqueues nothing for a provider that rate-limited the whole app (providerPause.ts): those
+ * - Enqueues nothing for a provider that rate-limited the whole app (providerPause.ts), nor for a
+ *   connection made through a person's own app that is paused (its `app.clientId`): those
  *   connections stay due and are counted as skippedPaused.
  * - Ends with one log line `sync.fanout.completed` {due, enqueued, skippedDuplicates, failed, ms}.
  */
@@ -19,7 +20,7 @@ import { logs } from "../logs";
 import { CONNECTIONS, parseConnectionPath } from "../paths";
 import { SYNCABLE_STATUSES, errorSummary } from "./policy";
 import { mapPool } from "./pool";
-import { providerPauses } from "./providerPause";
+import { ownAppKey, ownAppPauses, providerPauses } from "./providerPause";
 import { type Clock, type TaskQueue, slotStart, syncTaskId } from "./ports";
 
 export interface FanOutDeps {
@@ -33,7 +34,7 @@ export interface FanOutSummary {
   due: number;
   enqueued: number;
   skippedDuplicates: number;
-  /** Due, but their provider is paused app-wide (rate limited). */
+  /** Due, but their provider is paused app-wide (rate limited), or their own app is. */
   skippedPaused: number;
   failed: number;
   /** Documents in a `connections` collection that is not `users/{uid}/connections/{provider}`. */
@@ -59,7 +60,10 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
     ms: 0,
   };
   let failuresLogged = 0;
-  const paused = await providerPauses(deps.db, now, deps.config);
+  const [paused, ownPaused] = await Promise.all([
+    providerPauses(deps.db, now, deps.config),
+    ownAppPauses(deps.db, now, deps.config),
+  ]);
 
   const enqueueOne = async (doc: QueryDocumentSnapshot) => {
     const target = parseConnectionPath(doc.ref.path);
@@ -68,7 +72,9 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
       return;
     }
     summary.due++;
-    if (paused[target.provider]) {
+    const clientId = doc.get("app.clientId") as unknown;
+    const own = typeof clientId === "string" && clientId !== "";
+    if (own ? ownPaused.has(ownAppKey(target.provider, clientId)) : paused[target.provider]) {
       summary.skippedPaused++;
       return;
     }
@@ -93,7 +99,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
       .where("status", "==", status)
       .where("nextSyncAt", "<=", Timestamp.fromDate(now))
       .orderBy("nextSyncAt")
-      .select("nextSyncAt")
+      .select("nextSyncAt", "app")
       .limit(deps.config.FANOUT_PAGE_SIZE);
     let page = await base.get();
     while (!page.empty) {

@@ -61,7 +61,6 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
   const now = deps.clock.now();
   const cooldownMs = deps.config.MANUAL_SYNC_COOLDOWN_SECONDS * 1000;
 
-  const providerPause = await providerPausedUntil(deps.db, provider, now, deps.config);
   const previous = await deps.db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const c = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
@@ -100,9 +99,17 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
         at,
       );
     }
+    // The pause of the app this connection calls as: the operator's, or the person's own.
+    const own = conn.app?.clientId;
+    const providerPause = await providerPausedUntil(
+      deps.db,
+      own !== undefined ? { provider, clientId: own } : provider,
+      now,
+      deps.config,
+    );
     if (providerPause) {
       throw new ManualSyncRefusedError(
-        `${name} asked this app to wait; you can sync again at ${providerPause.toISOString()}.`,
+        `${name} asked ${own !== undefined ? "your own app" : "this app"} to wait; you can sync again at ${providerPause.toISOString()}.`,
         "rate_limited",
         providerPause,
       );

@@ -10,6 +10,11 @@
  *   is rescheduled to the end of the pause, like a rate-limited run of its own;
  * - Sync now is refused with the time it is allowed again.
  *
+ * A person's own OAuth app (apps/store.ts) has its own budget at the provider, so its pause is its
+ * own: `provider_state/{provider}/apps/{clientId}`, same shape, read by the tasks and Sync now of
+ * the connections made through that app and by the fan-out (one query per provider). A rate limit
+ * on one person's app pauses only the connections on that app; the operator's app keeps its own.
+ *
  * A pause only ever grows (a later end wins, an earlier one is ignored), and ends by itself — at
  * most MAX_PAUSE_HOURS after it began (a stored end further out, e.g. from a Retry-After of years
  * or a document written before the cap existed, counts as ending at the cap), so the next task
@@ -39,9 +44,22 @@ function effectiveEnd(doc: z.infer<typeof PauseDoc>, limits: PauseLimits): Date 
   return new Date(Math.min(doc.pausedUntil.toMillis(), cap));
 }
 
-/** The provider's stored pause (also one that has ended), with its capped end; null when there is none. */
-async function readPause(db: Firestore, provider: Provider, now: Date, limits: PauseLimits): Promise<PauseInfo | null> {
-  const parsed = PauseDoc.safeParse((await db.doc(firestorePaths.providerState(provider)).get()).data());
+/** Whose budget a pause is: the operator's app of a provider, or one person's own app (by client id). */
+export interface PauseTarget {
+  provider: Provider;
+  /** A person's own app; absent: the operator's app. */
+  clientId?: string;
+}
+
+function pausePath(target: Provider | PauseTarget): string {
+  const t = typeof target === "string" ? { provider: target } : target;
+  return t.clientId === undefined
+    ? firestorePaths.providerState(t.provider)
+    : firestorePaths.appState(t.provider, t.clientId);
+}
+
+function pauseInfo(data: unknown, now: Date, limits: PauseLimits): PauseInfo | null {
+  const parsed = PauseDoc.safeParse(data);
   if (!parsed.success) return null;
   const end = effectiveEnd(parsed.data, limits);
   return {
@@ -52,15 +70,65 @@ async function readPause(db: Firestore, provider: Provider, now: Date, limits: P
   };
 }
 
-/** The end of the provider's pause, or null when it is not paused at `now`. */
+/** The stored pause (also one that has ended), with its capped end; null when there is none. */
+async function readPause(
+  db: Firestore,
+  target: Provider | PauseTarget,
+  now: Date,
+  limits: PauseLimits,
+): Promise<PauseInfo | null> {
+  return pauseInfo((await db.doc(pausePath(target)).get()).data(), now, limits);
+}
+
+/** The end of the pause of the provider's app (or of one person's own app), or null when it is not paused at `now`. */
 export async function providerPausedUntil(
+  db: Firestore,
+  target: Provider | PauseTarget,
+  now: Date,
+  limits: PauseLimits,
+): Promise<Date | null> {
+  const pause = await readPause(db, target, now, limits);
+  return pause?.active ? pause.pausedUntil : null;
+}
+
+/**
+ * The pauses of people's own apps that hold at `now`, by provider and client id: one query per
+ * provider, read once per fan-out (stored ends past `now`, then the cap applied).
+ */
+export async function ownAppPauses(db: Firestore, now: Date, limits: PauseLimits): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  await Promise.all(
+    PROVIDERS.map(async (p) => {
+      const snap = await db
+        .collection(firestorePaths.appStates(p))
+        .where("pausedUntil", ">", Timestamp.fromDate(now))
+        .get();
+      for (const doc of snap.docs) {
+        const info = pauseInfo(doc.data(), now, limits);
+        if (info?.active) out.set(ownAppKey(p, doc.id), info.pausedUntil);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The key of ownAppPauses' map. */
+export function ownAppKey(provider: Provider, clientId: string): string {
+  return `${provider}\n${clientId}`;
+}
+
+/** Every own app's stored pause of a provider (also ended ones), for operators: `npm run status`. */
+export async function describeOwnAppPauses(
   db: Firestore,
   provider: Provider,
   now: Date,
   limits: PauseLimits,
-): Promise<Date | null> {
-  const pause = await readPause(db, provider, now, limits);
-  return pause?.active ? pause.pausedUntil : null;
+): Promise<Array<PauseInfo & { clientId: string }>> {
+  const snap = await db.collection(firestorePaths.appStates(provider)).get();
+  return snap.docs.flatMap((doc) => {
+    const info = pauseInfo(doc.data(), now, limits);
+    return info ? [{ clientId: doc.id, ...info }] : [];
+  });
 }
 
 /** Every provider's pause end (null: not paused), read once per fan-out. */
@@ -81,9 +149,9 @@ export async function providerPauses(
  */
 export async function pauseProvider(
   db: Firestore,
-  args: { provider: Provider; until: Date; reason: string; now: Date; limits: PauseLimits },
+  args: { provider: Provider; clientId?: string; until: Date; reason: string; now: Date; limits: PauseLimits },
 ): Promise<boolean> {
-  const ref = db.doc(firestorePaths.providerState(args.provider));
+  const ref = db.doc(pausePath(args));
   const until = boundedRetryAt(args.until, args.now, args.limits);
   const changed = await db.runTransaction(async (tx) => {
     const current = PauseDoc.safeParse((await tx.get(ref)).data());
@@ -95,7 +163,12 @@ export async function pauseProvider(
     });
     return true;
   });
-  if (changed) logs.warn("sync.provider_paused", { provider: args.provider, until: until.toISOString() });
+  if (changed)
+    logs.warn("sync.provider_paused", {
+      provider: args.provider,
+      ownApp: args.clientId !== undefined,
+      until: until.toISOString(),
+    });
   return changed;
 }
 
@@ -124,22 +197,25 @@ export async function describeProviderPauses(
  * Lifts a provider's pause now (an operator decision: `npm run status -- --lift-pause P`).
  * Returns whether there was a pause document to remove. The next task probes the provider again.
  */
-export async function liftProviderPause(db: Firestore, provider: Provider): Promise<boolean> {
-  const ref = db.doc(firestorePaths.providerState(provider));
+export async function liftProviderPause(db: Firestore, provider: Provider, clientId?: string): Promise<boolean> {
+  const ref = db.doc(pausePath({ provider, ...(clientId !== undefined ? { clientId } : {}) }));
   const existed = await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) return false;
     tx.delete(ref);
     return true;
   });
-  if (existed) logs.warn("sync.provider_pause_lifted", { provider });
+  if (existed) logs.warn("sync.provider_pause_lifted", { provider, ownApp: clientId !== undefined });
   return existed;
 }
 
 /** What a task does instead of calling a paused provider: fail as rate limited until the pause ends. */
-export function pausedError(provider: Provider, until: Date): RateLimitedError {
+export function pausedError(provider: Provider, until: Date, ownApp = false): RateLimitedError {
+  const name = providerName(provider);
   return new RateLimitedError(
-    `${providerName(provider)} rate-limited this app; every ${providerName(provider)} sync waits until ${until.toISOString()}.`,
+    ownApp
+      ? `${name} rate-limited your own ${name} app; its syncs wait until ${until.toISOString()}.`
+      : `${name} rate-limited this app; every ${name} sync waits until ${until.toISOString()}.`,
     until,
     { scope: "app" },
   );

@@ -25,7 +25,7 @@ import type { ProviderDataEraser } from "../oauth/disconnect";
 import { type Provider, firestorePaths } from "../paths";
 import { catalogEntry, providerName } from "../providers/catalog";
 import { withAccessToken } from "../providers/session";
-import type { ProviderContext, ProviderModule, TokenSet } from "../providers/types";
+import type { ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { type LeaseResult, acquireLease } from "./lease";
 import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
 import { type FailureOutcome, decideFailure, errorSummary, isSyncable, nextRegularSync } from "./policy";
@@ -41,11 +41,18 @@ export interface SyncTokenStore {
   delete(uid: string, provider: Provider): Promise<void>;
 }
 
+/** People's own OAuth apps, as the sync uses them (apps/store.ts implements it). */
+export interface SyncAppStore {
+  load(uid: string, provider: Provider): Promise<ProviderApp | null>;
+}
+
 export interface SyncDeps {
   db: Firestore;
   clock: Clock;
   config: Config;
   tokens: SyncTokenStore;
+  /** A connection made through a person's own app (`connection.app`) calls as that app. */
+  apps: SyncAppStore;
   provider: (id: Provider) => ProviderModule;
   blobs: BlobStore;
   download: Download;
@@ -118,6 +125,9 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   const module = deps.provider(provider);
   const settings = providerSettings(config, provider);
   const ctx: ProviderContext = { config, now: () => clock.now() };
+  // Whose budget this connection spends: the operator's app, or the person's own (providerPause.ts).
+  const ownClientId = connection.app?.clientId;
+  const pauseTarget = { provider, ...(ownClientId !== undefined ? { clientId: ownClientId } : {}) };
   const result: SyncResult = { outcome: "success", retry: false, uid, provider, runId, ms: 0, tokenRefreshed: false };
   let update: Record<string, unknown>;
   let account: { id: string; displayName: string | null } | undefined;
@@ -125,8 +135,9 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
 
   try {
     // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
-    pausedUntil = await providerPausedUntil(db, provider, startedAt, config);
-    if (pausedUntil) throw pausedError(provider, pausedUntil);
+    pausedUntil = await providerPausedUntil(db, pauseTarget, startedAt, config);
+    if (pausedUntil) throw pausedError(provider, pausedUntil, ownClientId !== undefined);
+    if (ownClientId !== undefined) ctx.app = await ownApp(deps.apps, uid, provider, ownClientId);
     const tokens = await deps.tokens.load(uid, provider);
     if (!tokens)
       throw new ReauthRequiredError(
@@ -176,7 +187,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     if (e instanceof RateLimitedError && e.scope === "app" && !pausedUntil) {
       // Everyone's limit, not this account's: pause the provider for every connection (unless
       // this run stopped at the pause itself, which would only re-read it in a transaction).
-      await pauseProvider(db, { provider, until: e.retryAt, reason: e.message, now, limits: config }).catch(
+      await pauseProvider(db, { ...pauseTarget, until: e.retryAt, reason: e.message, now, limits: config }).catch(
         (pe: unknown) => logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
       );
     }
@@ -281,6 +292,20 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     });
   }
   return result;
+}
+
+/**
+ * The person's own app a connection was made through. Removing or replacing the app disconnects
+ * the provider (apps/store.ts), so a missing or different app means the grant cannot be used:
+ * the person reconnects.
+ */
+async function ownApp(apps: SyncAppStore, uid: string, provider: Provider, clientId: string): Promise<ProviderApp> {
+  const app = await apps.load(uid, provider);
+  if (app && app.clientId === clientId) return { clientId: app.clientId, clientSecret: app.clientSecret };
+  const name = providerName(provider);
+  throw new ReauthRequiredError(`The own ${name} app this connection was made through is no longer saved.`, {
+    reason: `Your own ${name} app was removed or replaced; connect ${name} again.`,
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { bucket, db, taskQueueService } from "../admin";
 import { type Config, getConfig } from "../config";
+import { ownAppStoreFromConfig } from "../apps/store";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
 import { downloadFile } from "../http/download";
 import { FirestoreStorageEraser } from "../oauth/disconnect";
@@ -24,6 +25,7 @@ export function syncDeps(config: Config = getConfig()): SyncDeps {
     clock: systemClock,
     config,
     tokens: tokenStoreFromConfig(),
+    apps: ownAppStoreFromConfig(),
     provider: getProvider,
     blobs: bucketBlobStore(bucket()),
     download: providerDownload(config),

@@ -13,6 +13,7 @@ import type { Response } from "express";
 import { getAppCheck } from "firebase-admin/app-check";
 import { adminApp, auth, bucket, db, taskQueueService } from "../admin";
 import { ALL_SECRETS, getConfig, params } from "../config";
+import { ownAppStoreFromConfig } from "../apps/store";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
@@ -65,6 +66,7 @@ export const oauthStart = onRequest(HTTP_OPTIONS, async (req, res) => {
         return { uid: decoded.uid };
       },
       appCheck: (token) => appCheckAllowed(config, token, (t) => getAppCheck(adminApp()).verifyToken(t)),
+      apps: ownAppStoreFromConfig(),
     },
     toHttpRequest(req),
   );
@@ -90,6 +92,7 @@ export const oauthCallback = onRequest(HTTP_OPTIONS, async (req, res) => {
         }
       },
       queue: firebaseTaskQueue(taskQueueService()),
+      apps: ownAppStoreFromConfig(),
     },
     toHttpRequest(req),
   );

@@ -98,6 +98,8 @@ async function setup(
     clock,
     config,
     tokens,
+    // No connection of these tests is made through an own app (own-app.test.ts covers those).
+    apps: { load: async () => null },
     provider: () => provider,
     blobs: bucketBlobStore(bucket()),
     download: async (url) => {

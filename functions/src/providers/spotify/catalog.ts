@@ -42,6 +42,13 @@ export const spotifyCatalog = {
     minBackoffSeconds: 60,
     maxBackoffSeconds: 900,
   },
+  // A development-mode app serves at most five people (since 9 March 2026): people may bring their own.
+  ownApps: {
+    setting: "SPOTIFY_APPS",
+    default: "shared",
+    description:
+      "Whose Spotify app people connect through: shared (the operator's app: SPOTIFY_CLIENT_ID), own (each person registers their own app) or both (a person chooses).",
+  },
   refresh: {
     setting: "TOKEN_REFRESH_MARGIN_SECONDS",
     unit: "seconds",

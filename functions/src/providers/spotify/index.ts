@@ -7,11 +7,20 @@
  * rate limit, and a failure stops the fetch at the first typed error (never a partial result).
  */
 import type { z } from "zod";
-import { ConfigError, NotAllowedError, ReauthRequiredError } from "../../errors";
+import {
+  ConfigError,
+  InvalidInputError,
+  NotAllowedError,
+  OwnAppRejectedError,
+  RateLimitedError,
+  ReauthRequiredError,
+} from "../../errors";
 import {
   type ErrorClassifier,
   errorJson,
   type HttpClient,
+  type HttpResponse,
+  parseRetryAfter,
   providerMessage,
   requestLabel,
   scrub,
@@ -28,11 +37,23 @@ import {
   refreshDue,
   refreshTokenOperatorTokens,
   refreshWithToken,
+  tokenPost,
 } from "../descriptor";
-import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule } from "../types";
+import type { FetchResult, ProviderAccount, ProviderApp, ProviderContext, ProviderModule } from "../types";
 import { spotifyDescriptor as d, TIME_RANGES } from "./descriptor";
 import { coverMirrorItems, mapArtist, mapPlay, mapPlaylist, mapProfile, mapTrack, type TopSnapshot } from "./mapping";
-import { AccountsError, Artist, CursorPage, OffsetPage, Playlist, PlayHistory, Track, User } from "./schemas";
+import {
+  AccountsError,
+  ApiErrorBody,
+  AppTokenAnswer,
+  Artist,
+  CursorPage,
+  OffsetPage,
+  Playlist,
+  PlayHistory,
+  Track,
+  User,
+} from "./schemas";
 
 /** Items per top list and time range (one page: Spotify's maximum `limit`). */
 export const TOP_LIMIT = 50;
@@ -41,32 +62,110 @@ export const RECENT_LIMIT = 50;
 
 const REAUTH_REASON = "Spotify access was revoked or has expired; reconnect Spotify.";
 
+/** A 429 with `reason: QUOTA_EXCEEDED` without Retry-After: try again after this long. */
+export const QUOTA_DEFAULT_WAIT_MS = 24 * 3_600_000;
+
+/** What a person fixes in their own app, by problem (OwnAppRejectedError.reason). */
+export const OWN_APP_FIXES = {
+  credentials:
+    "Spotify refused your app's client id and secret: copy both again from your app's Settings in the Spotify developer dashboard, save them here, then reconnect.",
+  redirect_uri:
+    "Spotify refused the redirect URI: add the exact redirect URI shown on the Connections page to your app's Redirect URIs, save there, then reconnect.",
+  not_registered:
+    "Your Spotify account is not in your app's User Management: add the email of your Spotify account there, then reconnect.",
+} as const;
+
+/** The sentence a person sees when checking their own app fails on its credentials. */
+export const OWN_APP_REFUSED =
+  "Spotify refused this client id and secret: copy both again from your app's Settings in the Spotify developer dashboard.";
+
+function quotaExceeded(res: HttpResponse): boolean {
+  const body = ApiErrorBody.safeParse(errorJson(res));
+  return body.success && (body.data.error?.reason === "QUOTA_EXCEEDED" || body.data.reason === "QUOTA_EXCEEDED");
+}
+
 /**
- * Reads the accounts service's `{error: "invalid_grant" | "invalid_client"}` answers, and the Web
- * API's 403 (in development mode: the person is not under the app's User Management).
+ * Reads the accounts service's `{error: "invalid_grant" | "invalid_client"}` answers, the Web
+ * API's 403 (in development mode: the person is not under the app's User Management) and a 429
+ * that says QUOTA_EXCEEDED. What the person can fix in their own app (`ctx.app`) is an
+ * OwnAppRejectedError; the same answers for the operator's app are the operator's to fix.
  */
-const classify: ErrorClassifier = (res, info) => {
-  if (res.status === 403) {
-    return new NotAllowedError(
-      `${requestLabel(info)} answered 403${providerMessage(res)}: Spotify does not allow this account for this app ` +
-        `(for a development-mode app, the person must be added under User Management).`,
-    );
-  }
-  const parsed = AccountsError.safeParse(errorJson(res));
-  if (!parsed.success) return undefined;
-  const detail = parsed.data.error_description ? ` (${scrub(parsed.data.error_description)})` : "";
-  if (parsed.data.error === "invalid_grant") {
-    return new ReauthRequiredError(`${requestLabel(info)} answered invalid_grant${detail}.`, {
-      reason: REAUTH_REASON,
+function classifier(ctx: ProviderContext): ErrorClassifier {
+  const own = ctx.app !== undefined;
+  return (res, info, now) => {
+    if (res.status === 429 && quotaExceeded(res)) {
+      const waitMs = parseRetryAfter(res.headers["retry-after"], now) ?? QUOTA_DEFAULT_WAIT_MS;
+      return new RateLimitedError(
+        `${requestLabel(info)} answered 429 QUOTA_EXCEEDED: the app's Spotify quota is used up.`,
+        new Date(now.getTime() + waitMs),
+        { scope: "app", kind: "quota" },
+      );
+    }
+    if (res.status === 403) {
+      const message =
+        `${requestLabel(info)} answered 403${providerMessage(res)}: Spotify does not allow this account for this app ` +
+        `(for a development-mode app, the person must be added under User Management).`;
+      return own
+        ? new OwnAppRejectedError(message, "not_registered", { reason: OWN_APP_FIXES.not_registered })
+        : new NotAllowedError(message);
+    }
+    const parsed = AccountsError.safeParse(errorJson(res));
+    if (!parsed.success) return undefined;
+    const description = parsed.data.error_description ?? "";
+    const detail = description ? ` (${scrub(description)})` : "";
+    if (parsed.data.error === "invalid_grant" && /redirect[ _-]?uri/i.test(description)) {
+      const message = `${requestLabel(info)} answered invalid_grant${detail}.`;
+      return own
+        ? new OwnAppRejectedError(message, "redirect_uri", { reason: OWN_APP_FIXES.redirect_uri })
+        : new ConfigError(`${message} Register OAUTH_REDIRECT_URI/spotify with the Spotify app.`);
+    }
+    if (parsed.data.error === "invalid_grant") {
+      return new ReauthRequiredError(`${requestLabel(info)} answered invalid_grant${detail}.`, {
+        reason: REAUTH_REASON,
+      });
+    }
+    if (parsed.data.error === "invalid_client") {
+      return own
+        ? new OwnAppRejectedError(
+            `Spotify rejected the person's own app credentials (invalid_client${detail}).`,
+            "credentials",
+            { reason: OWN_APP_FIXES.credentials },
+          )
+        : new ConfigError(
+            `Spotify rejected the app credentials (invalid_client${detail}): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET.`,
+          );
+    }
+    return undefined;
+  };
+}
+
+/** The connection's account: the stable `account_id` when Spotify sends it, the user id otherwise. */
+function accountOf(user: User): ProviderAccount {
+  return {
+    id: user.account_id ?? user.id,
+    displayName: user.display_name ?? null,
+    ...(user.account_id !== undefined && user.account_id !== user.id ? { formerIds: [user.id] } : {}),
+  };
+}
+
+/**
+ * A person's own app, checked with the client-credentials grant before it is stored: a wrong id
+ * or secret is refused with a sentence. (Redirect URIs and User Management cannot be read through
+ * Spotify's API: those show at the first connect.)
+ */
+async function checkApp(ctx: ProviderContext, app: ProviderApp): Promise<void> {
+  const appCtx = { ...ctx, app };
+  try {
+    const body = await tokenPost(d, appCtx, providerClient(d, appCtx, classifier(appCtx)), {
+      grant_type: "client_credentials",
     });
+    parseEnvelope(d, "client-credentials answer", AppTokenAnswer, body);
+  } catch (e) {
+    if (e instanceof OwnAppRejectedError && e.problem === "credentials")
+      throw new InvalidInputError(OWN_APP_REFUSED, { cause: e });
+    throw e;
   }
-  if (parsed.data.error === "invalid_client") {
-    return new ConfigError(
-      `Spotify rejected the app credentials (invalid_client${detail}): check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET.`,
-    );
-  }
-  return undefined;
-};
+}
 
 /** GET an API path as JSON with the access token. */
 function apiGet(client: HttpClient, url: string, accessToken: string): Promise<unknown> {
@@ -121,7 +220,7 @@ async function topLists<T, E>(
 }
 
 async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult> {
-  const client = providerClient(d, ctx, classify);
+  const client = providerClient(d, ctx, classifier(ctx));
   const parser = new ItemParser(d);
 
   const user = parseEnvelope(d, "/me", User, await apiGet(client, apiUrl(ctx, "/me"), accessToken));
@@ -148,7 +247,7 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
   const mirror = ctx.config.MIRROR_SPOTIFY_COVERS ? coverMirrorItems(playlists.items) : [];
   const sum = (s: TopSnapshot<unknown>) => TIME_RANGES.reduce((n, r) => n + s[r].items.length, 0);
   return {
-    account: { id: user.id, displayName: user.display_name ?? null },
+    account: accountOf(user),
     snapshots: {
       profile: mapProfile(user),
       playlists: { total: playlists.total, items: playlists.items.map(mapPlaylist) },
@@ -177,19 +276,20 @@ export const spotify: ProviderModule = {
 
   authorizeUrl: (ctx, args) => authorizeUrl(d, ctx, args),
 
-  exchangeCode: (ctx, args) => exchangeCodeForTokens(d, ctx, classify, args),
+  exchangeCode: (ctx, args) => exchangeCodeForTokens(d, ctx, classifier(ctx), args),
 
   refreshDue: (ctx, tokens) => refreshDue(d, ctx, tokens),
 
-  refresh: (ctx, tokens) => refreshWithToken(d, ctx, classify, tokens, REAUTH_REASON),
+  refresh: (ctx, tokens) => refreshWithToken(d, ctx, classifier(ctx), tokens, REAUTH_REASON),
 
   async identify(ctx, accessToken): Promise<ProviderAccount> {
-    const client = providerClient(d, ctx, classify);
-    const user = parseEnvelope(d, "/me", User, await apiGet(client, apiUrl(ctx, "/me"), accessToken));
-    return { id: user.id, displayName: user.display_name ?? null };
+    const client = providerClient(d, ctx, classifier(ctx));
+    return accountOf(parseEnvelope(d, "/me", User, await apiGet(client, apiUrl(ctx, "/me"), accessToken)));
   },
 
   fetchAll,
+
+  checkApp,
 
   operatorTokens: refreshTokenOperatorTokens(d, (ctx, tokens) => spotify.refresh(ctx, tokens)),
 };

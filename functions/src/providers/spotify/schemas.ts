@@ -9,6 +9,21 @@ import { z } from "zod";
 /** Error answers: the accounts service says `{error: "invalid_grant", error_description}`, the API `{error: {status, message}}`. */
 export const AccountsError = z.object({ error: z.string(), error_description: z.string().optional() });
 
+/** A Web API error body; `reason` (also seen at the top level) says QUOTA_EXCEEDED for quota exhaustion (Jul 2026). */
+export const ApiErrorBody = z.object({
+  error: z
+    .object({ status: z.number().optional(), message: z.string().optional(), reason: z.string().optional() })
+    .optional(),
+  reason: z.string().optional(),
+});
+
+/** The client-credentials grant's answer (an app token: no user, no refresh token). */
+export const AppTokenAnswer = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  expires_in: z.number().positive(),
+});
+
 export const Image = z.object({
   url: z.string().min(1),
   height: z.number().nullish(),
@@ -20,6 +35,8 @@ const ExternalUrls = z.object({ spotify: z.string().optional() });
 
 export const User = z.object({
   id: z.string().min(1),
+  /** The stable account id (May 2026); when present it is the connection's account id. */
+  account_id: z.string().min(1).max(256).optional(),
   display_name: z.string().nullish(),
   uri: z.string().nullish(),
   external_urls: ExternalUrls.nullish(),

@@ -43,6 +43,7 @@ async function setup(opts: { provider?: Provider; returnTo?: string } = {}) {
     provider: (id) => providers[id].module,
     userExists: async () => true,
     queue,
+    apps: { load: async () => null },
   };
   const provider = opts.provider ?? "spotify";
   const { state } = await states.create({

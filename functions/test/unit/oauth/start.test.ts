@@ -24,6 +24,7 @@ function setup() {
       throw new Error("bad token");
     },
     appCheck: async () => true,
+    apps: { load: async () => null },
   };
   return { deps, states, providers };
 }

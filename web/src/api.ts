@@ -167,22 +167,30 @@ export async function describeOwnApp(s: Services, provider: ProviderId): Promise
 
 /**
  * Saves the person's own app (the server checks the pair with the provider first). A refusal is
- * an ApiError whose message is the server's sentence, meant to be shown as is.
+ * an ApiError whose message is the server's sentence, meant to be shown as is. `disconnected`:
+ * saving a different app disconnected the provider (its data kept).
  */
 export async function saveOwnApp(
   s: Services,
   provider: ProviderId,
   clientId: string,
   clientSecret: string,
-): Promise<OwnApp> {
+): Promise<{ app: OwnApp; disconnected: boolean }> {
   const data = await ownAppCall(s, { action: "save", provider, clientId, clientSecret }, "Saving your app");
   const app = readOwnApp(isObj(data) ? data.app : null);
   if (!app) throw new ApiError("Saving your app failed: the server's answer was not understood.", "malformed");
-  return app;
+  return { app, disconnected: isObj(data) && data.disconnected === true };
 }
 
-/** Removes the person's own app (and disconnects the provider if it was connected through it). */
-export async function removeOwnApp(s: Services, provider: ProviderId): Promise<boolean> {
+/**
+ * Removes the person's own app; `disconnected`: the provider was connected through it, and is
+ * disconnected now (its data kept).
+ */
+export async function removeOwnApp(
+  s: Services,
+  provider: ProviderId,
+): Promise<{ removed: boolean; disconnected: boolean }> {
   const data = await ownAppCall(s, { action: "remove", provider }, "Removing your app");
-  return isObj(data) && data.removed === true;
+  const d = isObj(data) ? data : {};
+  return { removed: d.removed === true, disconnected: d.disconnected === true };
 }

@@ -116,12 +116,15 @@ export function ownAppPanel(
     saveButton.disabled = true;
     saveButton.textContent = `Checking with ${name}…`;
     try {
-      const app = await saveOwnApp(s, provider, clientId, clientSecret);
+      const { app, disconnected } = await saveOwnApp(s, provider, clientId, clientSecret);
       if (desc) desc = { ...desc, app };
       editing = false;
       idInput.value = "";
       secretInput.value = "";
-      say({ text: `Saved: ${name} accepted your app's ${support.clientIdLabel} and secret.`, tone: "info" });
+      say({
+        text: `Saved: ${name} accepted your app's ${support.clientIdLabel} and secret.${disconnected ? ` ${name} was disconnected from the app used before (its synced data is kept); connect again.` : ""}`,
+        tone: "info",
+      });
       build();
       el.querySelector<HTMLElement>("[data-action=replace-app]")?.focus();
       hooks.changed();
@@ -134,18 +137,16 @@ export function ownAppPanel(
   }
 
   async function remove(btn: HTMLButtonElement) {
-    const clientId = desc?.app?.clientId;
-    const throughIt = Boolean(clientId && hooks.connection()?.app?.clientId === clientId);
     btn.disabled = true;
     btn.textContent = "Removing…";
     try {
-      const removed = await removeOwnApp(s, provider);
+      const { removed, disconnected } = await removeOwnApp(s, provider);
       if (desc) desc = { ...desc, app: null };
       confirmingRemove = false;
       editing = false;
       say({
         text: removed
-          ? `Your app was removed and its secret deleted.${throughIt ? ` ${name} was disconnected; its synced data is kept.` : ""}`
+          ? `Your app was removed and its secret deleted.${disconnected ? ` ${name} was disconnected; its synced data is kept.` : ""}`
           : "There was no saved app to remove.",
         tone: "info",
       });

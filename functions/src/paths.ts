@@ -60,6 +60,11 @@ export const PROVIDER_STATE = "provider_state";
  * { uid }. A provider account is connected under one person of the app at a time.
  */
 export const PROVIDER_ACCOUNTS = "provider_accounts";
+/**
+ * Server-only claims of people's own apps: `provider_app_claims/{provider}-{sha256(client id)}` =
+ * { uid }. An own app serves the one person who saved it (Spotify's terms for development mode).
+ */
+export const PROVIDER_APP_CLAIMS = "provider_app_claims";
 /** Server-only operational documents (checkpoints of scripts, fan-out bookkeeping). */
 export const OPS = "ops";
 /** Sub-collection holding the parts of a snapshot too large for one document. */
@@ -111,6 +116,10 @@ export const firestorePaths = {
   /** The claim of a provider account; `accountKey` is the hex SHA-256 of the provider's account id. */
   providerAccountClaim: (p: Provider, accountKey: string) =>
     `${PROVIDER_ACCOUNTS}/${provider(p)}-${segment("account key", accountKey)}`,
+  providerAppClaims: () => PROVIDER_APP_CLAIMS,
+  /** The claim of an own app; `appKey` is the hex SHA-256 of its client id. */
+  providerAppClaim: (p: Provider, appKey: string) =>
+    `${PROVIDER_APP_CLAIMS}/${provider(p)}-${segment("app key", appKey)}`,
   ops: () => OPS,
   opsDoc: (id: string) => `${OPS}/${segment("ops id", id)}`,
 } as const;

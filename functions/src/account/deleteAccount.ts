@@ -5,7 +5,8 @@
  *    sealed secrets `users/{uid}/provider_apps`, `users/{uid}/connections`), so no new sync starts
  *    for them and a running one can no longer refresh;
  * 2. their pending OAuth states (`oauth_states` where uid == uid) and their claims on provider
- *    accounts (`provider_accounts` where uid == uid), so the accounts can be connected again;
+ *    accounts and own apps (`provider_accounts`, `provider_app_claims` where uid == uid), so the
+ *    accounts can be connected again and the apps saved again;
  * 3. every document under `users/{uid}` — the profile and all subcollections, nested ones
  *    included — with Firestore's recursiveDelete over a BulkWriter;
  * 4. every Storage object under `{uid}/`, listed page by page and deleted with bounded concurrency.
@@ -136,7 +137,9 @@ export async function deleteAccountData(
     (await recursiveDeleteCounting(deps.db, user.collection(PROVIDER_APPS), throttling));
   const connectionDocuments = await recursiveDeleteCounting(deps.db, user.collection(CONNECTIONS), throttling);
   const oauthStates = await deleteOwnedBy(deps.db, firestorePaths.oauthStates(), uid, l.statesPageSize);
-  const accountClaims = await deleteOwnedBy(deps.db, firestorePaths.providerAccountClaims(), uid, l.statesPageSize);
+  const accountClaims =
+    (await deleteOwnedBy(deps.db, firestorePaths.providerAccountClaims(), uid, l.statesPageSize)) +
+    (await deleteOwnedBy(deps.db, firestorePaths.providerAppClaims(), uid, l.statesPageSize));
   // recursiveDelete also issues a delete for the root document, present or not: count it only if present.
   const profileExisted = (await user.get()).exists;
   const rest = (await recursiveDeleteCounting(deps.db, user, throttling)) - (profileExisted ? 0 : 1);

@@ -18,7 +18,7 @@ import { PROVIDERS, type Provider } from "../paths";
 import { catalogEntry, providerName } from "../providers/catalog";
 import type { ProviderModule } from "../providers/types";
 import { redirectUriFor } from "../oauth/urls";
-import type { OwnAppStore } from "./store";
+import { AppInUseError, type OwnAppStore } from "./store";
 
 export interface ManageDeps {
   config: Config;
@@ -135,7 +135,16 @@ export async function manageOwnApp(deps: ManageDeps, uid: string, input: unknown
     });
   }
   const now = deps.now();
-  const { disconnected } = await deps.apps.save(uid, p, app, now);
+  let disconnected: boolean;
+  try {
+    ({ disconnected } = await deps.apps.save(uid, p, app, now));
+  } catch (e) {
+    if (!(e instanceof AppInUseError)) throw e;
+    logs.warn("apps.in_use", { uid, provider: p });
+    throw new InvalidInputError(
+      `This ${name} app is already used by another person of this site: each person registers their own app and uses it only for themselves.`,
+    );
+  }
   const info = await deps.apps.info(uid, p);
   logs.info("apps.saved", { uid, provider: p, disconnected });
   return { app: view(info ?? { clientId: app.clientId, savedAt: now }), disconnected };

@@ -10,11 +10,17 @@
  * refresh, sync) and is never returned to the person, logged, or put in an error message. Key
  * rotation re-seals these documents too (crypto/rotate.ts, `resealAppDoc`).
  *
+ * One app, one person: saving claims the client id (`provider_app_claims/{provider}-{sha256(id)}`
+ * = { uid }) in the same transaction, and a client id another person has saved is refused with
+ * AppInUseError — a person's development-mode app serves only that person's own data. Removing the
+ * app, replacing it, or deleting the account releases the claim.
+ *
  * Saving a different app, or removing the app, disconnects the provider when it is connected
  * through the old app (tokens deleted, connection `disconnected`, data kept), in the same
  * transaction as the app write: a grant is only ever used with the app that issued it. Saving the
  * same client id with a new secret (the person rotated it) keeps the connection.
  */
+import { createHash } from "node:crypto";
 import { type DocumentData, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
 import { ConnectionDoc } from "../connections/model";
@@ -24,6 +30,20 @@ import type { ProviderApp } from "../providers/types";
 import { db } from "../admin";
 import { type EncryptedBlob, VAULT_FORMAT_VERSION, type Vault, vaultFromConfig } from "../crypto/vault";
 import { TokenDocumentError } from "../crypto/tokenStore";
+import { AppError } from "../errors";
+
+/** The client id is saved by another person of the app (one own app serves one person). */
+export class AppInUseError extends AppError {
+  readonly code = "app_in_use";
+  readonly action = "give_up";
+}
+
+/** The claim document's id part for a client id (hex SHA-256). */
+export function appKey(clientId: string): string {
+  return createHash("sha256").update(clientId, "utf8").digest("hex");
+}
+
+const Claim = z.object({ uid: z.string().min(1) });
 
 /** The document as stored. */
 export const AppDoc = z.object({
@@ -138,13 +158,29 @@ export class FirestoreOwnAppStore implements OwnAppStore {
 
   async save(uid: string, provider: Provider, app: ProviderApp, now: Date): Promise<{ disconnected: boolean }> {
     const ref = this.ref(uid, provider);
+    const claimRef = this.claimRef(provider, app.clientId);
     return this.db.runTransaction(async (tx) => {
-      const [current, connection] = await Promise.all([tx.get(ref), this.connectionOnOwnApp(tx, uid, provider)]);
+      const [current, connection, claimSnap] = await Promise.all([
+        tx.get(ref),
+        this.connectionOnOwnApp(tx, uid, provider),
+        tx.get(claimRef),
+      ]);
+      const claim = Claim.safeParse(claimSnap.data());
+      if (
+        claim.success &&
+        claim.data.uid !== uid &&
+        (await this.claimStands(tx, claim.data.uid, provider, app.clientId))
+      )
+        throw new AppInUseError("This client id is saved by another person of this app.");
       const previous = current.exists ? AppDoc.safeParse(current.data()) : undefined;
       const sameApp = previous?.success === true && previous.data.clientId === app.clientId;
+      const oldClaim = previous?.success && !sameApp ? this.claimRef(provider, previous.data.clientId) : undefined;
+      const oldClaimSnap = oldClaim ? await tx.get(oldClaim) : undefined;
       const disconnect = connection !== null && connection.clientId !== app.clientId;
       if (disconnect) await this.disconnect(tx, uid, provider, connection.accountId, now);
+      if (oldClaim && Claim.safeParse(oldClaimSnap?.data()).data?.uid === uid) tx.delete(oldClaim);
       const savedAt = sameApp ? previous.data.savedAt.toDate() : now;
+      tx.set(claimRef, { uid, provider, claimedAt: Timestamp.fromDate(now) });
       tx.set(ref, sealApp(this.vault, uid, provider, app, savedAt, now));
       return { disconnected: disconnect };
     });
@@ -154,10 +190,25 @@ export class FirestoreOwnAppStore implements OwnAppStore {
     const ref = this.ref(uid, provider);
     return this.db.runTransaction(async (tx) => {
       const [current, connection] = await Promise.all([tx.get(ref), this.connectionOnOwnApp(tx, uid, provider)]);
+      const previous = current.exists ? AppDoc.safeParse(current.data()) : undefined;
+      const claimRef = previous?.success ? this.claimRef(provider, previous.data.clientId) : undefined;
+      const claimSnap = claimRef ? await tx.get(claimRef) : undefined;
       if (connection !== null) await this.disconnect(tx, uid, provider, connection.accountId, now);
+      if (claimRef && Claim.safeParse(claimSnap?.data()).data?.uid === uid) tx.delete(claimRef);
       if (current.exists) tx.delete(ref);
       return { removed: current.exists, disconnected: connection !== null };
     });
+  }
+
+  private claimRef(provider: Provider, clientId: string) {
+    return this.db.doc(firestorePaths.providerAppClaim(provider, appKey(clientId)));
+  }
+
+  /** Whether `holder` still has this client id saved (a claim left by a removed app is stale). */
+  private async claimStands(tx: Transaction, holder: string, provider: Provider, clientId: string): Promise<boolean> {
+    const snap = await tx.get(this.ref(holder, provider));
+    const doc = snap.exists ? AppDoc.safeParse(snap.data()) : undefined;
+    return doc?.success === true && doc.data.clientId === clientId;
   }
 
   /** The live connection made through an own app (its client id and account), or null. */

@@ -178,6 +178,19 @@ describe("saving an own app", () => {
     },
   );
 
+  it("when a second person saves an app someone else saved, then it is refused until the first removes it", async () => {
+    const first = await newPerson();
+    const second = await newPerson();
+    const app = fake.createApp("spotify", { redirectUris: [REDIRECT_URI] });
+    expect((await ownApp(first, { action: "save", provider: "spotify", ...app })).status).toBe(200);
+    const refused = await ownApp(second, { action: "save", provider: "spotify", ...app });
+    expect(refused.error?.status).toBe("INVALID_ARGUMENT");
+    expect(refused.error?.message).toMatch(/already used by another person/);
+    expect((await appDoc(second.uid)).exists).toBe(false);
+    expect((await ownApp(first, { action: "remove", provider: "spotify" })).result).toMatchObject({ removed: true });
+    expect((await ownApp(second, { action: "save", provider: "spotify", ...app })).status).toBe(200);
+  });
+
   it("when the person saves an app for a provider without own apps, then it is refused", async () => {
     const person = await newPerson();
     const r = await ownApp(person, {

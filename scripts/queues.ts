@@ -1,7 +1,8 @@
 /**
- * `npm run queues -- describe|pause|resume|purge <provider> --project ID [--location us-central1]`
+ * `npm run queues -- describe|pause|resume|purge <provider> --project ID [--location us-central1] [--own-apps]`
  *
- * Administers the sync queue of a provider (syncSpotify / syncInstagram) in a real project with
+ * Administers the sync queue of a provider (syncSpotify / syncInstagram / syncYoutube; with
+ * `--own-apps`, the queue of connections through people's own apps: syncSpotifyOwnApps) in a real project with
  * @google-cloud/tasks and Application Default Credentials. Pausing a queue stops dispatching
  * (the fan-out keeps enqueueing; tasks wait); resume restarts it; purge deletes every waiting task
  * (the connections stay due, so the next fan-out enqueues them again).
@@ -13,10 +14,13 @@ import { isProvider } from "../functions/src/paths";
 import { UsageError, isDemoProject, parseOptions, printResult, runMain, selectTarget } from "./ops/target";
 
 runMain(async () => {
-  const { values, positionals } = parseOptions(process.argv.slice(2), { location: { type: "string" } });
+  const { values, positionals } = parseOptions(process.argv.slice(2), {
+    location: { type: "string" },
+    "own-apps": { type: "boolean" },
+  });
   const [action, provider] = positionals;
   const { QUEUE_ACTIONS } = await import("../functions/src/sync/queueAdmin");
-  const usage = `usage: npm run queues -- ${QUEUE_ACTIONS.join("|")} spotify|instagram --project ID [--location REGION]`;
+  const usage = `usage: npm run queues -- ${QUEUE_ACTIONS.join("|")} PROVIDER --project ID [--location REGION] [--own-apps]`;
   if (!action || !(QUEUE_ACTIONS as readonly string[]).includes(action) || !isProvider(provider))
     throw new UsageError(usage);
   if (!values.project || isDemoProject(values.project)) {
@@ -32,6 +36,7 @@ runMain(async () => {
     projectId: target.projectId,
     location: values.location ?? "us-central1",
     provider,
+    lane: values["own-apps"] ? "own" : "shared",
     action: action as (typeof QUEUE_ACTIONS)[number],
   });
   printResult(result);

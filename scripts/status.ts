@@ -17,7 +17,7 @@
  * Pages through every connection (500 at a time, only the fields it prints), so it works for
  * any number of users without holding them all in memory. Log lines go to stderr.
  */
-import { type Provider, isProvider } from "../functions/src/paths";
+import { PROVIDERS as PROVIDER_IDS, type Provider, isProvider } from "../functions/src/paths";
 import {
   UsageError,
   configWithoutSecrets,
@@ -70,7 +70,7 @@ runMain(async () => {
   const app = values.app;
   if ((lift !== undefined && !isProvider(lift)) || (app !== undefined && (lift === undefined || app === ""))) {
     throw new UsageError(
-      "usage: npm run status -- [--json] [--errors N] [--lift-pause PROVIDER [--app CLIENT_ID]] [--project ID]",
+      `usage: npm run status -- [--json] [--errors N] [--lift-pause ${PROVIDER_IDS.join("|")} [--app CLIENT_ID]] [--project ID]`,
     );
   }
   const target = selectTarget(values.project);

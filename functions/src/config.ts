@@ -240,7 +240,10 @@ type ProviderSettingSpecs<E extends CatalogEntry> = Record<`${E["settingsPrefix"
   Record<`${E["settingsPrefix"]}_QUEUE_${QueueKey}`, IntSpec> &
   Record<E["refresh"]["setting"], IntSpec> &
   (E extends { syncInterval: { setting: infer N extends string } } ? Record<N, IntSpec> : unknown) &
-  (E extends { ownApps: { setting: infer N extends string } } ? Record<N, ModeSpec> : unknown) &
+  (E extends { ownApps: { setting: infer N extends string } }
+    ? Record<N, ModeSpec> &
+        Record<`${E["settingsPrefix"]}_OWN_APPS_QUEUE_${"MAX_DISPATCHES_PER_SECOND" | "MAX_CONCURRENT"}`, IntSpec>
+    : unknown) &
   (E["mirror"] extends { setting: { name: infer N extends string } } ? Record<N, BoolSpec> : unknown);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -260,6 +263,7 @@ export function providerSettingNames(e: CatalogEntry) {
     mirror: e.mirror?.setting?.name,
     syncInterval: e.syncInterval?.setting,
     ownApps: e.ownApps?.setting,
+    ownAppsQueue: (key: "MAX_DISPATCHES_PER_SECOND" | "MAX_CONCURRENT") => `${p}_OWN_APPS_QUEUE_${key}`,
   };
 }
 
@@ -299,8 +303,19 @@ export function providerSettingSpecs(e: CatalogEntry): Record<string, SettingSpe
   if (e.mirror?.setting) out[e.mirror.setting.name] = flag(e.mirror.setting.default, e.mirror.setting.description);
   if (e.syncInterval)
     out[e.syncInterval.setting] = int(positiveInt, e.syncInterval.default, e.syncInterval.description);
-  if (e.ownApps)
+  if (e.ownApps) {
     out[e.ownApps.setting] = spec("string", z.enum(OWN_APPS_MODES), e.ownApps.description, e.ownApps.default);
+    out[n.ownAppsQueue("MAX_DISPATCHES_PER_SECOND")] = int(
+      positiveInt,
+      e.ownApps.queue.maxDispatchesPerSecond,
+      `${e.name} sync tasks of connections through people's own apps started per second.`,
+    );
+    out[n.ownAppsQueue("MAX_CONCURRENT")] = int(
+      positiveInt,
+      e.ownApps.queue.maxConcurrent,
+      `${e.name} sync tasks of connections through people's own apps running at once.`,
+    );
+  }
   return out;
 }
 
@@ -368,13 +383,20 @@ export const ALL_SECRETS = SETTING_NAMES.filter((n) => specOf(n)!.kind === "secr
   (n) => params[n] as ReturnType<typeof defineSecret>,
 );
 
-/** The queue params of a provider, for its onTaskDispatched trigger. */
-export function providerQueueParams(id: ProviderId) {
-  const n = providerSettingNames(catalogEntry(id));
+/**
+ * The queue params of a provider, for its onTaskDispatched trigger; lane `own`: the queue of
+ * connections through people's own apps (its own rate limits, the provider's retry settings).
+ */
+export function providerQueueParams(id: ProviderId, lane: "shared" | "own" = "shared") {
+  const e = catalogEntry(id);
+  const n = providerSettingNames(e);
   const p = (key: QueueKey) => (params as Record<string, unknown>)[n.queue(key)] as ReturnType<typeof defineInt>;
+  const own = (key: "MAX_DISPATCHES_PER_SECOND" | "MAX_CONCURRENT") =>
+    (params as Record<string, unknown>)[n.ownAppsQueue(key)] as ReturnType<typeof defineInt>;
+  const ownLane = lane === "own" && e.ownApps !== undefined;
   return {
-    maxDispatchesPerSecond: p("MAX_DISPATCHES_PER_SECOND"),
-    maxConcurrent: p("MAX_CONCURRENT"),
+    maxDispatchesPerSecond: ownLane ? own("MAX_DISPATCHES_PER_SECOND") : p("MAX_DISPATCHES_PER_SECOND"),
+    maxConcurrent: ownLane ? own("MAX_CONCURRENT") : p("MAX_CONCURRENT"),
     maxAttempts: p("MAX_ATTEMPTS"),
     minBackoffSeconds: p("MIN_BACKOFF_SECONDS"),
     maxBackoffSeconds: p("MAX_BACKOFF_SECONDS"),

@@ -46,10 +46,12 @@ async function main(): Promise<void> {
           const names = (values.queues ?? "").split(",").filter(Boolean);
           if (names.length !== PROVIDERS.length)
             throw new Error(`--queues needs one queue per provider (${PROVIDERS.join(",")}) with --port tasks`);
-          const inner = firebaseTaskQueue(
-            taskQueueService(),
-            Object.fromEntries(PROVIDERS.map((p, i) => [p, names[i]!])) as Record<(typeof PROVIDERS)[number], string>,
-          );
+          const byName = Object.fromEntries(PROVIDERS.map((p, i) => [p, names[i]!])) as Record<
+            (typeof PROVIDERS)[number],
+            string
+          >;
+          // The bench's connections are all on the operator's app: one queue per provider.
+          const inner = firebaseTaskQueue(taskQueueService(), (p) => byName[p]);
           return {
             enqueue: async (...args: Parameters<typeof inner.enqueue>) => {
               calls++;

@@ -27,7 +27,7 @@ import { NotAllowedError, OwnAppRejectedError, RateLimitedError, TransientError,
 import { logs } from "../logs";
 import type { Provider } from "../paths";
 import type { ProviderAccount, ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
-import { type TaskQueue, syncTaskId } from "../sync/ports";
+import { type QueueLane, type TaskQueue, syncTaskId } from "../sync/ports";
 import { AccountInUseError, type ConnectionStore } from "./connectionStore";
 import { browserHash, browserNonce } from "./browser";
 import { type HttpRequest, type HttpResponse, errorPage, redirect } from "./http";
@@ -250,7 +250,7 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
     if (e instanceof AccountInUseError) return fail("account_in_use");
     return fail("server_error", errorSummary(e));
   }
-  await enqueueFirstSync(deps.queue, uid, provider, connectedAt);
+  await enqueueFirstSync(deps.queue, uid, provider, connectedAt, app ? "own" : "shared");
   return redirect(resultUrl(returnTo, { connected: provider }));
 }
 
@@ -258,13 +258,19 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
  * The connection was saved due at `connectedAt`; a `connect` task requested at that moment is due
  * for exactly as long as no sync has run since (runSync's lease compares the two).
  */
-async function enqueueFirstSync(queue: TaskQueue, uid: string, provider: Provider, connectedAt: Date): Promise<void> {
+async function enqueueFirstSync(
+  queue: TaskQueue,
+  uid: string,
+  provider: Provider,
+  connectedAt: Date,
+  lane: QueueLane,
+): Promise<void> {
   const at = connectedAt.getTime();
   try {
     const r = await queue.enqueue(
       provider,
       { uid, provider, reason: "connect", requestedAt: at },
-      { id: syncTaskId(uid, provider, `connect-${at}`) },
+      { id: syncTaskId(uid, provider, `connect-${at}`), lane },
     );
     logs.info("oauth.first_sync_enqueued", { uid, provider, duplicate: r === "duplicate" });
   } catch (e) {

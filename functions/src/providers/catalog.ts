@@ -91,7 +91,18 @@ export interface CatalogEntry {
    * `shared`: the operator's app only; `own`: each person's own app only; `both`: a person chooses.
    * Absent: the operator's app only. The provider's module checks an app (`checkApp`).
    */
-  ownApps?: { setting: string; default: OwnAppsMode; description: string };
+  ownApps?: {
+    setting: string;
+    default: OwnAppsMode;
+    description: string;
+    /**
+     * Defaults of the second queue, for connections made through people's own apps (settings
+     * `<PREFIX>_OWN_APPS_QUEUE_*`): each own app has its own budget at the provider, so those tasks
+     * never use the operator's app's dispatch rate (`queue` above), and theirs is bounded by the
+     * functions' capacity only.
+     */
+    queue: { maxDispatchesPerSecond: number; maxConcurrent: number };
+  };
   /** When to refresh tokens: a setting (named here: its unit is part of its name) and its default. */
   refresh: { setting: string; unit: "seconds" | "days"; default: number; max?: number; description: string };
   /** The single-tenant layout's collections and Storage prefixes of this provider (the migration's defaults). */
@@ -131,4 +142,21 @@ export function providerName(id: string): string {
  */
 export function queueFunctionName(id: ProviderId): string {
   return `sync${id.charAt(0).toUpperCase()}${id.slice(1)}`;
+}
+
+/** Which queue a connection's tasks go to: its provider's (the operator's app) or the own-apps one. */
+export type QueueLane = "shared" | "own";
+
+/**
+ * The queue function of a lane: `queueFunctionName(id)` for the operator's app, `…OwnApps`
+ * (`syncSpotifyOwnApps`) for connections made through people's own apps — only for providers
+ * with `ownApps`; others have one queue whatever the lane.
+ */
+export function laneFunctionName(id: ProviderId, lane: QueueLane): string {
+  return lane === "own" && catalogEntry(id).ownApps ? `${queueFunctionName(id)}OwnApps` : queueFunctionName(id);
+}
+
+/** The providers with a queue for own apps. */
+export function providersWithOwnApps(): ProviderId[] {
+  return PROVIDERS.filter((p) => catalogEntry(p).ownApps !== undefined);
 }

@@ -82,7 +82,7 @@ export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
       const r = await deps.queue.enqueue(
         target.provider,
         { uid: target.uid, provider: target.provider, reason: "scheduled", requestedAt: now.getTime() },
-        { id: syncTaskId(target.uid, target.provider, slot) },
+        { id: syncTaskId(target.uid, target.provider, slot), lane: own ? "own" : "shared" },
       );
       if (r === "enqueued") summary.enqueued++;
       else summary.skippedDuplicates++;

@@ -16,7 +16,7 @@ import { logs } from "../logs";
 import { PROVIDERS, type Provider, firestorePaths } from "../paths";
 import { providerName } from "../providers/catalog";
 import { isSyncable } from "./policy";
-import { type Clock, type TaskQueue, syncTaskId } from "./ports";
+import { type Clock, type TaskQueue, laneOf, syncTaskId } from "./ports";
 import { providerPausedUntil } from "./providerPause";
 
 export const ManualSyncRequest = z.object({ provider: z.enum(PROVIDERS) }).strict();
@@ -115,7 +115,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
       );
     }
     tx.update(ref, { lastManualSyncAt: Timestamp.fromDate(now) });
-    return conn.lastManualSyncAt;
+    return { lastManualSyncAt: conn.lastManualSyncAt, lane: laneOf(conn) };
   });
 
   const taskId = syncTaskId(uid, provider, `manual-${now.getTime()}`);
@@ -123,7 +123,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
     const r = await deps.queue.enqueue(
       provider,
       { uid, provider, reason: "manual", requestedAt: now.getTime() },
-      { id: taskId },
+      { id: taskId, lane: previous.lane },
     );
     logs.info("sync.manual.enqueued", { uid, provider, duplicate: r === "duplicate" });
     return { provider, taskId, enqueued: r === "enqueued", nextAllowedAt: new Date(now.getTime() + cooldownMs) };
@@ -133,7 +133,7 @@ export async function requestManualSync(deps: ManualSyncDeps, uid: string, input
       .runTransaction(async (tx) => {
         const snap = await tx.get(ref);
         const at = snap.get("lastManualSyncAt") as Timestamp | null | undefined;
-        if (at && at.toMillis() === now.getTime()) tx.update(ref, { lastManualSyncAt: previous });
+        if (at && at.toMillis() === now.getTime()) tx.update(ref, { lastManualSyncAt: previous.lastManualSyncAt });
       })
       .catch(() => undefined);
     throw e;

@@ -6,7 +6,9 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../paths";
-import { queueFunctionName } from "../providers/catalog";
+import { type QueueLane, queueFunctionName } from "../providers/catalog";
+
+export type { QueueLane };
 
 /** The time source. Every "now" of the sync comes from here, so tests can move time. */
 export interface Clock {
@@ -41,9 +43,17 @@ export type SyncTaskPayload = z.infer<typeof SyncTaskPayload>;
 
 export type EnqueueResult = "enqueued" | "duplicate";
 
-/** A task queue per provider. `duplicate` means a task with this id already exists (not a failure). */
+/**
+ * A task queue per provider, and one more for connections made through people's own apps (lane
+ * `own`: catalog laneFunctionName). `duplicate` means a task with this id already exists (not a failure).
+ */
 export interface TaskQueue {
-  enqueue(provider: Provider, payload: SyncTaskPayload, opts: { id: string }): Promise<EnqueueResult>;
+  enqueue(provider: Provider, payload: SyncTaskPayload, opts: { id: string; lane?: QueueLane }): Promise<EnqueueResult>;
+}
+
+/** The lane of a connection: `own` when it was made through a person's own app. */
+export function laneOf(connection: { app?: { clientId: string } | null }): QueueLane {
+  return connection.app ? "own" : "shared";
 }
 
 /** The onTaskDispatched function (and so the Cloud Tasks queue) of each provider of the catalog. */

@@ -9,25 +9,27 @@
  */
 import { CloudTasksClient } from "@google-cloud/tasks";
 import type { Provider } from "../paths";
-import { SYNC_QUEUE_FUNCTIONS } from "./ports";
+import { type QueueLane, laneFunctionName } from "../providers/catalog";
 
 export const QUEUE_ACTIONS = ["describe", "pause", "resume", "purge"] as const;
 export type QueueAction = (typeof QUEUE_ACTIONS)[number];
 
 /** The queue Firebase creates for an onTaskDispatched function is named after the function. */
-export function queueName(projectId: string, location: string, provider: Provider): string {
-  return `projects/${projectId}/locations/${location}/queues/${SYNC_QUEUE_FUNCTIONS[provider]}`;
+export function queueName(projectId: string, location: string, provider: Provider, lane: QueueLane = "shared"): string {
+  return `projects/${projectId}/locations/${location}/queues/${laneFunctionName(provider, lane)}`;
 }
 
 export async function administerQueue(args: {
   projectId: string;
   location: string;
   provider: Provider;
+  /** `own`: the queue of connections through people's own apps (syncSpotifyOwnApps). */
+  lane?: QueueLane;
   action: QueueAction;
   client?: Pick<CloudTasksClient, "getQueue" | "pauseQueue" | "resumeQueue" | "purgeQueue">;
 }): Promise<Record<string, unknown>> {
   const client = args.client ?? new CloudTasksClient();
-  const name = queueName(args.projectId, args.location, args.provider);
+  const name = queueName(args.projectId, args.location, args.provider, args.lane);
   const call =
     args.action === "describe"
       ? client.getQueue({ name })

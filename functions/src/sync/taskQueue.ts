@@ -7,7 +7,8 @@
  */
 import type { Functions } from "firebase-admin/functions";
 import type { Provider } from "../paths";
-import { type EnqueueResult, SYNC_QUEUE_FUNCTIONS, type SyncTaskPayload, type TaskQueue } from "./ports";
+import { laneFunctionName } from "../providers/catalog";
+import { type EnqueueResult, type QueueLane, type SyncTaskPayload, type TaskQueue } from "./ports";
 
 /** A sync task may run as long as its function may (triggers/sync.ts: timeoutSeconds). */
 export const SYNC_TASK_DISPATCH_DEADLINE_SECONDS = 540;
@@ -18,21 +19,26 @@ export function isTaskAlreadyExists(e: unknown): boolean {
 
 export function firebaseTaskQueue(
   functions: Functions,
-  names: Record<Provider, string> = SYNC_QUEUE_FUNCTIONS,
+  names: (provider: Provider, lane: QueueLane) => string = laneFunctionName,
 ): TaskQueue {
-  const queues = new Map<Provider, ReturnType<Functions["taskQueue"]>>();
-  const queueOf = (provider: Provider) => {
-    let q = queues.get(provider);
+  const queues = new Map<string, ReturnType<Functions["taskQueue"]>>();
+  const queueOf = (provider: Provider, lane: QueueLane) => {
+    const name = names(provider, lane);
+    let q = queues.get(name);
     if (!q) {
-      q = functions.taskQueue<SyncTaskPayload>(names[provider]);
-      queues.set(provider, q);
+      q = functions.taskQueue<SyncTaskPayload>(name);
+      queues.set(name, q);
     }
     return q;
   };
   return {
-    async enqueue(provider: Provider, payload: SyncTaskPayload, opts: { id: string }): Promise<EnqueueResult> {
+    async enqueue(
+      provider: Provider,
+      payload: SyncTaskPayload,
+      opts: { id: string; lane?: QueueLane },
+    ): Promise<EnqueueResult> {
       try {
-        await queueOf(provider).enqueue(payload, {
+        await queueOf(provider, opts.lane ?? "shared").enqueue(payload, {
           id: opts.id,
           dispatchDeadlineSeconds: SYNC_TASK_DISPATCH_DEADLINE_SECONDS,
         });

@@ -9,7 +9,14 @@ import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { CALLABLE_OPTIONS, verifiedCaller } from "../access/caller";
 import { ALL_SECRETS, params, providerQueueParams } from "../config";
 import { InvalidInputError } from "../errors";
-import { PROVIDERS, type ProviderId, providerName, queueFunctionName } from "../providers/catalog";
+import {
+  PROVIDERS,
+  type ProviderId,
+  type QueueLane,
+  laneFunctionName,
+  providerName,
+  providersWithOwnApps,
+} from "../providers/catalog";
 import { runFanOut } from "../sync/fanOut";
 import { ManualSyncRefusedError, requestManualSync } from "../sync/manual";
 import { runSync } from "../sync/runSync";
@@ -40,9 +47,12 @@ export const syncFanOut = onSchedule(
 /** Thrown so Cloud Tasks retries the task (transient failure, not the last attempt). */
 class RetryLater extends Error {}
 
-/** The task queue (onTaskDispatched function) of one provider, configured from its catalog settings. */
-function syncQueue(provider: ProviderId) {
-  const q = providerQueueParams(provider);
+/**
+ * The task queue (onTaskDispatched function) of one provider, configured from its catalog settings;
+ * lane `own`: the queue of connections through people's own apps (its own rate limits).
+ */
+function syncQueue(provider: ProviderId, lane: QueueLane) {
+  const q = providerQueueParams(provider, lane);
   return onTaskDispatched(
     {
       retryConfig: {
@@ -69,11 +79,13 @@ function syncQueue(provider: ProviderId) {
 
 /**
  * One queue per provider of the catalog, under the function name `queueFunctionName(id)`
- * (`syncSpotify`, `syncInstagram`, …): index.ts exports each under that name.
+ * (`syncSpotify`, `syncInstagram`, …), and one more per provider with own apps
+ * (`syncSpotifyOwnApps`): index.ts exports each under its name. Both run the same handler.
  */
-export const syncQueues: Readonly<Record<string, ReturnType<typeof syncQueue>>> = Object.fromEntries(
-  PROVIDERS.map((p) => [queueFunctionName(p), syncQueue(p)]),
-);
+export const syncQueues: Readonly<Record<string, ReturnType<typeof syncQueue>>> = Object.fromEntries([
+  ...PROVIDERS.map((p) => [laneFunctionName(p, "shared"), syncQueue(p, "shared")] as const),
+  ...providersWithOwnApps().map((p) => [laneFunctionName(p, "own"), syncQueue(p, "own")] as const),
+]);
 
 /** "Sync now" for the signed-in person's own connection: { provider } → { enqueued, nextAllowedAt }. */
 export const syncNow = onCall(CALLABLE_OPTIONS, async (req) => {

@@ -166,6 +166,27 @@ describe("operator commands", () => {
     expect(text.stdout).toMatch(/^spotify had no pause to lift\./);
   });
 
+  it("when one person's own Spotify app is paused, then status lists it by client id and --app lifts only it", async () => {
+    const clientId = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    const ref = db().doc(firestorePaths.appState("spotify", clientId));
+    await ref.set({
+      pausedUntil: Timestamp.fromMillis(Date.now() + 3600_000),
+      reason: "Spotify rate-limited your own Spotify app",
+      since: Timestamp.now(),
+    });
+    const status = json<Status & { ownAppPauses: Record<string, { clientId: string; active: boolean }[]> }>(
+      await command("status.ts", ["--json"]),
+    );
+    expect(status.ownAppPauses.spotify).toEqual([expect.objectContaining({ clientId, active: true })]);
+    expect(status.providerPauses.spotify).toBeNull();
+    const text = await command("status.ts", []);
+    expect(text.stdout).toContain(`app ${clientId} PAUSED until`);
+    expect(text.stdout).toContain(`npm run status -- --lift-pause spotify --app ${clientId}`);
+    const lifted = json<Status>(await command("status.ts", ["--json", "--lift-pause", "spotify", "--app", clientId]));
+    expect(lifted.liftedPause).toEqual({ provider: "spotify", clientId, existed: true });
+    expect((await ref.get()).exists).toBe(false);
+  });
+
   it("when --lift-pause names no provider, then status refuses with usage on stderr and nothing on stdout", async () => {
     const run = await command("status.ts", ["--lift-pause", "myspace"]);
     expect(run.code).toBe(2);

@@ -311,10 +311,14 @@ async function tokensOf(uid: string) {
 describe("two own apps and the shared app in one fan-out", () => {
   const config = loadConfig();
 
+  /** The queue lane each uid's last task went to. */
+  const lanes = new Map<string, string>();
+
   function recording(inner: TaskQueue, seen: string[]): TaskQueue {
     return {
       enqueue: async (provider, payload, opts) => {
         seen.push(payload.uid);
+        lanes.set(payload.uid, opts.lane ?? "shared");
         return inner.enqueue(provider, payload, opts);
       },
     };
@@ -361,6 +365,12 @@ describe("two own apps and the shared app in one fan-out", () => {
       const first = await runFanOut({ db: db(), queue, clock: new FakeClock(t0), config });
       expect(first.failed).toBe(0);
       expect(seen).toEqual(expect.arrayContaining(uids));
+      // Own apps' tasks go to their own queue (syncSpotifyOwnApps), the shared app's to syncSpotify.
+      expect([lanes.get(a.person.uid), lanes.get(b.person.uid), lanes.get(shared.uid)]).toEqual([
+        "own",
+        "own",
+        "shared",
+      ]);
       await syncedSince(uids, t0);
 
       const ca = (await connection(a.person.uid)).data()!;

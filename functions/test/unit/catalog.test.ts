@@ -6,7 +6,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SETTINGS, loadConfig, localSecrets, providerSettingSpecs, providerSettings } from "../../src/config";
 import { storagePaths } from "../../src/paths";
-import { CATALOG, type CatalogEntry, PROVIDERS, catalogEntry, queueFunctionName } from "../../src/providers/catalog";
+import {
+  CATALOG,
+  type CatalogEntry,
+  PROVIDERS,
+  catalogEntry,
+  laneFunctionName,
+  providersWithOwnApps,
+  queueFunctionName,
+} from "../../src/providers/catalog";
 import { PROVIDER_DESCRIPTORS, PROVIDER_MODULES } from "../../src/providers/registry";
 import { baseUrlKeys } from "../../src/providers/descriptor";
 import { testSecrets } from "../support/test-secrets";
@@ -143,5 +151,14 @@ describe("a throwaway provider", () => {
       else expect(() => storagePaths.mirrorObject("u1", e.id as never, "x1", "jpg")).toThrow(/mirrors no files/);
       expect(storagePaths.providerPrefix("u1", e.id as never)).toBe(`u1/${e.id}/`);
     }
+  });
+});
+
+describe("queue lanes", () => {
+  it("when a provider has own apps, then its own-apps lane is a queue of its own; others have one queue", () => {
+    expect(laneFunctionName("spotify", "shared")).toBe("syncSpotify");
+    expect(laneFunctionName("spotify", "own")).toBe("syncSpotifyOwnApps");
+    expect(laneFunctionName("instagram", "own")).toBe("syncInstagram");
+    expect(providersWithOwnApps()).toEqual(["spotify"]);
   });
 });

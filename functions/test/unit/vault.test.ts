@@ -165,3 +165,20 @@ describe("Vault (AES-256-GCM key ring)", () => {
     expect(vault.keyIds).toEqual(["b", "a"]);
   });
 });
+
+describe("Vault purposes", () => {
+  it("when an app secret is sealed, then it opens only as an app secret of the same owner, never as a token", () => {
+    const vault = createVault([{ id: "k1", key: k() }]);
+    const blob = vault.encrypt("alice", "spotify", "app-secret-1", "app-secret");
+    expect(vault.decrypt("alice", "spotify", blob, "app-secret").toString()).toBe("app-secret-1");
+    expect(() => vault.decrypt("alice", "spotify", blob)).toThrow(TokenDecryptError);
+    expect(() => vault.decrypt("bob", "spotify", blob, "app-secret")).toThrow(/app secret of user bob/);
+    const token = vault.encrypt("alice", "spotify", "token");
+    expect(() => vault.decrypt("alice", "spotify", token, "app-secret")).toThrow(TokenDecryptError);
+  });
+
+  it("when the associated data is built, then tokens keep their original encoding and app secrets differ", () => {
+    expect(associatedData("u", "spotify").toString()).toBe('["metrics-sync/oauth-token",1,"u","spotify"]');
+    expect(associatedData("u", "spotify", "app-secret").toString()).toBe('["metrics-sync/app-secret",1,"u","spotify"]');
+  });
+});

@@ -48,6 +48,8 @@ export const spotifyCatalog = {
     default: "shared",
     description:
       "Whose Spotify app people connect through: shared (the operator's app: SPOTIFY_CLIENT_ID), own (each person registers their own app) or both (a person chooses).",
+    // One person per own app, one sync an hour: the functions' capacity is the bound, not Spotify's.
+    queue: { maxDispatchesPerSecond: 20, maxConcurrent: 20 },
   },
   refresh: {
     setting: "TOKEN_REFRESH_MARGIN_SECONDS",

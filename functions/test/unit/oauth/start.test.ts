@@ -1,5 +1,5 @@
 import type { HttpRequest } from "../../../src/oauth/http";
-import { handleStart, type StartDeps } from "../../../src/oauth/start";
+import { AppChoiceError, connectApp, handleStart, type StartDeps } from "../../../src/oauth/start";
 import { browserHash } from "../../../src/oauth/browser";
 import { TooManyPendingStatesError, stateId } from "../../../src/oauth/state";
 import type { Provider } from "../../../src/paths";
@@ -201,5 +201,57 @@ describe("handleStart", () => {
   it("when the method is DELETE, then it answers 405", async () => {
     const { deps } = setup();
     expect((await handleStart(deps, req({ method: "DELETE" }))).status).toBe(405);
+  });
+});
+
+describe("the app a connect goes through (SPOTIFY_APPS)", () => {
+  const saved = { clientId: "0123456789abcdef0123456789abcdef", clientSecret: "s3cret-s3cret" };
+  const depsFor = (mode: string, app: typeof saved | null) => ({
+    config: testConfig({ SPOTIFY_APPS: mode }),
+    apps: { load: async () => app },
+  });
+
+  it.each([
+    ["shared", undefined, null, null],
+    ["both", undefined, saved, null],
+    ["both", "own", saved, saved],
+    ["own", undefined, saved, saved],
+  ] as const)(
+    "when the mode is %s and the person asks for %s, then the connect goes through %o → %o",
+    async (mode, choice, app, expected) => {
+      expect(await connectApp(depsFor(mode, app), "user-1", "spotify", choice)).toEqual(expected);
+    },
+  );
+
+  it.each([
+    ["shared", "own", saved, "app_not_allowed"],
+    ["own", "shared", saved, "app_not_allowed"],
+    ["own", undefined, null, "no_own_app"],
+    ["both", "own", null, "no_own_app"],
+  ] as const)(
+    "when the mode is %s and the person asks for %s, then it is refused (%s)",
+    async (mode, choice, app, code) => {
+      const e = await connectApp(depsFor(mode, app), "user-1", "spotify", choice).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AppChoiceError);
+      expect((e as AppChoiceError).code).toBe(code);
+    },
+  );
+
+  it("when a person starts with their own app, then the state records its client id and no secret, and the URL carries it", async () => {
+    const { deps, states } = setup();
+    const res = await handleStart(
+      { ...deps, config: testConfig({ SPOTIFY_APPS: "both" }), apps: { load: async () => saved } },
+      req({ method: "POST", query: {}, body: { provider: "spotify", app: "own" } }),
+    );
+    expect(res.status).toBe(200);
+    const [record] = [...states.records.values()];
+    expect(record).toMatchObject({ app: { clientId: saved.clientId } });
+    expect(JSON.stringify(record)).not.toContain(saved.clientSecret);
+    const refused = await handleStart(
+      deps,
+      req({ method: "POST", query: {}, body: { provider: "spotify", app: "own" } }),
+    );
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body!)).toMatchObject({ error: "app_not_allowed" });
   });
 });

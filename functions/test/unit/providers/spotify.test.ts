@@ -1,6 +1,8 @@
 import {
   ConfigError,
+  InvalidInputError,
   NotAllowedError,
+  OwnAppRejectedError,
   ProviderSchemaError,
   RateLimitedError,
   ReauthRequiredError,
@@ -308,5 +310,80 @@ describe("Spotify OAuth", () => {
     expect(spotify.refreshDue(ctx, { ...tokens, expiresAt: new Date(NOW.getTime() + margin + 1000) })).toBe(false);
     const { refreshToken: _r, ...without } = tokens;
     expect(spotify.refreshDue(ctx, without)).toBe(false);
+  });
+});
+
+describe("Spotify and a person's own app", () => {
+  const own = { clientId: "0123456789abcdef0123456789abcdef", clientSecret: "fedcba9876543210fedcba9876543210" };
+  const ownCtx = (respond: (r: SeenRequest) => FakeAnswer) => {
+    const c = ctxWith(respond);
+    return { ...c, ctx: { ...c.ctx, app: own } };
+  };
+
+  it("when the authorize URL and the code exchange are made for an own app, then both use its client id and secret", async () => {
+    const { ctx, requests } = ownCtx(() => ({ body: fixture("spotify/token-code.json") }));
+    const url = new URL(spotify.authorizeUrl(ctx, { state: "st", redirectUri: "https://app.example/cb" }));
+    expect(url.searchParams.get("client_id")).toBe(own.clientId);
+    await spotify.exchangeCode(ctx, { code: "C", redirectUri: "https://app.example/cb" });
+    expect(requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${own.clientId}:${own.clientSecret}`).toString("base64")}`,
+    );
+  });
+
+  it("when an own app is checked, then one client-credentials POST as the app is made; a refusal is a sentence", async () => {
+    const ok = ownCtx(() => ({ body: { access_token: "APP", token_type: "Bearer", expires_in: 3600 } }));
+    await spotify.checkApp!(ok.ctx, own);
+    expect(ok.requests).toHaveLength(1);
+    expect(Object.fromEntries(new URLSearchParams(ok.requests[0]!.body))).toEqual({ grant_type: "client_credentials" });
+    const refused = ctxWith(() => ({
+      status: 400,
+      body: { error: "invalid_client", error_description: "Invalid client secret" },
+    }));
+    const e = await spotify.checkApp!(refused.ctx, own).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InvalidInputError);
+    expect((e as Error).message).toMatch(/refused this client id and secret/);
+    expect((e as Error).message).not.toContain(own.clientSecret);
+  });
+
+  it("when Spotify refuses an own app (invalid_client, redirect URI, User Management), then the person is told what to fix", async () => {
+    const cases = [
+      [{ status: 400, body: { error: "invalid_client", error_description: "Invalid client secret" } }, "credentials"],
+      [{ status: 400, body: { error: "invalid_grant", error_description: "Invalid redirect URI" } }, "redirect_uri"],
+    ] as const;
+    for (const [answer, problem] of cases) {
+      const { ctx } = ownCtx(() => answer);
+      const e = await spotify
+        .exchangeCode(ctx, { code: "C", redirectUri: "https://app.example/cb" })
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OwnAppRejectedError);
+      expect((e as OwnAppRejectedError).problem).toBe(problem);
+    }
+    const { ctx } = ownCtx(() => ({ status: 403, body: fixture("spotify/error-not-allow-listed.json") }));
+    const e = (await spotify.identify(ctx, "ACCESS").catch((x: unknown) => x)) as OwnAppRejectedError;
+    expect(e.problem).toBe("not_registered");
+    expect(e.reason).toMatch(/User Management/);
+  });
+
+  it("when a 429 says QUOTA_EXCEEDED, then it is quota exhaustion for the whole app, until Retry-After (or a day)", async () => {
+    const quota = { error: { status: 429, message: "Quota exceeded", reason: "QUOTA_EXCEEDED" } };
+    const { ctx, requests } = ctxWith(() => ({ status: 429, headers: { "retry-after": "7200" }, body: quota }));
+    const e = (await spotify.fetchAll(ctx, "ACCESS").catch((x: unknown) => x)) as RateLimitedError;
+    expect(e).toBeInstanceOf(RateLimitedError);
+    expect([e.code, e.scope]).toEqual(["quota_exceeded", "app"]);
+    expect(e.retryAt).toEqual(new Date(NOW.getTime() + 7_200_000));
+    expect(requests).toHaveLength(1); // not retried in place
+    const noHeader = ctxWith(() => ({ status: 429, body: { reason: "QUOTA_EXCEEDED" } }));
+    const e2 = (await spotify.fetchAll(noHeader.ctx, "ACCESS").catch((x: unknown) => x)) as RateLimitedError;
+    expect(e2.code).toBe("quota_exceeded");
+    expect(e2.retryAt).toEqual(new Date(NOW.getTime() + 24 * 3_600_000));
+  });
+
+  it("when /me carries the stable account_id, then it is the account id and the user id a former id", async () => {
+    const me = { ...(fixture("spotify/me.json") as { id: string }), account_id: "acct-stable-1" };
+    const { ctx } = ctxWith(() => ({ body: me }));
+    const account = await spotify.identify(ctx, "ACCESS");
+    expect(account).toMatchObject({ id: "acct-stable-1", formerIds: [me.id] });
+    const plain = ctxWith(() => ({ body: fixture("spotify/me.json") }));
+    expect((await spotify.identify(plain.ctx, "ACCESS")).formerIds).toBeUndefined();
   });
 });

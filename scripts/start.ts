@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { HarnessError } from "./lib/harness";
 import { FAKE_PROVIDERS } from "./lib/local-env";
 import { type FanOutRecord, fanOutOnce } from "./local/fanout";
-import { DEMO_PASSWORD, DEMO_PEOPLE, seedDemo } from "./local/seed";
+import { DEMO_PASSWORD, DEMO_PEOPLE, type DemoOwnApp, seedDemo, seedOwnApp } from "./local/seed";
 import { collectStats, fanOutLine, runsLine, statusLine, uptime } from "./local/summary";
 import { EMULATOR_LOG, type LocalSystem, startLocalSystem } from "./local/system";
 
@@ -55,6 +55,9 @@ function parseArgs(argv: string[]): Args {
 const t0 = Date.now();
 const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
 
+/** The demo own Spotify app (seeded runs only), shown in the header. */
+let ownApp: DemoOwnApp | null = null;
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const system = await startLocalSystem({ say });
@@ -69,7 +72,8 @@ async function main(): Promise<number> {
   try {
     if (args.seed) {
       const n = await seedDemo(system.fake);
-      say(`seeded ${DEMO_PEOPLE.length} demo people, ${n} connections`);
+      ownApp = seedOwnApp(system.fake, system.appUrl);
+      say(`seeded ${DEMO_PEOPLE.length} demo people, ${n} connections, and an own Spotify app on the fake`);
     }
     let lastFanOut: FanOutRecord | null = await fanOutOnce("start");
     say(`fan-out: ${fanOutLine(lastFanOut, null)}`);
@@ -176,7 +180,14 @@ function header(system: LocalSystem, args: Args, started: number): string[] {
           ...DEMO_PEOPLE.map((p) => `             ${p.email.padEnd(width)}  ${p.summary}`),
         ]
       : [`Sign in      create an account in the app (started with --no-seed)`]),
-    `Providers    fake Spotify + Instagram at http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port} (Connect opens its consent page)`,
+    `Providers    fake Spotify + Instagram + YouTube at http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port} (Connect opens its consent page)`,
+    ...(ownApp
+      ? [
+          `Own app      Spotify (SPOTIFY_APPS=both): client id ${ownApp.clientId}`,
+          `             secret ${ownApp.clientSecret} — paste both under "Your own Spotify app",`,
+          `             then "Connect with my own app" and pick "${ownApp.accountName}" on the consent page`,
+        ]
+      : []),
     `Fan-out      at start, every ${args.intervalMinutes} min, and on the key f`,
   ];
 }

@@ -98,6 +98,31 @@ async function connect(
   if (spec.revoked) fake.revokeTokens(provider, id);
 }
 
+/** A Spotify app "of one's own" on the fake, for trying "Connect with my own app" locally. */
+export interface DemoOwnApp {
+  clientId: string;
+  clientSecret: string;
+  /** The fake account under the app's User Management: pick it on the consent page. */
+  accountName: string;
+}
+
+/**
+ * Registers an own Spotify app on the fake (the local redirect URI, one fake account under its
+ * User Management), as a person would in Spotify's dashboard. Nobody has saved it yet: a person
+ * signs up (or uses new@demo.test), pastes its client id and secret on Connections, connects with
+ * their own app and picks the account on the consent page.
+ */
+export function seedOwnApp(fake: FakeProviders, appUrl: string): DemoOwnApp {
+  const accountName = "Own-app listener";
+  const { id } = fake.addAccount("spotify", { displayName: accountName, playlists: 6, seed: 4242 });
+  const app = fake.createApp("spotify", {
+    name: "My metrics app",
+    redirectUris: [`${appUrl}/api/oauth/callback/spotify`],
+    users: [id],
+  });
+  return { ...app, accountName };
+}
+
 /** Creates the demo people and their connections. Returns how many connections were made. */
 export async function seedDemo(fake: FakeProviders, people: DemoPerson[] = DEMO_PEOPLE): Promise<number> {
   let connections = 0;

@@ -27,7 +27,7 @@ import type { Config } from "../config";
 import { RateLimitedError } from "../errors";
 import { logs } from "../logs";
 import { PROVIDERS, type Provider, firestorePaths } from "../paths";
-import { providerName } from "../providers/catalog";
+import { providerName, providersWithOwnApps } from "../providers/catalog";
 import { boundedRetryAt } from "./policy";
 
 const PauseDoc = z.object({
@@ -93,12 +93,12 @@ export async function providerPausedUntil(
 
 /**
  * The pauses of people's own apps that hold at `now`, by provider and client id: one query per
- * provider, read once per fan-out (stored ends past `now`, then the cap applied).
+ * provider with own apps (catalog `ownApps`), read once per fan-out (stored ends past `now`, then the cap applied).
  */
 export async function ownAppPauses(db: Firestore, now: Date, limits: PauseLimits): Promise<Map<string, Date>> {
   const out = new Map<string, Date>();
   await Promise.all(
-    PROVIDERS.map(async (p) => {
+    providersWithOwnApps().map(async (p) => {
       const snap = await db
         .collection(firestorePaths.appStates(p))
         .where("pausedUntil", ">", Timestamp.fromDate(now))

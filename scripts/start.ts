@@ -183,7 +183,7 @@ function header(system: LocalSystem, args: Args, started: number): string[] {
     `Providers    fake Spotify + Instagram + YouTube at http://${FAKE_PROVIDERS.host}:${FAKE_PROVIDERS.port} (Connect opens its consent page)`,
     ...(ownApp
       ? [
-          `Own app      Spotify (SPOTIFY_APPS=both): client id ${ownApp.clientId}`,
+          `Own app      a Spotify app of your own on the fake: client id ${ownApp.clientId}`,
           `             secret ${ownApp.clientSecret} — paste both under "Your own Spotify app",`,
           `             then "Connect with my own app" and pick "${ownApp.accountName}" on the consent page`,
         ]

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { deleteApp, initializeApp } from "firebase-admin/app";
 import { type Firestore, getFirestore } from "firebase-admin/firestore";
 import { db } from "../../src/admin";
+import { FirestoreOwnAppStore } from "../../src/apps/store";
 import { rotateTokenKeys } from "../../src/crypto/rotate";
 import { TokenDocumentError, createTokenStore } from "../../src/crypto/tokenStore";
 import { TokenDecryptError, createVault } from "../../src/crypto/vault";
@@ -132,6 +133,40 @@ describe("key rotation", () => {
 
       const again = await rotateTokenKeys(firestore, createVault([newK]), { pageSize: 7 });
       expect(again).toMatchObject({ reencrypted: 0, alreadyCurrent: 25 });
+    } finally {
+      await close();
+    }
+  });
+
+  it("when people's own apps were sealed with the old key, then rotation re-seals their secrets too, after the tokens", async () => {
+    const { firestore, close } = isolatedFirestore();
+    try {
+      const oldK = key("old");
+      const newK = key("new");
+      await createTokenStore(firestore, createVault([oldK])).save("t1", "spotify", tokens(1));
+      const apps = new FirestoreOwnAppStore(firestore, createVault([oldK]));
+      const secrets = ["a1", "a2", "a3"].map((uid) => ({ uid, clientSecret: `secret-${uid}-${randomUUID()}` }));
+      for (const { uid, clientSecret } of secrets)
+        await apps.save(uid, "spotify", { clientId: `client-${uid}-0000`, clientSecret }, new Date());
+      const paths: string[] = [];
+      const result = await rotateTokenKeys(firestore, createVault([newK, oldK]), {
+        pageSize: 2,
+        onProgress: (p) => paths.push(p.lastPath),
+      });
+      expect(result).toMatchObject({ scanned: 4, reencrypted: 4, unreadable: [] });
+      expect(paths).toEqual([
+        "users/t1/oauth_tokens/spotify",
+        "users/a2/provider_apps/spotify",
+        "users/a3/provider_apps/spotify",
+      ]);
+      const after = new FirestoreOwnAppStore(firestore, createVault([newK]));
+      for (const { uid, clientSecret } of secrets)
+        expect((await after.load(uid, "spotify"))?.clientSecret).toBe(clientSecret);
+      // Resuming after an app document skips the tokens and the apps before it.
+      const resumed = await rotateTokenKeys(firestore, createVault([newK]), {
+        startAfter: "users/a2/provider_apps/spotify",
+      });
+      expect(resumed).toMatchObject({ scanned: 1, alreadyCurrent: 1 });
     } finally {
       await close();
     }

@@ -31,7 +31,7 @@ export const spotifyOwnApp: OwnAppSupport = {
         "li",
         null,
         "Open the app's Settings, then User Management: add yourself with your name and the email of your Spotify account " +
-          "(everyone who connects through this app must be listed there).",
+          "(Spotify lets only the accounts listed there use the app; it is yours alone: this site lets no one else use it).",
       ),
       h(
         "li",

@@ -209,6 +209,9 @@ describe("the web app, in a browser, against the local system", () => {
     const spotify = card(page, "spotify");
     await spotify.locator("button[data-action=disconnect]").click();
     await spotify.locator("input[name=deleteData]").check();
+    // The page rebuilds its cards every 10 s (and when the own-app section loads): the choice must survive that.
+    await page.waitForTimeout(10_500);
+    expect(await card(page, "spotify").locator("input[name=deleteData]").isChecked()).toBe(true);
     await screenshot(page, "12-disconnect-confirm");
     await spotify.locator("button[data-action=confirm-disconnect]").click();
     await page.waitForSelector("section.connection[data-provider=spotify] [data-role=status]:text-is('Not connected')");

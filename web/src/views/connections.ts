@@ -41,6 +41,8 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
   const cooldown: Partial<Record<ProviderId, { until: Date; text: string }>> = {};
   const notes: Partial<Record<ProviderId, { text: string; tone: "info" | "error" }>> = {};
   const confirming = new Set<ProviderId>();
+  /** The "also delete the data" choice of an open confirmation: cards are rebuilt, the choice is not lost. */
+  const deleteChoice = new Map<ProviderId, boolean>();
   let loaded = false;
 
   const render = () => {
@@ -203,7 +205,12 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
 
     let confirm: HTMLElement | null = null;
     if (confirming.has(p)) {
-      const del = h("input", { type: "checkbox", name: "deleteData" });
+      const del = h("input", {
+        type: "checkbox",
+        name: "deleteData",
+        checked: deleteChoice.get(p) ?? false,
+        onchange: (ev: Event) => deleteChoice.set(p, (ev.currentTarget as HTMLInputElement).checked),
+      });
       const forced = deletesOnDisconnect(entry);
       confirm = h(
         "div",
@@ -239,6 +246,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
                     tone: "info",
                   };
                   confirming.delete(p);
+                  deleteChoice.delete(p);
                 } catch (e) {
                   notes[p] = { text: e instanceof ApiError ? e.message : "Disconnecting failed.", tone: "error" };
                 }
@@ -252,6 +260,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
             {
               onclick: () => {
                 confirming.delete(p);
+                deleteChoice.delete(p);
                 render();
               },
             },

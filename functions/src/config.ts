@@ -26,6 +26,7 @@ import {
   OWN_APPS_MODES,
   type OwnAppsMode,
   type ProviderId,
+  type QueueLane,
   catalogEntry,
 } from "./providers/catalog";
 
@@ -387,7 +388,7 @@ export const ALL_SECRETS = SETTING_NAMES.filter((n) => specOf(n)!.kind === "secr
  * The queue params of a provider, for its onTaskDispatched trigger; lane `own`: the queue of
  * connections through people's own apps (its own rate limits, the provider's retry settings).
  */
-export function providerQueueParams(id: ProviderId, lane: "shared" | "own" = "shared") {
+export function providerQueueParams(id: ProviderId, lane: QueueLane = "shared") {
   const e = catalogEntry(id);
   const n = providerSettingNames(e);
   const p = (key: QueueKey) => (params as Record<string, unknown>)[n.queue(key)] as ReturnType<typeof defineInt>;

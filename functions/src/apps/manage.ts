@@ -15,7 +15,7 @@ import { type Config, providerSettings } from "../config";
 import { AppError, InvalidInputError, RateLimitedError, TransientError, isAppError } from "../errors";
 import { logs } from "../logs";
 import { PROVIDERS, type Provider } from "../paths";
-import { catalogEntry, providerName } from "../providers/catalog";
+import { type OwnAppsMode, catalogEntry, providerName } from "../providers/catalog";
 import type { ProviderModule } from "../providers/types";
 import { redirectUriFor } from "../oauth/urls";
 import { AppInUseError, type OwnAppStore } from "./store";
@@ -70,7 +70,7 @@ export interface OwnAppView {
 }
 
 export type ManageResult =
-  | { mode: "shared" | "own" | "both"; redirectUri: string; app: OwnAppView | null }
+  | { mode: OwnAppsMode; redirectUri: string; app: OwnAppView | null }
   | { app: OwnAppView; disconnected: boolean }
   | { removed: boolean; disconnected: boolean };
 
@@ -135,9 +135,9 @@ export async function manageOwnApp(deps: ManageDeps, uid: string, input: unknown
     });
   }
   const now = deps.now();
-  let disconnected: boolean;
+  let saved: { disconnected: boolean; savedAt: Date };
   try {
-    ({ disconnected } = await deps.apps.save(uid, p, app, now));
+    saved = await deps.apps.save(uid, p, app, now);
   } catch (e) {
     if (!(e instanceof AppInUseError)) throw e;
     logs.warn("apps.in_use", { uid, provider: p });
@@ -145,7 +145,6 @@ export async function manageOwnApp(deps: ManageDeps, uid: string, input: unknown
       `This ${name} app is already used by another person of this site: each person registers their own app and uses it only for themselves.`,
     );
   }
-  const info = await deps.apps.info(uid, p);
-  logs.info("apps.saved", { uid, provider: p, disconnected });
-  return { app: view(info ?? { clientId: app.clientId, savedAt: now }), disconnected };
+  logs.info("apps.saved", { uid, provider: p, disconnected: saved.disconnected });
+  return { app: view({ clientId: app.clientId, savedAt: saved.savedAt }), disconnected: saved.disconnected };
 }

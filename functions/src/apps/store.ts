@@ -20,11 +20,10 @@
  * transaction as the app write: a grant is only ever used with the app that issued it. Saving the
  * same client id with a new secret (the person rotated it) keeps the connection.
  */
-import { createHash } from "node:crypto";
 import { type DocumentData, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
 import { ConnectionDoc } from "../connections/model";
-import { disconnectFields, releaseClaim } from "../oauth/connectionStore";
+import { accountKey, disconnectInTransaction } from "../oauth/connectionStore";
 import { type Provider, firestorePaths } from "../paths";
 import type { ProviderApp } from "../providers/types";
 import { db } from "../admin";
@@ -36,11 +35,6 @@ import { AppError } from "../errors";
 export class AppInUseError extends AppError {
   readonly code = "app_in_use";
   readonly action = "give_up";
-}
-
-/** The claim document's id part for a client id (hex SHA-256). */
-export function appKey(clientId: string): string {
-  return createHash("sha256").update(clientId, "utf8").digest("hex");
 }
 
 const Claim = z.object({ uid: z.string().min(1) });
@@ -129,7 +123,7 @@ export interface OwnAppStore {
   /** The app without its secret (nothing decrypted), or null. */
   info(uid: string, provider: Provider): Promise<OwnAppInfo | null>;
   /** Stores the app; disconnects the provider when it was connected through another app. */
-  save(uid: string, provider: Provider, app: ProviderApp, now: Date): Promise<{ disconnected: boolean }>;
+  save(uid: string, provider: Provider, app: ProviderApp, now: Date): Promise<{ disconnected: boolean; savedAt: Date }>;
   /** Removes the app; disconnects the provider when it was connected through it. */
   remove(uid: string, provider: Provider, now: Date): Promise<{ removed: boolean; disconnected: boolean }>;
 }
@@ -156,7 +150,12 @@ export class FirestoreOwnAppStore implements OwnAppStore {
     return { clientId: doc.clientId, savedAt: doc.savedAt.toDate() };
   }
 
-  async save(uid: string, provider: Provider, app: ProviderApp, now: Date): Promise<{ disconnected: boolean }> {
+  async save(
+    uid: string,
+    provider: Provider,
+    app: ProviderApp,
+    now: Date,
+  ): Promise<{ disconnected: boolean; savedAt: Date }> {
     const ref = this.ref(uid, provider);
     const claimRef = this.claimRef(provider, app.clientId);
     return this.db.runTransaction(async (tx) => {
@@ -177,12 +176,19 @@ export class FirestoreOwnAppStore implements OwnAppStore {
       const oldClaim = previous?.success && !sameApp ? this.claimRef(provider, previous.data.clientId) : undefined;
       const oldClaimSnap = oldClaim ? await tx.get(oldClaim) : undefined;
       const disconnect = connection !== null && connection.clientId !== app.clientId;
-      if (disconnect) await this.disconnect(tx, uid, provider, connection.accountId, now);
+      if (disconnect)
+        await disconnectInTransaction(this.db, tx, {
+          uid,
+          provider,
+          now,
+          accountId: connection.accountId,
+          connectionExists: true,
+        });
       if (oldClaim && Claim.safeParse(oldClaimSnap?.data()).data?.uid === uid) tx.delete(oldClaim);
       const savedAt = sameApp ? previous.data.savedAt.toDate() : now;
       tx.set(claimRef, { uid, provider, claimedAt: Timestamp.fromDate(now) });
       tx.set(ref, sealApp(this.vault, uid, provider, app, savedAt, now));
-      return { disconnected: disconnect };
+      return { disconnected: disconnect, savedAt };
     });
   }
 
@@ -193,7 +199,14 @@ export class FirestoreOwnAppStore implements OwnAppStore {
       const previous = current.exists ? AppDoc.safeParse(current.data()) : undefined;
       const claimRef = previous?.success ? this.claimRef(provider, previous.data.clientId) : undefined;
       const claimSnap = claimRef ? await tx.get(claimRef) : undefined;
-      if (connection !== null) await this.disconnect(tx, uid, provider, connection.accountId, now);
+      if (connection !== null)
+        await disconnectInTransaction(this.db, tx, {
+          uid,
+          provider,
+          now,
+          accountId: connection.accountId,
+          connectionExists: true,
+        });
       if (claimRef && Claim.safeParse(claimSnap?.data()).data?.uid === uid) tx.delete(claimRef);
       if (current.exists) tx.delete(ref);
       return { removed: current.exists, disconnected: connection !== null };
@@ -201,7 +214,7 @@ export class FirestoreOwnAppStore implements OwnAppStore {
   }
 
   private claimRef(provider: Provider, clientId: string) {
-    return this.db.doc(firestorePaths.providerAppClaim(provider, appKey(clientId)));
+    return this.db.doc(firestorePaths.providerAppClaim(provider, accountKey(clientId)));
   }
 
   /** Whether `holder` still has this client id saved (a claim left by a removed app is stale). */
@@ -221,19 +234,6 @@ export class FirestoreOwnAppStore implements OwnAppStore {
     const c = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
     if (!c?.success || c.data.status === "disconnected" || !c.data.app) return null;
     return { clientId: c.data.app.clientId, accountId: c.data.providerAccountId };
-  }
-
-  /** The disconnect of oauth/connectionStore.ts, inside this transaction (after its reads). */
-  private async disconnect(
-    tx: Transaction,
-    uid: string,
-    provider: Provider,
-    accountId: string | null,
-    now: Date,
-  ): Promise<void> {
-    if (accountId) await releaseClaim(this.db, tx, uid, provider, accountId);
-    tx.delete(this.db.doc(firestorePaths.oauthToken(uid, provider)));
-    tx.update(this.db.doc(firestorePaths.connection(uid, provider)), disconnectFields(now));
   }
 }
 

@@ -27,7 +27,7 @@ import { NotAllowedError, OwnAppRejectedError, RateLimitedError, TransientError,
 import { logs } from "../logs";
 import type { Provider } from "../paths";
 import type { ProviderAccount, ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
-import { type QueueLane, type TaskQueue, syncTaskId } from "../sync/ports";
+import { type QueueLane, type TaskQueue, laneOf, syncTaskId } from "../sync/ports";
 import { AccountInUseError, type ConnectionStore } from "./connectionStore";
 import { browserHash, browserNonce } from "./browser";
 import { type HttpRequest, type HttpResponse, errorPage, redirect } from "./http";
@@ -250,7 +250,7 @@ export async function handleCallback(deps: CallbackDeps, req: HttpRequest): Prom
     if (e instanceof AccountInUseError) return fail("account_in_use");
     return fail("server_error", errorSummary(e));
   }
-  await enqueueFirstSync(deps.queue, uid, provider, connectedAt, app ? "own" : "shared");
+  await enqueueFirstSync(deps.queue, uid, provider, connectedAt, laneOf({ app: app ?? null }));
   return redirect(resultUrl(returnTo, { connected: provider }));
 }
 

@@ -210,13 +210,34 @@ export class FirestoreConnectionStore implements ConnectionStore {
     return this.db.runTransaction(async (tx: Transaction) => {
       const snap = await tx.get(ref);
       const current = snap.exists ? ConnectionDoc.safeParse(snap.data()) : undefined;
-      const account = current?.success ? current.data.providerAccountId : null;
-      if (account) await releaseClaim(this.db, tx, args.uid, args.provider, account);
-      tx.delete(this.db.doc(firestorePaths.oauthToken(args.uid, args.provider)));
-      if (snap.exists) tx.update(ref, disconnectFields(args.now, { dataErased: args.dataErased }));
+      await disconnectInTransaction(this.db, tx, {
+        ...args,
+        accountId: current?.success ? current.data.providerAccountId : null,
+        connectionExists: snap.exists,
+      });
       return { hadConnection: snap.exists };
     });
   }
+}
+
+/**
+ * The writes of a disconnect, in the caller's transaction (after its other reads: the claim is
+ * read here): the claim on `accountId` released, the tokens deleted, the connection (when it
+ * exists) marked disconnected. Used by markDisconnected and by apps/store.ts (replacing or
+ * removing a person's own app).
+ */
+export async function disconnectInTransaction(
+  db: Firestore,
+  tx: Transaction,
+  args: MarkDisconnectedArgs & { accountId: string | null; connectionExists: boolean },
+): Promise<void> {
+  if (args.accountId) await releaseClaim(db, tx, args.uid, args.provider, args.accountId);
+  tx.delete(db.doc(firestorePaths.oauthToken(args.uid, args.provider)));
+  if (args.connectionExists)
+    tx.update(
+      db.doc(firestorePaths.connection(args.uid, args.provider)),
+      disconnectFields(args.now, { dataErased: args.dataErased }),
+    );
 }
 
 /**

@@ -14,7 +14,16 @@ import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID } from "../../../scripts/lib/local-env";
 import { collectPolicyViolations, launchBrowser, screenshot } from "../support/browser";
-import { APP, PASSWORD, card, connectThroughConsent, control, countReaches, signUp } from "../support/app-pages";
+import {
+  APP,
+  PASSWORD,
+  card,
+  connectThroughConsent,
+  control,
+  countReaches,
+  signUp,
+  valueReaches,
+} from "../support/app-pages";
 import { connectSyncsFinished } from "../support/first-sync";
 
 const run = randomUUID().slice(0, 8);
@@ -126,8 +135,9 @@ describe("the web app, in a browser, against the local system", () => {
     expect(await countReaches(tiles, SPOTIFY_PLAYLISTS, 60_000)).toBe(SPOTIFY_PLAYLISTS);
     const covers = page.locator("[data-section=playlists] img[src^='blob:']");
     expect(await countReaches(covers, SPOTIFY_PLAYLISTS, 30_000)).toBe(SPOTIFY_PLAYLISTS);
-    const decoded = await covers.first().evaluate((img) => (img as HTMLImageElement).naturalWidth);
-    expect(decoded).toBeGreaterThan(0);
+    // Decoding is asynchronous, and a re-render replaces the element: poll until one has decoded.
+    const decoded = () => covers.first().evaluate((img) => (img as HTMLImageElement).naturalWidth > 0);
+    expect(await valueReaches(decoded, true, 10_000)).toBe(true);
     // Top lists follow the time-range switch.
     await page.click("[data-section=top] button[data-range=long_term]");
     await expect(

@@ -18,7 +18,16 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { auth, db } from "../../src/admin";
 import { firestorePaths } from "../../src/paths";
 import { collectPolicyViolations, launchBrowser, screenshot } from "../support/browser";
-import { APP, FAKE, card, connectThroughConsent, control, countReaches, signUp } from "../support/app-pages";
+import {
+  APP,
+  FAKE,
+  card,
+  connectThroughConsent,
+  control,
+  countReaches,
+  signUp,
+  styleReaches,
+} from "../support/app-pages";
 import { connectSyncsFinished } from "../support/first-sync";
 
 const run = randomUUID().slice(0, 8);
@@ -173,7 +182,7 @@ describe("YouTube in the web app, in a browser, against the local system", () =>
     await expect(yt.locator("h2").textContent()).resolves.toBe("YouTube");
     const mark = yt.locator(".brand-mark");
     await expect(mark.textContent()).resolves.toBe("YT");
-    await expect(mark.evaluate((el) => getComputedStyle(el).backgroundColor)).resolves.toBe("rgb(255, 0, 0)");
+    expect(await styleReaches(mark, "backgroundColor", "rgb(255, 0, 0)", 10_000)).toBe("rgb(255, 0, 0)");
     await expect(yt.locator("button[data-action=connect]").textContent()).resolves.toBe("Connect YouTube");
     const note = yt.locator("[data-role=provider-note]");
     await expect(note.locator("a[href='https://myaccount.google.com/permissions']").count()).resolves.toBe(1);

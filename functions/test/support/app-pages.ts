@@ -32,15 +32,38 @@ export async function signUp(p: Page, email: string): Promise<void> {
   await p.waitForURL(/#\/dashboard$/);
 }
 
-/** Polls a locator's count until it equals `n` (or the time is up); returns the last count. */
-export async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<number> {
+/** Polls `read` until it returns `want` (or the time is up); returns the last value read. */
+export async function valueReaches<T>(read: () => Promise<T>, want: T, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last = await l.count();
-  while (last !== n && Date.now() < deadline) {
+  let last = await read();
+  while (last !== want && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
-    last = await l.count();
+    last = await read();
   }
   return last;
+}
+
+/** Polls a locator's count until it equals `n` (or the time is up); returns the last count. */
+export async function countReaches(l: Locator, n: number, timeoutMs: number): Promise<number> {
+  return valueReaches(() => l.count(), n, timeoutMs);
+}
+
+/**
+ * A computed style of the element `l` finds, polled until it equals `want`. The Connections page
+ * re-renders its cards when a listener or a request answers, and an element replaced between
+ * finding it and reading it has no computed style (""): reading again finds the new one.
+ */
+export async function styleReaches(
+  l: Locator,
+  property: "backgroundColor" | "color",
+  want: string,
+  timeoutMs: number,
+): Promise<string> {
+  return valueReaches(
+    () => l.evaluate((el, prop) => (el.isConnected ? getComputedStyle(el)[prop] : ""), property),
+    want,
+    timeoutMs,
+  );
 }
 
 /** A provider's card on the Connections page. */

@@ -65,6 +65,12 @@ export const PROVIDER_ACCOUNTS = "provider_accounts";
  * { uid }. An own app serves the one person who saved it (Spotify's terms for development mode).
  */
 export const PROVIDER_APP_CLAIMS = "provider_app_claims";
+/** The play log: `users/{uid}/plays/{playId}` (history/model.ts). Owner reads. */
+export const PLAYS = "plays";
+/** Month aggregates of the play log: `users/{uid}/play_stats/{provider}-{YYYY-MM}`. Owner reads. */
+export const PLAY_STATS = "play_stats";
+/** Daily points of the other data: `users/{uid}/history/{provider}-{YYYY-MM}`. Owner reads. */
+export const HISTORY = "history";
 /** Server-only operational documents (checkpoints of scripts, fan-out bookkeeping). */
 export const OPS = "ops";
 /** Sub-collection holding the parts of a snapshot too large for one document. */
@@ -120,6 +126,15 @@ export const firestorePaths = {
   /** The claim of an own app; `appKey` is the hex SHA-256 of its client id. */
   providerAppClaim: (p: Provider, appKey: string) =>
     `${PROVIDER_APP_CLAIMS}/${provider(p)}-${segment("app key", appKey)}`,
+  plays: (uid: string) => `${USERS}/${segment("uid", uid)}/${PLAYS}`,
+  play: (uid: string, playId: string) => `${USERS}/${segment("uid", uid)}/${PLAYS}/${segment("play id", playId)}`,
+  playStats: (uid: string) => `${USERS}/${segment("uid", uid)}/${PLAY_STATS}`,
+  /** `monthId` from history/model.ts monthDocId: `spotify-2026-12`. */
+  playStatsMonth: (uid: string, monthId: string) =>
+    `${USERS}/${segment("uid", uid)}/${PLAY_STATS}/${segment("month id", monthId)}`,
+  history: (uid: string) => `${USERS}/${segment("uid", uid)}/${HISTORY}`,
+  historyMonth: (uid: string, monthId: string) =>
+    `${USERS}/${segment("uid", uid)}/${HISTORY}/${segment("month id", monthId)}`,
   ops: () => OPS,
   opsDoc: (id: string) => `${OPS}/${segment("ops id", id)}`,
 } as const;

@@ -4,7 +4,8 @@
  * Tokens are deleted and the connection is marked `disconnected` in one transaction (history
  * such as last sync times and counts is kept). With `deleteData: true`, the provider's synced
  * data goes too: every snapshot document under `users/{uid}/{provider}` with its `parts`
- * subcollections, and every Storage object under `{uid}/{provider}/`.
+ * subcollections, the provider's plays, month aggregates and daily points (`plays`, `play_stats`,
+ * `history` documents whose `provider` is it), and every Storage object under `{uid}/{provider}/`.
  *
  * A provider whose terms ask for it (catalog `dataPolicy.deleteOnDisconnect`: YouTube) is always
  * disconnected with its data, and its grant is revoked at the provider first (best effort: a
@@ -118,6 +119,20 @@ export type BucketLike = ReturnType<typeof bucket>;
 export const ERASE_PAGE_SIZE = 500;
 export const ERASE_CONCURRENCY = 20;
 
+/** Deletes the documents of a collection whose `provider` is `provider`, a page at a time; returns how many. */
+async function deleteWhereProvider(db: Firestore, collection: string, provider: Provider): Promise<number> {
+  const query = db.collection(collection).where("provider", "==", provider).select().limit(ERASE_PAGE_SIZE);
+  let count = 0;
+  for (;;) {
+    const page = await query.get();
+    if (page.empty) return count;
+    const batch = db.batch();
+    for (const d of page.docs) batch.delete(d.ref);
+    await batch.commit();
+    count += page.size;
+  }
+}
+
 export class FirestoreStorageEraser implements ProviderDataEraser {
   constructor(
     private readonly db: Firestore,
@@ -132,6 +147,10 @@ export class FirestoreStorageEraser implements ProviderDataEraser {
     });
     // recursiveDelete also removes the `parts` subcollections of large snapshots.
     await this.db.recursiveDelete(this.db.collection(firestorePaths.snapshots(uid, provider)), writer);
+    // The provider's listening history: its plays, month aggregates and daily points.
+    for (const path of [firestorePaths.plays(uid), firestorePaths.playStats(uid), firestorePaths.history(uid)]) {
+      count += await deleteWhereProvider(this.db, path, provider);
+    }
     return count;
   }
 

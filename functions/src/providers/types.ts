@@ -4,6 +4,7 @@
  * catalog's ids (catalog.ts). Nothing outside providers/ knows a provider's URLs or JSON.
  */
 import type { Config } from "../config";
+import type { Play } from "../history/model";
 import type { HttpDeps } from "../http/client";
 import type { Provider } from "../paths";
 
@@ -60,6 +61,12 @@ export interface FetchResult {
   counts: Record<string, number>;
   /** Provider HTTP requests made by this fetch (for the run log and benchmarks). */
   requests: number;
+  /**
+   * Plays read for the listening history (providers with a play log): `items` in any order, may
+   * hold plays already logged (the read overlaps); `fullWindow`: the provider's window came back
+   * full, so older plays than the oldest read may be gone (a gap, when every play read is new).
+   */
+  plays?: { items: Play[]; fullWindow: boolean };
 }
 
 /** The app (OAuth client) calls are made as. */
@@ -76,6 +83,11 @@ export interface ProviderContext {
   app?: ProviderApp;
   /** Tests only: answer HTTP without sockets, and control sleeping/jitter. Production leaves it out. */
   http?: HttpDeps;
+  /**
+   * The listening history of the connection, for a provider with a play log: `playsAfter` is the
+   * newest play logged (null before the first). The provider reads from there, with its own overlap.
+   */
+  history?: { playsAfter: Date | null };
 }
 
 export interface ProviderModule {
@@ -106,6 +118,12 @@ export interface ProviderModule {
    * providers whose catalog entry has `ownApps` have one.
    */
   checkApp?(ctx: ProviderContext, app: ProviderApp): Promise<void>;
+  /**
+   * The compact daily point of the data that has no log of its own (history of counts and
+   * ranks), from the snapshots a sync fetched; stored once a day in
+   * `users/{uid}/history/{provider}-{YYYY-MM}`. Null: nothing to record today.
+   */
+  historyPoint?(snapshots: Record<string, unknown>): Record<string, unknown> | null;
   /**
    * Revokes the grant behind `tokens` at the provider (the person disconnected). Only providers
    * whose terms ask for it (catalog `dataPolicy.deleteOnDisconnect`) have one. Throws typed errors.

@@ -25,7 +25,7 @@ import {
 } from "../descriptor";
 import type { FetchResult, ProviderAccount, ProviderContext, ProviderModule, TokenSet } from "../types";
 import { instagramDescriptor as d, LONG_LIVED_EXCHANGE, MEDIA_FIELDS, PROFILE_FIELDS } from "./descriptor";
-import { accountId, mapMedia, mapProfile } from "./mapping";
+import { accountId, historyPoint, mapMedia, mapProfile } from "./mapping";
 import { GraphError, LongLivedToken, Media, MediaPage, OAuthError, Profile, ShortLivedToken } from "./schemas";
 
 /** Graph error code of an expired, revoked or invalid access token. */
@@ -221,6 +221,8 @@ export const instagram: ProviderModule = {
   },
 
   fetchAll,
+
+  historyPoint,
 
   operatorTokens: {
     needs: "access-token",

@@ -23,6 +23,8 @@ export interface ProfileSnapshot {
   name: string | null;
   account_type: string | null;
   media_count: number | null;
+  followers_count: number | null;
+  follows_count: number | null;
   profile_picture_url: string | null;
 }
 
@@ -36,6 +38,8 @@ export interface MediaEntry extends ChildEntry {
   caption: string | null;
   permalink: string | null;
   timestamp: string | null;
+  like_count: number | null;
+  comments_count: number | null;
   /** Carousel children in order; empty for IMAGE and VIDEO. */
   children: ChildEntry[];
 }
@@ -54,6 +58,8 @@ export function mapProfile(p: Profile): ProfileSnapshot {
     name: p.name ?? null,
     account_type: p.account_type ?? null,
     media_count: p.media_count ?? null,
+    followers_count: p.followers_count ?? null,
+    follows_count: p.follows_count ?? null,
     profile_picture_url: p.profile_picture_url ?? null,
   };
 }
@@ -89,8 +95,32 @@ export function mapMedia(
       caption: m.caption ?? null,
       permalink: m.permalink ?? null,
       timestamp: m.timestamp ?? null,
+      like_count: m.like_count ?? null,
+      comments_count: m.comments_count ?? null,
       children: kids.map((k) => entry(k, mirror)),
     };
   });
   return { snapshot: { items }, mirror, children };
+}
+
+/** Media whose like and comment counts a daily point keeps (the newest ones). */
+export const POINT_MEDIA = 200;
+
+/**
+ * The daily point: the profile's counts and, for the POINT_MEDIA newest media, [likes, comments]
+ * by media id. Null when the snapshots hold no profile.
+ */
+export function historyPoint(snapshots: Record<string, unknown>): Record<string, unknown> | null {
+  const profile = snapshots.profile as Partial<ProfileSnapshot> | undefined;
+  if (!profile) return null;
+  const media = (snapshots.media as Partial<MediaSnapshot> | undefined)?.items ?? [];
+  const newest = [...media]
+    .sort((a, b) => (Date.parse(b.timestamp ?? "") || 0) - (Date.parse(a.timestamp ?? "") || 0))
+    .slice(0, POINT_MEDIA);
+  return {
+    followers: profile.followers_count ?? null,
+    follows: profile.follows_count ?? null,
+    media: profile.media_count ?? null,
+    posts: Object.fromEntries(newest.map((m) => [m.id, [m.like_count ?? null, m.comments_count ?? null]])),
+  };
 }

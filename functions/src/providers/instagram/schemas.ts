@@ -48,6 +48,8 @@ export const Profile = z
     account_type: z.string().optional(),
     profile_picture_url: z.string().optional(),
     media_count: z.number().int().optional(),
+    followers_count: z.number().int().optional(),
+    follows_count: z.number().int().optional(),
   })
   .refine((p) => p.user_id !== undefined || p.id !== undefined, { message: "has neither user_id nor id" });
 export type Profile = z.infer<typeof Profile>;
@@ -69,6 +71,8 @@ export const Media = z.object({
   permalink: z.string().optional(),
   thumbnail_url: z.string().optional(),
   timestamp: z.string().optional(),
+  like_count: z.number().int().optional(),
+  comments_count: z.number().int().optional(),
   /** Children stay unparsed here so one bad child is skipped without losing its carousel. */
   children: z.object({ data: z.array(z.unknown()) }).optional(),
 });

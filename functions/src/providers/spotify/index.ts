@@ -41,7 +41,17 @@ import {
 } from "../descriptor";
 import type { FetchResult, ProviderAccount, ProviderApp, ProviderContext, ProviderModule } from "../types";
 import { spotifyDescriptor as d, TIME_RANGES } from "./descriptor";
-import { coverMirrorItems, mapArtist, mapPlay, mapPlaylist, mapProfile, mapTrack, type TopSnapshot } from "./mapping";
+import {
+  coverMirrorItems,
+  historyPoint,
+  mapArtist,
+  mapPlay,
+  mapPlaylist,
+  mapProfile,
+  mapTrack,
+  toPlay,
+  type TopSnapshot,
+} from "./mapping";
 import {
   AccountsError,
   ApiErrorBody,
@@ -57,8 +67,19 @@ import {
 
 /** Items per top list and time range (one page: Spotify's maximum `limit`). */
 export const TOP_LIMIT = 50;
-/** Recently played: the most recent plays, one page (Spotify's maximum `limit`). */
+/**
+ * Recently played: Spotify keeps only the latest 50 plays (its maximum `limit` too), so a read
+ * that comes back with 50 plays may have missed older ones: the window is full.
+ */
 export const RECENT_LIMIT = 50;
+/**
+ * How far before the newest logged play the `after` cursor reads again. Plays appear only once
+ * finished and offline plays hours late, with their original (older) `played_at`: re-reading the
+ * last six hours catches those that surface late, and the log dedupes what was read before.
+ */
+export const PLAYS_OVERLAP_MS = 6 * 3_600_000;
+/** Pages of recently played followed in one sync (`next`, older plays still after the cursor). */
+export const RECENT_MAX_PAGES = 4;
 
 const REAUTH_REASON = "Spotify access was revoked or has expired; reconnect Spotify.";
 
@@ -219,6 +240,52 @@ async function topLists<T, E>(
   return out;
 }
 
+/**
+ * Recently played for the log: with `after` = the newest logged play − PLAYS_OVERLAP_MS (no
+ * cursor on the first sync), following `next` (older plays) while a full page still reaches no
+ * further back than the cursor, at most RECENT_MAX_PAGES pages. Newest first (as Spotify sends
+ * them), plays at or before the cursor dropped (they were read before). `full`: the first page
+ * came back with the whole window (RECENT_LIMIT plays).
+ */
+async function recentlyPlayed(
+  ctx: ProviderContext,
+  client: HttpClient,
+  accessToken: string,
+  parser: ItemParser,
+): Promise<{ items: PlayHistory[]; pages: number; full: boolean }> {
+  const newest = ctx.history?.playsAfter ?? null;
+  const afterMs = newest ? Math.max(0, newest.getTime() - PLAYS_OVERLAP_MS) : null;
+  const items: PlayHistory[] = [];
+  const seen = new Set<string>();
+  const first = apiUrl(ctx, "/me/player/recently-played", {
+    limit: RECENT_LIMIT,
+    ...(afterMs !== null ? { after: afterMs } : {}),
+  });
+  const listing = pages(d, ctx, { kind: "next-url", first, next: (p: CursorPage) => p.next }, async (url) =>
+    parseEnvelope(d, "recently played", CursorPage, await apiGet(client, url, accessToken)),
+  );
+  let count = 0;
+  let full = false;
+  for await (const page of listing) {
+    count++;
+    if (count === 1) full = page.items.length >= RECENT_LIMIT;
+    let oldest = Infinity;
+    for (const p of parser.parse("recently played", PlayHistory, page.items)) {
+      const at = Date.parse(p.played_at);
+      if (Number.isFinite(at)) oldest = Math.min(oldest, at);
+      if (afterMs !== null && Number.isFinite(at) && at <= afterMs) continue;
+      const key = `${p.played_at}|${p.track.id ?? p.track.uri ?? p.track.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      items.push(p);
+    }
+    // Older plays may remain after the cursor only behind a full page that did not reach it.
+    const more = afterMs !== null && page.items.length >= RECENT_LIMIT && oldest > afterMs && oldest !== Infinity;
+    if (!more || count >= RECENT_MAX_PAGES) break;
+  }
+  return { items, pages: count, full };
+}
+
 async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult> {
   const client = providerClient(d, ctx, classifier(ctx));
   const parser = new ItemParser(d);
@@ -236,13 +303,9 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
 
   const topTracks = await topLists(ctx, client, accessToken, parser, "tracks", Track, mapTrack);
   const topArtists = await topLists(ctx, client, accessToken, parser, "artists", Artist, mapArtist);
-  const recent = parseEnvelope(
-    d,
-    "recently played",
-    CursorPage,
-    await apiGet(client, apiUrl(ctx, "/me/player/recently-played", { limit: RECENT_LIMIT }), accessToken),
-  );
-  const plays = parser.parse("recently played", PlayHistory, recent.items).map(mapPlay);
+  const recent = await recentlyPlayed(ctx, client, accessToken, parser);
+  const plays = recent.items.map(mapPlay);
+  const logged = recent.items.flatMap((p) => toPlay(p) ?? []);
 
   const mirror = ctx.config.MIRROR_SPOTIFY_COVERS ? coverMirrorItems(playlists.items) : [];
   const sum = (s: TopSnapshot<unknown>) => TIME_RANGES.reduce((n, r) => n + s[r].items.length, 0);
@@ -262,10 +325,12 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
       topTracks: sum(topTracks),
       topArtists: sum(topArtists),
       recentlyPlayed: plays.length,
+      recentlyPlayedPages: recent.pages,
       mirror: mirror.length,
       skipped: parser.skipped,
     },
     requests: client.requests,
+    plays: { items: logged, fullWindow: recent.full },
   };
 }
 
@@ -290,6 +355,8 @@ export const spotify: ProviderModule = {
   fetchAll,
 
   checkApp,
+
+  historyPoint,
 
   operatorTokens: refreshTokenOperatorTokens(d, (ctx, tokens) => spotify.refresh(ctx, tokens)),
 };

@@ -7,8 +7,10 @@
  * rejects `undefined`. Image lists keep only the largest image. Shapes are documented in the README
  * ("Stored snapshot shapes").
  */
+import type { Play } from "../../history/model";
 import type { MirrorItem } from "../types";
-import type { TimeRange } from "./descriptor";
+import { spotifyCatalog } from "./catalog";
+import { TIME_RANGES, type TimeRange } from "./descriptor";
 import type { Artist, Image, Playlist, PlayHistory, Track, User } from "./schemas";
 
 export interface ImageEntry {
@@ -170,6 +172,56 @@ export function mapPlay(p: PlayHistory): PlayEntry {
     played_at: p.played_at,
     track: mapTrack(p.track),
     context: p.context ? { type: p.context.type ?? null, uri: p.context.uri ?? null } : null,
+  };
+}
+
+/** Track ids as Spotify spells them (base-62); a local file has none and is not logged. */
+const TRACK_ID = /^[A-Za-z0-9]{1,64}$/;
+
+/**
+ * A recently-played item → a play of the listening history, or null when it cannot be logged: a
+ * local file (no track id) or an unreadable `played_at`. Artists without an id are left out (the
+ * aggregates count artists by id).
+ */
+export function toPlay(p: PlayHistory): Play | null {
+  const id = p.track.id;
+  if (!id || !TRACK_ID.test(id) || p.track.is_local === true) return null;
+  const at = Date.parse(p.played_at);
+  if (!Number.isFinite(at) || at <= 0) return null;
+  const type = p.context?.type;
+  const uri = p.context?.uri;
+  return {
+    provider: spotifyCatalog.id,
+    playedAt: new Date(at),
+    trackId: id,
+    trackName: p.track.name,
+    artists: (p.track.artists ?? []).flatMap((a) => (a.id ? [{ id: a.id, name: a.name }] : [])),
+    albumId: p.track.album?.id ?? null,
+    albumName: p.track.album?.name ?? null,
+    durationMs: Math.max(0, p.track.duration_ms ?? 0),
+    context: type && uri ? { type, uri } : null,
+  };
+}
+
+/**
+ * The daily point of the data without a log of its own: the top lists' ranks per time range as
+ * id arrays (rank = position), the playlist count and each playlist's track count. Compact: a
+ * day of a heavy account is a few kilobytes. Null when the snapshots hold none of it.
+ */
+export function historyPoint(snapshots: Record<string, unknown>): Record<string, unknown> | null {
+  const tracks = snapshots["top-tracks"] as TopSnapshot<{ id: string | null }> | undefined;
+  const artists = snapshots["top-artists"] as TopSnapshot<{ id: string | null }> | undefined;
+  const playlists = snapshots.playlists as PlaylistsSnapshot | undefined;
+  if (!tracks && !artists && !playlists) return null;
+  const ranks = (top: TopSnapshot<{ id: string | null }> | undefined) =>
+    Object.fromEntries(
+      TIME_RANGES.map((r) => [r, (top?.[r]?.items ?? []).flatMap((i) => (i.id ? [i.id] : []))] as const),
+    );
+  return {
+    topTracks: ranks(tracks),
+    topArtists: ranks(artists),
+    playlists: playlists?.total ?? null,
+    playlistTracks: Object.fromEntries((playlists?.items ?? []).map((p) => [p.id, p.tracks.total ?? null])),
   };
 }
 

@@ -126,3 +126,4 @@ export const CursorPage = z.object({
   cursors: z.object({ after: z.string().nullish(), before: z.string().nullish() }).nullish(),
   limit: z.number().int().optional(),
 });
+export type CursorPage = z.infer<typeof CursorPage>;

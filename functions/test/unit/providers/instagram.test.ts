@@ -6,6 +6,7 @@ import {
   TransientError,
 } from "../../../src/errors";
 import { instagram } from "../../../src/providers/instagram";
+import { POINT_MEDIA } from "../../../src/providers/instagram/mapping";
 import { MediaPage, Profile, ShortLivedToken } from "../../../src/providers/instagram/schemas";
 import { getProvider, PROVIDER_MODULES } from "../../../src/providers/registry";
 import type { ProviderContext, TokenSet } from "../../../src/providers/types";
@@ -60,6 +61,8 @@ describe("Instagram fetchAll against the recorded responses", () => {
       name: "Ada — Studio",
       account_type: "BUSINESS",
       media_count: 4,
+      followers_count: 1287,
+      follows_count: 311,
       profile_picture_url: expect.stringMatching(/^https:\/\/scontent\.cdninstagram\.com\//),
     });
     expect(result.snapshots.media).toEqual({
@@ -71,6 +74,8 @@ describe("Instagram fetchAll against the recorded responses", () => {
           caption: "First light over the harbour 🌅 #morning",
           permalink: "https://www.instagram.com/p/C1aBcDeFgHi/",
           timestamp: "2025-01-05T07:31:12+0000",
+          like_count: 142,
+          comments_count: 9,
           children: [],
         },
         {
@@ -80,6 +85,8 @@ describe("Instagram fetchAll against the recorded responses", () => {
           caption: "Studio tour",
           permalink: "https://www.instagram.com/reel/C1bCdEfGhIj/",
           timestamp: "2025-01-03T18:02:45+0000",
+          like_count: 0,
+          comments_count: 0,
           children: [],
         },
         {
@@ -89,6 +96,8 @@ describe("Instagram fetchAll against the recorded responses", () => {
           caption: "",
           permalink: "https://www.instagram.com/p/C1cDeFgHiJk/",
           timestamp: "2024-12-24T20:15:00+0000",
+          like_count: null,
+          comments_count: null,
           children: [
             { id: "18011111111111111", media_type: "IMAGE", file_ext: "jpg" },
             { id: "18022222222222222", media_type: "VIDEO", file_ext: "jpg" },
@@ -101,6 +110,8 @@ describe("Instagram fetchAll against the recorded responses", () => {
           caption: null,
           permalink: "https://www.instagram.com/reel/C1dEfGhIjKl/",
           timestamp: "2024-12-20T09:00:00+0000",
+          like_count: null,
+          comments_count: null,
           children: [],
         },
       ],
@@ -123,9 +134,12 @@ describe("Instagram fetchAll against the recorded responses", () => {
     ]);
     // A media item without id, and a carousel child with an empty id.
     expect(result.counts).toEqual({ media: 4, mediaPages: 2, children: 2, mirror: 4, skipped: 2 });
+    expect(requests[0]!.url.searchParams.get("fields")!.split(",")).toEqual(
+      expect.arrayContaining(["followers_count", "media_count"]),
+    );
     expect(requests.map((r) => r.url.pathname)).toEqual(["/me", "/me/media", "/v23.0/17841400000000001/media"]);
     expect(requests[1]!.url.searchParams.get("fields")).toBe(
-      "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,children{id,media_type,media_url,thumbnail_url}",
+      "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,like_count,comments_count,children{id,media_type,media_url,thumbnail_url}",
     );
     expect(requests[1]!.url.searchParams.get("access_token")).toBe("IG-TOKEN");
     expect(result.requests).toBe(3);
@@ -283,5 +297,46 @@ describe("registry", () => {
     expect(getProvider("instagram")).toBe(instagram);
     expect(Object.keys(PROVIDER_MODULES)).toEqual(["spotify", "instagram", "youtube"]);
     expect(() => getProvider("myspace" as never)).toThrow(/Unknown provider/);
+  });
+});
+
+describe("Instagram daily history point", () => {
+  it("when a sync fetched the profile and media, then the point holds the counts and [likes, comments] per media", async () => {
+    const { ctx } = ctxWith(syncFixtures);
+    const result = await instagram.fetchAll(ctx, "IG-TOKEN");
+    expect(instagram.historyPoint!(result.snapshots)).toEqual({
+      followers: 1287,
+      follows: 311,
+      media: 4,
+      posts: {
+        "17895695668004550": [142, 9],
+        "17912345678901234": [0, 0],
+        "18023456789012345": [null, null],
+        "17999999999999999": [null, null],
+      },
+    });
+  });
+
+  it("when there are more than POINT_MEDIA media, then only the newest POINT_MEDIA are kept", () => {
+    const items = Array.from({ length: POINT_MEDIA + 50 }, (_, i) => ({
+      id: `m${i}`,
+      // Oldest first here: the point must pick by timestamp, not by position.
+      timestamp: new Date(Date.UTC(2025, 0, 1) + i * 3_600_000).toISOString(),
+      like_count: i,
+      comments_count: 1,
+    }));
+    const point = instagram.historyPoint!({
+      profile: { followers_count: 5, media_count: items.length },
+      media: { items },
+    }) as { posts: Record<string, unknown>; follows: unknown };
+    const ids = Object.keys(point.posts);
+    expect(ids).toHaveLength(POINT_MEDIA);
+    expect(ids).toContain(`m${POINT_MEDIA + 49}`);
+    expect(ids).not.toContain("m49");
+    expect(point.follows).toBeNull();
+  });
+
+  it("when there is no profile snapshot, then there is no point", () => {
+    expect(instagram.historyPoint!({})).toBeNull();
   });
 });

@@ -8,9 +8,15 @@ import {
   ReauthRequiredError,
   TokenRejectedError,
 } from "../../../src/errors";
-import { coverMirrorItems, largestImage, mapPlaylist, mapProfile } from "../../../src/providers/spotify/mapping";
-import { spotify } from "../../../src/providers/spotify";
-import { OffsetPage, Playlist, Track, User } from "../../../src/providers/spotify/schemas";
+import {
+  coverMirrorItems,
+  largestImage,
+  mapPlaylist,
+  mapProfile,
+  toPlay,
+} from "../../../src/providers/spotify/mapping";
+import { PLAYS_OVERLAP_MS, RECENT_LIMIT, RECENT_MAX_PAGES, spotify } from "../../../src/providers/spotify";
+import { OffsetPage, PlayHistory, Playlist, Track, User } from "../../../src/providers/spotify/schemas";
 import type { ProviderContext, TokenSet } from "../../../src/providers/types";
 import { type FakeAnswer, fakeHttp, fixture, type SeenRequest, unitConfig } from "../../support/http-fake";
 
@@ -160,6 +166,7 @@ describe("Spotify fetchAll against the recorded responses", () => {
       topTracks: 6,
       topArtists: 6,
       recentlyPlayed: 2,
+      recentlyPlayedPages: 1,
       mirror: 2,
       skipped: 4,
     });
@@ -385,5 +392,163 @@ describe("Spotify and a person's own app", () => {
     expect(account).toMatchObject({ id: "acct-stable-1", formerIds: [me.id] });
     const plain = ctxWith(() => ({ body: fixture("spotify/me.json") }));
     expect((await spotify.identify(plain.ctx, "ACCESS")).formerIds).toBeUndefined();
+  });
+});
+
+/** A recently-played item of track `t<i>` played at `ms`. */
+function playItem(ms: number, i: number) {
+  return {
+    played_at: new Date(ms).toISOString(),
+    track: {
+      id: `t${i}`,
+      name: `Track ${i}`,
+      duration_ms: 180_000 + i,
+      artists: [{ id: `a${i % 7}`, name: `Artist ${i % 7}` }],
+      album: { id: `al${i % 3}`, name: `Album ${i % 3}` },
+    },
+    context: { type: "playlist", uri: "spotify:playlist:p1", href: "https://api.spotify.com/v1/playlists/p1" },
+  };
+}
+
+/**
+ * Recently played as Spotify answers it, over `plays` (unix ms, any order): the latest
+ * RECENT_LIMIT exist; `after`/`before` exclusive; newest first; `next` = the before-cursor URL.
+ */
+function recentlyPlayedOver(plays: number[]) {
+  const window = [...plays].sort((a, b) => b - a).slice(0, RECENT_LIMIT);
+  return (r: SeenRequest): FakeAnswer => {
+    if (r.url.pathname !== "/v1/me/player/recently-played") return syncFixtures(r);
+    const limit = Number(r.url.searchParams.get("limit") ?? 20);
+    const after = r.url.searchParams.get("after");
+    const before = r.url.searchParams.get("before");
+    let page = window;
+    if (after !== null) page = page.filter((ms) => ms > Number(after));
+    if (before !== null) page = page.filter((ms) => ms < Number(before));
+    page = page.slice(0, limit);
+    const oldest = page[page.length - 1];
+    const more = oldest !== undefined && window.some((ms) => ms < oldest);
+    return {
+      body: {
+        href: r.url.toString(),
+        items: page.map((ms) => playItem(ms, plays.indexOf(ms))),
+        limit,
+        next: more ? `https://api.spotify.com/v1/me/player/recently-played?before=${oldest}&limit=${limit}` : null,
+        cursors: page.length ? { after: String(page[0]), before: String(oldest) } : null,
+      },
+    };
+  };
+}
+
+const recentRequests = (requests: SeenRequest[]) =>
+  requests.filter((r) => r.url.pathname === "/v1/me/player/recently-played");
+
+describe("Spotify plays for the listening history", () => {
+  it("when a recently-played item is mapped, then it becomes a play; a local file does not", () => {
+    const [item, local] = (fixture("spotify/recently-played.json") as { items: unknown[] }).items.map((i) =>
+      PlayHistory.parse(i),
+    );
+    expect(toPlay(item!)).toEqual({
+      provider: "spotify",
+      playedAt: new Date("2025-01-01T12:00:00.000Z"),
+      trackId: "11dFghVXANMlKmJXsNCbNl",
+      trackName: "Cut To The Feeling",
+      artists: [{ id: "0TnOYISbd1XYRBk9myaseg", name: "Example Artist" }],
+      albumId: "2up3OPMp9Tb4dAKM2erWXQ",
+      albumName: "Example Compilation",
+      durationMs: 207959,
+      context: { type: "playlist", uri: "spotify:playlist:3cEYpjA9oz9GiPac4AsH4n" },
+    });
+    expect(toPlay(local!)).toBeNull();
+    expect(toPlay({ ...item!, played_at: "yesterday" })).toBeNull();
+    expect(toPlay({ ...item!, context: { type: "album", uri: null } })!.context).toBeNull();
+  });
+
+  it("when nothing is logged yet, then recently played is read without a cursor and the plays are reported", async () => {
+    const { ctx, requests } = ctxWith(syncFixtures);
+    const result = await spotify.fetchAll({ ...ctx, history: { playsAfter: null } }, "ACCESS");
+    const [recent] = recentRequests(requests);
+    expect(recent!.url.searchParams.get("after")).toBeNull();
+    expect(recent!.url.searchParams.get("limit")).toBe(String(RECENT_LIMIT));
+    expect(result.plays!.items.map((p) => p.trackId)).toEqual(["11dFghVXANMlKmJXsNCbNl"]);
+    expect(result.plays!.fullWindow).toBe(false);
+  });
+
+  it("when plays are logged, then `after` is the newest logged play minus the overlap and older plays are dropped", async () => {
+    const newest = Date.UTC(2026, 2, 1, 9, 0);
+    // Every ten minutes from 8 h before the newest logged play to 40 min after it: 53 plays, the
+    // window keeps 50, and the ones at or before the cursor (6 h back) are not returned.
+    const plays = Array.from({ length: 53 }, (_, i) => newest - 8 * 3_600_000 + i * 600_000);
+    const { ctx, requests } = ctxWith(recentlyPlayedOver(plays));
+    const result = await spotify.fetchAll({ ...ctx, history: { playsAfter: new Date(newest) } }, "ACCESS");
+    const cursor = newest - PLAYS_OVERLAP_MS;
+    const [recent, ...more] = recentRequests(requests);
+    expect(recent!.url.searchParams.get("after")).toBe(String(cursor));
+    expect(more).toHaveLength(0);
+    const got = result.plays!.items.map((p) => p.playedAt.getTime());
+    expect(got).toEqual(plays.filter((ms) => ms > cursor).sort((a, b) => b - a));
+    expect(result.plays!.fullWindow).toBe(false);
+    const snapshot = result.snapshots["recently-played"] as { items: { played_at: string }[] };
+    expect(snapshot.items).toHaveLength(got.length);
+    expect(result.counts.recentlyPlayed).toBe(got.length);
+  });
+
+  it("when more plays than the window arrived since the cursor, then the full window is reported (a possible gap)", async () => {
+    const newest = Date.UTC(2026, 2, 1, 9, 0);
+    const plays = Array.from({ length: 80 }, (_, i) => newest + (i + 1) * 60_000);
+    const { ctx, requests } = ctxWith(recentlyPlayedOver(plays));
+    const result = await spotify.fetchAll({ ...ctx, history: { playsAfter: new Date(newest) } }, "ACCESS");
+    expect(result.plays!.fullWindow).toBe(true);
+    expect(result.plays!.items).toHaveLength(RECENT_LIMIT);
+    expect(result.plays!.items[0]!.playedAt.getTime()).toBe(plays[79]);
+    // The window holds nothing older, so Spotify offers no `next`: one request.
+    expect(recentRequests(requests)).toHaveLength(1);
+  });
+
+  it("when every page keeps offering older plays after the cursor, then at most RECENT_MAX_PAGES pages are read", async () => {
+    const newest = Date.UTC(2026, 2, 1, 9, 0);
+    let page = 0;
+    const { ctx, requests } = ctxWith((r) => {
+      if (r.url.pathname !== "/v1/me/player/recently-played") return syncFixtures(r);
+      page++;
+      const top = newest + 10_000 * 60_000 - page * RECENT_LIMIT * 60_000;
+      const items = Array.from({ length: RECENT_LIMIT }, (_, i) => playItem(top - i * 60_000, page * 100 + i));
+      return {
+        body: {
+          items,
+          limit: RECENT_LIMIT,
+          next: `https://api.spotify.com/v1/me/player/recently-played?before=${top - (RECENT_LIMIT - 1) * 60_000}`,
+          cursors: { after: "1", before: "0" },
+        },
+      };
+    });
+    const result = await spotify.fetchAll({ ...ctx, history: { playsAfter: new Date(newest) } }, "ACCESS");
+    expect(recentRequests(requests)).toHaveLength(RECENT_MAX_PAGES);
+    expect(result.plays!.items).toHaveLength(RECENT_MAX_PAGES * RECENT_LIMIT);
+    expect(result.counts.recentlyPlayedPages).toBe(RECENT_MAX_PAGES);
+  });
+});
+
+describe("Spotify daily history point", () => {
+  it("when a sync fetched its snapshots, then the point holds top-list ranks as ids and playlist sizes", async () => {
+    const { ctx } = ctxWith(syncFixtures);
+    const result = await spotify.fetchAll(ctx, "ACCESS");
+    const point = spotify.historyPoint!(result.snapshots) as {
+      topTracks: Record<string, string[]>;
+      topArtists: Record<string, string[]>;
+      playlists: number;
+      playlistTracks: Record<string, number | null>;
+    };
+    const top = result.snapshots["top-tracks"] as Record<string, { items: { id: string | null }[] }>;
+    expect(Object.keys(point.topTracks)).toEqual(["short_term", "medium_term", "long_term"]);
+    expect(point.topTracks.short_term).toEqual(top.short_term!.items.flatMap((t) => (t.id ? [t.id] : [])));
+    expect(point.topArtists.long_term!.length).toBeGreaterThan(0);
+    expect(point.playlists).toBe(4);
+    const playlists = result.snapshots.playlists as { items: { id: string; tracks: { total: number | null } }[] };
+    expect(point.playlistTracks).toEqual(Object.fromEntries(playlists.items.map((p) => [p.id, p.tracks.total])));
+    expect(JSON.stringify(point)).not.toContain("Cut To The Feeling"); // ids only: compact
+  });
+
+  it("when the snapshots hold none of the data, then there is no point", () => {
+    expect(spotify.historyPoint!({ profile: {} })).toBeNull();
   });
 });

@@ -167,12 +167,20 @@ const GENERAL = {
   ),
 
   // --- Sync scheduling ---------------------------------------------------------------------------
-  SYNC_SCHEDULE: str("every 60 minutes", "Cloud Scheduler schedule of the fan-out."),
+  SYNC_SCHEDULE: str(
+    "every 20 minutes",
+    "Cloud Scheduler schedule of the fan-out: every SYNC_TICK_MINUTES (a connection is synced only when it is due).",
+  ),
   SYNC_TIME_ZONE: str("Etc/UTC", "Time zone of the fan-out schedule."),
   SYNC_INTERVAL_MINUTES: int(
     positiveInt,
     60,
-    "Minutes between two syncs of one connection (also the task-id time slot).",
+    "Minutes between two syncs of one connection (a whole number of SYNC_TICK_MINUTES).",
+  ),
+  SYNC_TICK_MINUTES: int(
+    positiveInt.max(1_440),
+    20,
+    "Minutes between two fan-outs (SYNC_SCHEDULE's period, dividing SYNC_INTERVAL_MINUTES): the task-id time slot and the step of every next sync time.",
   ),
   FANOUT_PAGE_SIZE: int(positiveInt.max(10_000), 500, "Due connections read per Firestore page during fan-out."),
   FANOUT_CONCURRENCY: int(positiveInt.max(1_000), 100, "Enqueue calls in flight at once during fan-out."),
@@ -185,6 +193,11 @@ const GENERAL = {
   ),
   MAX_BACKOFF_HOURS: int(positiveInt, 48, "Upper bound of the exponential backoff of a failing connection."),
   SYNC_RUN_TTL_DAYS: int(positiveInt, 30, "Days a sync_runs document is kept (Firestore TTL on expiresAt)."),
+  PLAY_RETENTION_DAYS: int(
+    nonNegativeInt,
+    0,
+    "Days raw plays are kept in the play log (aggregates stay); 0 keeps them forever.",
+  ),
   MAX_IMAGE_BYTES: int(positiveInt, 20 * 1024 * 1024, "Largest image or media file mirrored to Storage, in bytes."),
   MIRROR_CONCURRENCY: int(positiveInt.max(100), 8, "Images or media files downloaded and stored at once by one sync."),
 
@@ -241,6 +254,7 @@ type ProviderSettingSpecs<E extends CatalogEntry> = Record<`${E["settingsPrefix"
   Record<`${E["settingsPrefix"]}_QUEUE_${QueueKey}`, IntSpec> &
   Record<E["refresh"]["setting"], IntSpec> &
   (E extends { syncInterval: { setting: infer N extends string } } ? Record<N, IntSpec> : unknown) &
+  (E extends { plays: { activeSync: { setting: infer N extends string } } } ? Record<N, IntSpec> : unknown) &
   (E extends { ownApps: { setting: infer N extends string } }
     ? Record<N, ModeSpec> &
         Record<`${E["settingsPrefix"]}_OWN_APPS_QUEUE_${"MAX_DISPATCHES_PER_SECOND" | "MAX_CONCURRENT"}`, IntSpec>
@@ -263,6 +277,7 @@ export function providerSettingNames(e: CatalogEntry) {
     refresh: e.refresh.setting,
     mirror: e.mirror?.setting?.name,
     syncInterval: e.syncInterval?.setting,
+    activeSync: e.plays?.activeSync.setting,
     ownApps: e.ownApps?.setting,
     ownAppsQueue: (key: "MAX_DISPATCHES_PER_SECOND" | "MAX_CONCURRENT") => `${p}_OWN_APPS_QUEUE_${key}`,
   };
@@ -304,6 +319,8 @@ export function providerSettingSpecs(e: CatalogEntry): Record<string, SettingSpe
   if (e.mirror?.setting) out[e.mirror.setting.name] = flag(e.mirror.setting.default, e.mirror.setting.description);
   if (e.syncInterval)
     out[e.syncInterval.setting] = int(positiveInt, e.syncInterval.default, e.syncInterval.description);
+  if (e.plays)
+    out[e.plays.activeSync.setting] = int(positiveInt, e.plays.activeSync.default, e.plays.activeSync.description);
   if (e.ownApps) {
     out[e.ownApps.setting] = spec("string", z.enum(OWN_APPS_MODES), e.ownApps.description, e.ownApps.default);
     out[n.ownAppsQueue("MAX_DISPATCHES_PER_SECOND")] = int(
@@ -434,10 +451,28 @@ export interface ProviderSettings {
    */
   syncIntervalMinutes: number;
   /**
+   * Minutes to the next sync after one that logged new plays or found a gap (catalog `plays`: an
+   * active listener is read more often, so fewer plays fall out of the provider's short window):
+   * whole SYNC_TICK_MINUTES, at least one tick and at most `syncIntervalMinutes`. Null for a
+   * provider without a play log.
+   */
+  activeSyncMinutes: number | null;
+  /**
    * Whose OAuth app people connect through (catalog `ownApps`): `shared`, the operator's app above;
    * `own`, each person's own app; `both`, a person chooses. `shared` for a provider without the setting.
    */
   apps: OwnAppsMode;
+}
+
+/** The active-listener interval: whole ticks, at least one, never longer than the regular interval. */
+function activeSyncMinutes(
+  config: Pick<Config, "SYNC_TICK_MINUTES">,
+  own: number | undefined,
+  regular: number,
+): number | null {
+  if (own === undefined) return null;
+  const tick = config.SYNC_TICK_MINUTES;
+  return Math.min(regular, Math.max(tick, Math.ceil(own / tick) * tick));
 }
 
 /** A provider's interval, never below one slot and a whole number of slots. */
@@ -454,6 +489,10 @@ export function providerSettings(config: Config, id: ProviderId): ProviderSettin
   const queue = Object.fromEntries(
     (Object.keys(QUEUE_SETTINGS) as QueueKey[]).map((k) => [QUEUE_SETTINGS[k], c[n.queue(k)] as number]),
   ) as unknown as CatalogEntry["queue"];
+  const interval = syncIntervalMinutes(
+    config,
+    n.syncInterval === undefined ? undefined : (c[n.syncInterval] as number),
+  );
   return {
     clientId: c[n.clientId] as string,
     clientSecret: c[n.clientSecret] as string,
@@ -461,9 +500,11 @@ export function providerSettings(config: Config, id: ProviderId): ProviderSettin
     queue,
     refreshMarginSeconds: (c[n.refresh] as number) * (e.refresh.unit === "days" ? 86_400 : 1),
     mirror: e.mirror !== undefined && (n.mirror === undefined ? true : (c[n.mirror] as boolean)),
-    syncIntervalMinutes: syncIntervalMinutes(
+    syncIntervalMinutes: interval,
+    activeSyncMinutes: activeSyncMinutes(
       config,
-      n.syncInterval === undefined ? undefined : (c[n.syncInterval] as number),
+      n.activeSync === undefined ? undefined : (c[n.activeSync] as number),
+      interval,
     ),
     apps: n.ownApps === undefined ? "shared" : (c[n.ownApps] as OwnAppsMode),
   };
@@ -508,6 +549,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = String(first.path[0] ?? "config");
     const shown = specOf(name)?.kind === "secret" ? "(secret, not shown)" : JSON.stringify(raw[name]);
     throw new ConfigError(`Setting ${name} ${describeIssue(first)}; its value is ${shown}.`);
+  }
+  const { SYNC_INTERVAL_MINUTES: interval, SYNC_TICK_MINUTES: tick } = parsed.data;
+  if (interval % tick !== 0) {
+    throw new ConfigError(
+      `Setting SYNC_TICK_MINUTES (${tick}) must divide SYNC_INTERVAL_MINUTES (${interval}): the fan-out runs every tick and a connection is due a whole number of ticks later.`,
+    );
   }
   return parsed.data;
 }

@@ -41,11 +41,29 @@ export const CONTROL_OPERATIONS: Record<string, string> = {
   rotateRefreshTokens: '{"on":true}',
   "clock/now": '{} → {"now"}',
   "clock/advance": '{"ms"} → {"now"}',
+  listen:
+    '{"provider","account","plays":[{"trackKey"?,"playedAt","visibleAt"?}]} (ISO times) → {"added":[{"playedAt","visibleAt","trackId","trackName","artists","durationMs"}]}',
+  plays:
+    '{"provider","account","visibleOnly"?} → [{"playedAt","visibleAt","trackId","trackName","artists","durationMs"}] (every play made by now, oldest first)',
   stats: '{} → {"requests","rateLimited","byEndpoint"}',
   resetStats: "{}",
 };
 
 type Body = Record<string, unknown>;
+
+/** An account whose fake simulates listening (its recently-played). */
+interface ListeningAccount {
+  listen(plays: unknown): unknown[];
+  plays(nowMs: number, visibleOnly: boolean): unknown[];
+}
+
+function listening(fake: FakeProviders, b: Body): ListeningAccount {
+  const account = fake.account(provider(b), str(b, "account"));
+  const a = account as unknown as Partial<ListeningAccount>;
+  if (typeof a.listen !== "function" || typeof a.plays !== "function")
+    throw new Error(`A ${account.provider} account has no listening history.`);
+  return a as ListeningAccount;
+}
 
 function provider(b: Body): ProviderId {
   if (!isProviderId(b.provider)) {
@@ -161,6 +179,13 @@ export async function handleControl(fake: FakeProviders, op: string, raw: unknow
     case "clock/advance":
       fake.clock.advance(num(b, "ms"));
       return { now: fake.clock.now().toISOString() };
+    case "listen":
+      return { added: listening(fake, b).listen(b.plays) };
+    case "plays": {
+      if (b.visibleOnly !== undefined && typeof b.visibleOnly !== "boolean")
+        throw new Error('"visibleOnly" must be true or false.');
+      return listening(fake, b).plays(fake.clock.now().getTime(), b.visibleOnly === true);
+    }
     case "stats":
       return fake.stats();
     case "resetStats":

@@ -1,9 +1,22 @@
 /**
  * Fake Spotify accounts: profile, playlists (0 images, an unsized uploaded cover, or a 3-image
  * mosaic), top artists and tracks, recently played, all generated from the account's seed.
- * Changed playlists get a new snapshot_id and cover URL.
+ * Changed playlists get a new snapshot_id and cover URL. Listening (the plays over time and
+ * recently-played's window of them) is simulated in listening.ts.
  */
 import { type CommonAccountSpec, BaseAccount, base62Id, clamp, enc, hash, iso, rngFor, title } from "../data";
+import {
+  type FakePlay,
+  Listening,
+  ListeningSpec,
+  ListenPlays,
+  MAX_EXPLICIT_PLAYS,
+  WINDOW_SIZE,
+  catalogueKey,
+  keyOf,
+  newestFirst,
+  problem,
+} from "./listening";
 
 /** What addAccount accepts for Spotify. */
 export interface SpotifyAccountSpec extends CommonAccountSpec {
@@ -19,7 +32,25 @@ export interface SpotifyAccountSpec extends CommonAccountSpec {
   extendedQuota?: boolean;
   /** The stable `account_id` of /v1/me (May 2026); absent by default, as /v1/me then has none. */
   accountId?: string;
+  /**
+   * Plays over time on the fake clock, from the account's creation (listening.ts; default: none,
+   * only the fixed plays before the creation).
+   */
+  listening?: ListeningSpec;
 }
+
+/** A play as the `plays` operation reports it (the fake's ground truth). */
+export interface PlayTruth {
+  playedAt: string;
+  visibleAt: string;
+  trackId: string;
+  trackName: string;
+  artists: { id: string; name: string }[];
+  durationMs: number;
+}
+
+/** Generated links do not change a track's ids, name or duration. */
+const NO_URLS: Urls = { spotifyApi: "", cdn: "" };
 
 export const LIMITS = { playlists: 5000, top: 50, recent: 50 } as const;
 const DEFAULTS = { playlists: 12, top: 20, recent: 30 } as const;
@@ -54,6 +85,12 @@ export class SpotifyAccount extends BaseAccount {
   recentCount: number;
   /** /v1/me's `account_id`, when set. */
   accountId: string | undefined;
+  /** The listening simulation, when the spec asked for one. */
+  readonly listening: Listening | undefined;
+  /** Plays added by `listen`, newest first. */
+  private readonly explicit: FakePlay[] = [];
+  private readonly explicitAt = new Set<number>();
+  private readonly trackInfo = new Map<string, Omit<PlayTruth, "playedAt" | "visibleAt">>();
 
   constructor(id: string, seed: number, spec: SpotifyAccountSpec, createdAtMs: number) {
     super(id, seed, spec.displayName ?? title(rngFor(seed, "user"), 0.1), createdAtMs);
@@ -65,6 +102,11 @@ export class SpotifyAccount extends BaseAccount {
     if (spec.accountId !== undefined && (typeof spec.accountId !== "string" || spec.accountId === ""))
       throw new Error('"accountId" must be a non-empty string.');
     this.accountId = spec.accountId;
+    if (spec.listening !== undefined) {
+      const parsed = ListeningSpec.safeParse(spec.listening);
+      if (!parsed.success) throw new Error(problem(parsed.error, '"listening"'));
+      this.listening = new Listening(seed, createdAtMs, parsed.data);
+    }
   }
 
   get itemCount(): number {
@@ -234,29 +276,132 @@ export class SpotifyAccount extends BaseAccount {
     );
   }
 
-  /** PlayHistoryObjects, newest first, played in the 3 days before the account was created. */
-  recentlyPlayed(u: Urls): { playedAtMs: number; item: Record<string, unknown> }[] {
+  /** The fixed plays, newest first, played in the 3 days before the account was created. */
+  private fixedPlays(): FakePlay[] {
     const rng = rngFor(this.seed, "recent");
     let t = this.createdAtMs - 60_000;
-    const out: { playedAtMs: number; item: Record<string, unknown> }[] = [];
+    const out: FakePlay[] = [];
     for (let i = 0; i < this.recentCount; i++) {
       t -= 60_000 + rng.int(90 * 60_000);
       const playlist = this.playlistCount > 0 && rng.chance(0.5) ? rng.int(this.playlistCount) : undefined;
-      const context =
-        playlist === undefined
-          ? { type: "album", href: `${u.spotifyApi}/v1/albums/x${i}`, external_urls: {}, uri: `spotify:album:x${i}` }
-          : {
-              type: "playlist",
-              href: `${u.spotifyApi}/v1/playlists/${this.itemId(playlist)}`,
-              external_urls: { spotify: `https://open.spotify.com/playlist/${this.itemId(playlist)}` },
-              uri: `spotify:playlist:${this.itemId(playlist)}`,
-            };
-      out.push({
-        playedAtMs: t,
-        item: { track: this.track(`recent-${i}`, u), played_at: iso(t), context },
-      });
+      out.push({ playedAtMs: t, visibleAtMs: t, trackKey: `recent-${i}`, fixed: { index: i, playlist } });
     }
     return out;
+  }
+
+  /** The context a play was played from: a playlist, the track's album, or none. */
+  private context(p: FakePlay, track: Record<string, unknown>, u: Urls): Record<string, unknown> | null {
+    const playlistContext = (i: number) => ({
+      type: "playlist",
+      href: `${u.spotifyApi}/v1/playlists/${this.itemId(i)}`,
+      external_urls: { spotify: `https://open.spotify.com/playlist/${this.itemId(i)}` },
+      uri: `spotify:playlist:${this.itemId(i)}`,
+    });
+    if (p.fixed) {
+      const i = p.fixed.index;
+      return p.fixed.playlist === undefined
+        ? { type: "album", href: `${u.spotifyApi}/v1/albums/x${i}`, external_urls: {}, uri: `spotify:album:x${i}` }
+        : playlistContext(p.fixed.playlist);
+    }
+    const rng = rngFor(this.seed, "play-context", p.playedAtMs, p.trackKey);
+    const r = rng.next();
+    if (r < 0.5 && this.playlistCount > 0) return playlistContext(rng.int(Math.min(this.playlistCount, 20)));
+    if (r < 0.85) {
+      const album = track.album as { id: string; href: string; external_urls: unknown; uri: string };
+      return { type: "album", href: album.href, external_urls: album.external_urls, uri: album.uri };
+    }
+    return null;
+  }
+
+  /**
+   * Recently-played's window at `nowMs`: the latest 50 plays by played_at among those visible
+   * then, newest first.
+   */
+  playWindow(nowMs: number): FakePlay[] {
+    const visible = (p: FakePlay) => p.playedAtMs <= nowMs && p.visibleAtMs <= nowMs;
+    const pool = [
+      ...this.fixedPlays().filter(visible),
+      ...this.explicit.filter(visible),
+      ...(this.listening?.visibleNewest(nowMs, WINDOW_SIZE) ?? []),
+    ];
+    return pool.sort(newestFirst).slice(0, WINDOW_SIZE);
+  }
+
+  /** One PlayHistoryObject: the full track, played_at (ISO, ms), the context or null. */
+  playItem(p: FakePlay, u: Urls): Record<string, unknown> {
+    const track = this.track(p.trackKey, u);
+    return { track, played_at: iso(p.playedAtMs), context: this.context(p, track, u) };
+  }
+
+  /** PlayHistoryObjects of the window at `nowMs` (default: the creation time), newest first. */
+  recentlyPlayed(u: Urls, nowMs = this.createdAtMs): { playedAtMs: number; item: Record<string, unknown> }[] {
+    return this.playWindow(nowMs).map((p) => ({ playedAtMs: p.playedAtMs, item: this.playItem(p, u) }));
+  }
+
+  /**
+   * Adds plays (the `listen` operation: [{trackKey?, playedAt, visibleAt?}], ISO times): the same
+   * trackKey always plays the same track ("0" … "199" are the simulation's catalogue); without
+   * one, a catalogue track picked from the seed and the play time. Two plays cannot share a
+   * millisecond. Returns what was added, oldest first.
+   */
+  listen(plays: unknown): PlayTruth[] {
+    const parsed = ListenPlays.safeParse(plays);
+    if (!parsed.success) throw new Error(problem(parsed.error, '"plays"'));
+    if (this.explicit.length + parsed.data.length > MAX_EXPLICIT_PLAYS)
+      throw new Error(`An account keeps at most ${MAX_EXPLICIT_PLAYS} added plays.`);
+    const fixedAt = new Set(this.fixedPlays().map((p) => p.playedAtMs));
+    const batchAt = new Set<number>();
+    const added: FakePlay[] = [];
+    for (const p of parsed.data) {
+      const at = p.playedAt;
+      const simulated = this.listening?.hour(this.listening.hourOf(at)).some((s) => s.playedAtMs === at) ?? false;
+      if (fixedAt.has(at) || this.explicitAt.has(at) || batchAt.has(at) || simulated)
+        throw new Error(`Another play already ends at ${iso(at)}: two plays cannot share a millisecond.`);
+      batchAt.add(at);
+      const trackKey =
+        p.trackKey === undefined ? catalogueKey(rngFor(this.seed, "listen", at).next()) : keyOf(p.trackKey);
+      added.push({ playedAtMs: at, visibleAtMs: p.visibleAt ?? at, trackKey });
+    }
+    for (const p of added) {
+      this.explicit.push(p);
+      this.explicitAt.add(p.playedAtMs);
+    }
+    this.explicit.sort(newestFirst);
+    return added.sort((a, b) => newestFirst(b, a)).map((p) => this.truth(p));
+  }
+
+  /**
+   * Every play made by `nowMs` (the `plays` operation: the ground truth tests compare with),
+   * oldest first; `visibleOnly`: only those recently-played could have shown by then.
+   */
+  plays(nowMs: number, visibleOnly = false): PlayTruth[] {
+    const made = (p: FakePlay) => p.playedAtMs <= nowMs && (!visibleOnly || p.visibleAtMs <= nowMs);
+    const all = [
+      ...this.fixedPlays().filter(made),
+      ...this.explicit.filter(made),
+      ...(this.listening?.madeBy(nowMs).filter(made) ?? []),
+    ];
+    return all.sort((a, b) => newestFirst(b, a)).map((p) => this.truth(p));
+  }
+
+  private truth(p: FakePlay): PlayTruth {
+    let info = this.trackInfo.get(p.trackKey);
+    if (!info) {
+      const t = this.track(p.trackKey, NO_URLS) as {
+        id: string;
+        name: string;
+        duration_ms: number;
+        artists: { id: string; name: string }[];
+      };
+      info = {
+        trackId: t.id,
+        trackName: t.name,
+        artists: t.artists.map((a) => ({ id: a.id, name: a.name })),
+        durationMs: t.duration_ms,
+      };
+      this.trackInfo.set(p.trackKey, info);
+    }
+    return { playedAt: iso(p.playedAtMs), visibleAt: iso(p.visibleAtMs), ...info };
   }
 
   summary(): Record<string, unknown> {
@@ -270,6 +415,8 @@ export class SpotifyAccount extends BaseAccount {
       playlists: this.playlistCount,
       topItems: this.topItems,
       recentlyPlayed: this.recentCount,
+      listening: this.listening?.spec ?? null,
+      addedPlays: this.explicit.length,
       changedItems: this.versions.size,
     };
   }

@@ -288,23 +288,27 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     },
   ];
 
-  /** CursorPagingObject of PlayHistoryObjects: newest first; `before`/`after` are ms cursors. */
+  /**
+   * CursorPagingObject of PlayHistoryObjects, newest first, from the window of the latest 50
+   * plays visible now (account.playWindow). `after`/`before` are exclusive unix-ms cursors and
+   * cannot be combined; `after` gives the newest plays newer than it, `before` those older than
+   * it; `next` pages to older plays of the window while some remain.
+   */
   function recentlyPlayed(rq: Rq, a: SpotifyAccount): Reply {
     const limit = intParam(rq.query, "limit", 20, 1, MAX_LIMIT);
     if (typeof limit !== "number") return limit;
     const before = rq.query.get("before");
     const after = rq.query.get("after");
     if (before !== null && after !== null) return apiError(400, "Only one of before or after may be given");
-    for (const c of [before, after]) if (c !== null && !/^\d+$/.test(c)) return apiError(400, "Invalid cursor");
-    const all = a.recentlyPlayed(urlsOf(state));
-    let page: typeof all;
-    if (after !== null) {
-      const newer = all.filter((p) => p.playedAtMs > Number(after));
-      page = newer.slice(Math.max(0, newer.length - limit));
-    } else {
-      const older = before !== null ? all.filter((p) => p.playedAtMs < Number(before)) : all;
-      page = older.slice(0, limit);
-    }
+    for (const c of [before, after]) if (c !== null && !/^\d{1,15}$/.test(c)) return apiError(400, "Invalid cursor");
+    const window = a.playWindow(state.clock.nowMs());
+    const inRange =
+      after !== null
+        ? window.filter((p) => p.playedAtMs > Number(after))
+        : before !== null
+          ? window.filter((p) => p.playedAtMs < Number(before))
+          : window;
+    const page = inRange.slice(0, limit);
     const href = new URL(`${state.baseUrl}${rq.url.pathname}${rq.url.search}`).toString();
     if (page.length === 0) {
       // What Spotify sends when there is nothing (more): no cursors, no next.
@@ -312,13 +316,14 @@ export function spotifyHandlers(state: FakeState): ProviderHandlers {
     }
     const newest = page[0]!.playedAtMs;
     const oldest = page[page.length - 1]!.playedAtMs;
-    const moreOlder = all.some((p) => p.playedAtMs < oldest);
+    const moreOlder = window.some((p) => p.playedAtMs < oldest);
     const next = new URL(`${state.baseUrl}${rq.url.pathname}`);
     next.searchParams.set("before", String(oldest));
     next.searchParams.set("limit", String(limit));
+    const u = urlsOf(state);
     return json(200, {
       href,
-      items: page.map((p) => p.item),
+      items: page.map((p) => a.playItem(p, u)),
       limit,
       next: moreOlder ? next.toString() : null,
       cursors: { after: String(newest), before: String(oldest) },

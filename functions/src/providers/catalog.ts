@@ -79,6 +79,13 @@ export interface CatalogEntry {
    */
   syncInterval?: { setting: string; default: number; description: string };
   /**
+   * The provider keeps a play log (listening history) read from a short window of recent plays:
+   * `activeSync`, a setting in minutes and its default, the shorter interval after a sync that
+   * logged new plays (or found a gap), so an active listener is read before the window overflows.
+   * Absent: the provider has no play log.
+   */
+  plays?: { activeSync: { setting: string; default: number; description: string } };
+  /**
    * What the provider's terms ask of stored data (YouTube's developer policies): `maxAgeDays`, how
    * long synced data may be kept after its last successful sync (older data is deleted, sync/
    * retention.ts); `deleteOnDisconnect`, a disconnect always deletes the data and revokes the grant

@@ -91,8 +91,24 @@ describe("the catalog", () => {
     expect(read({}).syncIntervalMinutes).toBe(360);
     expect(read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "90" }).syncIntervalMinutes).toBe(120);
     expect(read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "10" }).syncIntervalMinutes).toBe(60);
-    expect(read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "100", SYNC_INTERVAL_MINUTES: "30" }).syncIntervalMinutes).toBe(120);
+    // A 30-minute interval needs a tick that divides it (the default tick, 20, does not).
+    expect(
+      read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "100", SYNC_INTERVAL_MINUTES: "30", SYNC_TICK_MINUTES: "10" })
+        .syncIntervalMinutes,
+    ).toBe(120);
     expect(() => read({ YOUTUBE_SYNC_INTERVAL_MINUTES: "0" })).toThrow(/YOUTUBE_SYNC_INTERVAL_MINUTES/);
+  });
+
+  it("when a provider keeps a play log, then its active-listener interval is whole ticks between one tick and the regular interval", () => {
+    const read = (env: Record<string, string>) => providerSettings(loadConfig({ ...testSecrets(), ...env }), "spotify");
+    expect(SETTINGS.SPOTIFY_ACTIVE_SYNC_MINUTES.default).toBe("20");
+    expect(read({}).activeSyncMinutes).toBe(20);
+    expect(read({ SPOTIFY_ACTIVE_SYNC_MINUTES: "25" }).activeSyncMinutes).toBe(40);
+    expect(read({ SPOTIFY_ACTIVE_SYNC_MINUTES: "5" }).activeSyncMinutes).toBe(20);
+    expect(read({ SPOTIFY_ACTIVE_SYNC_MINUTES: "500" }).activeSyncMinutes).toBe(60);
+    expect(read({ SPOTIFY_ACTIVE_SYNC_MINUTES: "5", SYNC_TICK_MINUTES: "5" }).activeSyncMinutes).toBe(5);
+    expect(providerSettings(loadConfig(testSecrets()), "youtube").activeSyncMinutes).toBeNull();
+    expect(() => read({ SPOTIFY_ACTIVE_SYNC_MINUTES: "0" })).toThrow(/SPOTIFY_ACTIVE_SYNC_MINUTES/);
   });
 });
 

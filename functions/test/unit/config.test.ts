@@ -21,9 +21,21 @@ describe("loadConfig", () => {
     expect(c.SPOTIFY_ACCOUNTS_BASE_URL).toBe("https://accounts.spotify.com");
     expect(c.INSTAGRAM_GRAPH_BASE_URL).toBe("https://graph.instagram.com");
     expect(c.SYNC_INTERVAL_MINUTES).toBe(60);
+    expect(c.SYNC_TICK_MINUTES).toBe(20);
+    expect(c.SYNC_SCHEDULE).toBe("every 20 minutes");
     expect(c.MIRROR_SPOTIFY_COVERS).toBe(true);
     expect(c.TOKEN_ENCRYPTION_KEYS).toHaveLength(1);
     expect(c.TOKEN_ENCRYPTION_KEYS[0]!.key).toHaveLength(32);
+  });
+
+  it("when SYNC_TICK_MINUTES does not divide SYNC_INTERVAL_MINUTES, then one sentence names both", () => {
+    expect(() => loadConfig({ ...secrets(), SYNC_INTERVAL_MINUTES: "45" })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...secrets(), SYNC_INTERVAL_MINUTES: "45" })).toThrow(
+      /SYNC_TICK_MINUTES \(20\) must divide SYNC_INTERVAL_MINUTES \(45\)/,
+    );
+    expect(loadConfig({ ...secrets(), SYNC_INTERVAL_MINUTES: "45", SYNC_TICK_MINUTES: "15" }).SYNC_TICK_MINUTES).toBe(
+      15,
+    );
   });
 
   it("when values are given, then they are parsed to their types and trailing slashes dropped", () => {

@@ -51,6 +51,16 @@ export const spotifyCatalog = {
     // One person per own app, one sync an hour: the functions' capacity is the bound, not Spotify's.
     queue: { maxDispatchesPerSecond: 20, maxConcurrent: 20 },
   },
+  // Recently played holds the latest 50 plays: an hourly read loses plays of a listener who plays
+  // more than 50 an hour, so a connection with new plays is read again sooner.
+  plays: {
+    activeSync: {
+      setting: "SPOTIFY_ACTIVE_SYNC_MINUTES",
+      default: 20,
+      description:
+        "Minutes to the next Spotify sync after one that logged new plays (whole SYNC_TICK_MINUTES, at most SYNC_INTERVAL_MINUTES); idle connections sync every SYNC_INTERVAL_MINUTES.",
+    },
+  },
   refresh: {
     setting: "TOKEN_REFRESH_MARGIN_SECONDS",
     unit: "seconds",

@@ -31,6 +31,8 @@ export interface ConnectionView {
   counts: Record<string, number>;
   /** The person's own provider app the connection goes through; null: the site's shared app. */
   app: { clientId: string } | null;
+  /** The last gap the sync detected in the play log (`lastHistoryGap`): plays between the two times may be lost. */
+  historyGap: { after: Date; before: Date; detectedAt: Date | null } | null;
 }
 
 /** Reads a connection document's data defensively (a missing field is null, never a crash). */
@@ -39,6 +41,9 @@ export function readConnection(data: Record<string, unknown> | undefined): Conne
   const err = data.lastError as { code?: unknown; message?: unknown; at?: unknown } | null | undefined;
   const lease = data.lease as { expiresAt?: unknown } | null | undefined;
   const app = data.app as { clientId?: unknown } | null | undefined;
+  const gap = data.lastHistoryGap as { after?: unknown; before?: unknown; detectedAt?: unknown } | null | undefined;
+  const gapAfter = gap ? toDate(gap.after) : null;
+  const gapBefore = gap ? toDate(gap.before) : null;
   const counts: Record<string, number> = {};
   if (data.counts && typeof data.counts === "object") {
     for (const [k, v] of Object.entries(data.counts as Record<string, unknown>))
@@ -61,6 +66,8 @@ export function readConnection(data: Record<string, unknown> | undefined): Conne
       app && typeof app === "object" && typeof app.clientId === "string" && app.clientId
         ? { clientId: app.clientId }
         : null,
+    historyGap:
+      gap && gapAfter && gapBefore ? { after: gapAfter, before: gapBefore, detectedAt: toDate(gap.detectedAt) } : null,
   };
 }
 

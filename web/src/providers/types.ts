@@ -8,6 +8,7 @@
 import type { DocumentData } from "firebase/firestore";
 import type { CatalogEntryOf, ProviderId } from "../../../functions/src/providers/catalog";
 import type { Child } from "../dom";
+import type { HistoryStore } from "../history/store";
 import type { MediaLoader } from "../media";
 import type { ConnectionView, QuotaWords } from "../status";
 
@@ -39,6 +40,11 @@ export interface PanelContext<P extends ProviderId> {
   mirrorObject(itemId: string, ext: string): string;
   /** Renders the dashboard again, e.g. after a panel's own choice (a time range) changed. */
   rerender(): void;
+  /**
+   * The provider's listening history and daily points (web/src/history/store.ts): read only
+   * once a panel asks, followed live while the dashboard is open.
+   */
+  readonly history: HistoryStore;
 }
 
 export interface WebProvider<P extends ProviderId> {

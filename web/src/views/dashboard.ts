@@ -21,6 +21,7 @@ import { firestorePaths, storagePaths } from "../../../functions/src/paths";
 import { CATALOG, type ProviderId, isProviderId, providerName } from "../../../functions/src/providers/catalog";
 import { type Child, type View, append, empty, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
+import { createHistoryStore } from "../history/store";
 import type { MediaLoader } from "../media";
 import { brandMark } from "../providers/brand";
 import { WEB_PROVIDERS } from "../providers/registry";
@@ -104,8 +105,10 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
   };
 
   /** Each provider's panels, in catalog order: mounted once, rendered on every render. */
-  const mount = <P extends ProviderId>(provider: P): (() => Child[]) =>
-    WEB_PROVIDERS[provider].dashboard({
+  const mount = <P extends ProviderId>(provider: P): (() => Child[]) => {
+    const history = createHistoryStore(s.db, uid, provider, render);
+    unsubs.push(() => history.dispose());
+    return WEB_PROVIDERS[provider].dashboard({
       provider,
       uid,
       media,
@@ -114,7 +117,9 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
       connection: () => connections[provider] ?? null,
       mirrorObject: (itemId, ext) => storagePaths.mirrorObject(uid, provider, itemId, ext),
       rerender: render,
+      history,
     });
+  };
   const panels = CATALOG.map((e) => mount(e.id));
 
   const historyPanel = () => {

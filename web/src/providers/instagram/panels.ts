@@ -1,6 +1,10 @@
-/** Instagram's dashboard panel: the media grid (mirrored images, video and carousel badges, captions, links). */
+/**
+ * Instagram's dashboard panels: the media grid (mirrored images, video and carousel badges,
+ * captions, links) and the followers over time (the daily points, web/src/history/).
+ */
 import { empty, formatDateTime, h } from "../../dom";
-import { httpsUrl } from "../../fields";
+import { httpsUrl, num } from "../../fields";
+import { pointsPanel } from "../../history/points";
 import type { WebProvider } from "../types";
 import { readMedia } from "./readers";
 
@@ -55,6 +59,18 @@ export const instagramWeb: WebProvider<"instagram"> = {
       );
     };
 
-    return () => [mediaPanel()];
+    const followers = pointsPanel({
+      store: ctx.history,
+      section,
+      connection: ctx.connection,
+      providerName: "Instagram",
+      title: "Followers over time",
+      role: "followers",
+      what: "followers",
+      valueLabel: "Followers",
+      pick: () => ({ name: "Instagram followers", pick: (pt) => num(pt.followers) }),
+    });
+
+    return () => [mediaPanel(), followers()];
   },
 };

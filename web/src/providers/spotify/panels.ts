@@ -1,6 +1,12 @@
-/** Spotify's dashboard panels: playlists with covers, top tracks and artists (time-range switch), recently played. */
+/**
+ * Spotify's dashboard panels: playlists with covers, top tracks and artists (time-range switch),
+ * recently played, then the listening history (minutes per day, hours, top lists of any dates,
+ * first and last listens; web/src/history/) and a playlist's size over time.
+ */
 import { type Child, empty, h, relative } from "../../dom";
-import type { Obj } from "../../fields";
+import { type Obj, isObj, num } from "../../fields";
+import { listeningPanels } from "../../history/listening";
+import { pointsPanel } from "../../history/points";
 import type { SnapshotState, WebProvider } from "../types";
 import { spotifyOwnApp, spotifyQuotaWords } from "./own-app";
 import {
@@ -12,6 +18,9 @@ import {
   readRecentlyPlayed,
   readTracks,
 } from "./readers";
+
+/** Spotify keeps only the latest 50 plays: more between two syncs may lose some (the gap sentence says so). */
+const RECENTLY_PLAYED_WINDOW = 50;
 
 export const spotifyWeb: WebProvider<"spotify"> = {
   snapshots: ["playlists", "top-tracks", "top-artists", "recently-played"],
@@ -140,6 +149,59 @@ export const spotifyWeb: WebProvider<"spotify"> = {
       );
     };
 
-    return () => [playlistsPanel(), topPanel(), recentPanel()];
+    const listening = listeningPanels({
+      store: ctx.history,
+      section,
+      connection: ctx.connection,
+      providerName: "Spotify",
+      gap: () => ctx.connection()?.historyGap ?? null,
+      window: RECENTLY_PLAYED_WINDOW,
+    });
+
+    // A playlist's size over time, from the daily points (`playlists`: the count; `playlistTracks`: id → tracks).
+    const COUNT = "";
+    let chosen = COUNT;
+    const choice = h("select", { name: "playlist", "aria-label": "Playlist" });
+    choice.addEventListener("change", () => {
+      chosen = choice.value;
+      ctx.rerender();
+    });
+    let choiceKey = "";
+    const playlistNames = () => {
+      const v = ctx.snapshot("playlists", "playlists");
+      return v.ok ? readPlaylists(v.data) : [];
+    };
+    const sizePanel = pointsPanel({
+      store: ctx.history,
+      section,
+      connection: ctx.connection,
+      providerName: "Spotify",
+      title: "Playlists over time",
+      role: "playlist-size",
+      what: "playlist sizes",
+      valueLabel: "Tracks",
+      above: h("label", { class: "inline" }, "Show ", choice),
+      pick: () => {
+        const lists = playlistNames();
+        const key = JSON.stringify(lists.map((p) => [p.id, p.name]));
+        if (key !== choiceKey) {
+          choiceKey = key;
+          choice.replaceChildren(
+            h("option", { value: COUNT }, "Number of playlists"),
+            ...lists.map((p) => h("option", { value: p.id }, p.name)),
+          );
+          if (chosen !== COUNT && !lists.some((p) => p.id === chosen)) chosen = COUNT;
+          choice.value = chosen;
+        }
+        if (chosen === COUNT) return { name: "Number of playlists", pick: (pt) => num(pt.playlists) };
+        const name = lists.find((p) => p.id === chosen)?.name ?? "The playlist";
+        return {
+          name: `Tracks in ${name}`,
+          pick: (pt) => (isObj(pt.playlistTracks) ? num(pt.playlistTracks[chosen]) : null),
+        };
+      },
+    });
+
+    return () => [playlistsPanel(), topPanel(), recentPanel(), ...listening(), sizePanel()];
   },
 };

@@ -269,7 +269,8 @@ describe("rebuildStats", () => {
     expect(bad.stderr).toContain("spotify-2026-03");
     const fix = run();
     expect(fix.status).toBe(0);
-    expect(run("--check").status).toBe(0);
+    expect(JSON.parse(fix.stdout.trim())).toMatchObject({ changed: ["spotify-2026-03"], written: true });
+    expect((await rebuildStats(db(), uid, { check: true })).changed).toEqual([]);
     expect(run("--check", "--uid", "").status).toBe(2);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
+import { ConnectionHistory, HistoryGap } from "../history/model";
 import { PROVIDERS } from "../paths";
 
 export const CONNECTION_STATUSES = ["connected", "needs_reauth", "error", "paused", "disconnected"] as const;
@@ -59,6 +60,16 @@ export const ConnectionDoc = z.object({
     .object({ clientId: z.string().min(1) })
     .nullable()
     .optional(),
+  /**
+   * The listening history of a provider with a play log (history/playLog.ts keeps it), or just
+   * the last daily point's day for one without. Absent before the first. A malformed value reads
+   * as absent, so it can never stop the sync.
+   */
+  history: ConnectionHistory.optional().catch(undefined),
+  /** The last detected gap in the play log (more plays between two syncs than the provider keeps). */
+  lastHistoryGap: HistoryGap.nullable().optional().catch(undefined),
+  /** Gaps detected so far. */
+  historyGaps: z.number().int().nonnegative().optional().catch(undefined),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 

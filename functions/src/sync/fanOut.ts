@@ -6,8 +6,10 @@
  *   by nextSyncAt, with a cursor (FANOUT_PAGE_SIZE per page, only the nextSyncAt field read), for
  *   S in SYNCABLE_STATUSES: `connected`, and `error` whose backoff has expired. Memory holds one
  *   page (plus the next one, prefetched), never all users.
- * - Task id = hash(uid, provider, slot of SYNC_INTERVAL_MINUTES): a second fan-out in the same slot
- *   enqueues nothing new (duplicates are counted as skipped, not failed).
+ * - Runs every SYNC_TICK_MINUTES (SYNC_SCHEDULE). Task id = hash(uid, provider, slot of
+ *   SYNC_TICK_MINUTES): a second fan-out in the same tick enqueues nothing new (duplicates are
+ *   counted as skipped, not failed). Running every tick does not sync anyone more often than their
+ *   nextSyncAt says (hourly when idle, sooner while plays arrive: the catalog's `plays.activeSync`).
  * - Enqueues with at most FANOUT_CONCURRENCY calls in flight.
  * - Enqueues nothing for a provider that rate-limited the whole app (providerPause.ts), nor for a
  *   connection made through a person's own app that is paused (its `app.clientId`): those
@@ -27,7 +29,9 @@ export interface FanOutDeps {
   db: Firestore;
   queue: TaskQueue;
   clock: Clock;
-  config: Pick<Config, "SYNC_INTERVAL_MINUTES" | "FANOUT_PAGE_SIZE" | "FANOUT_CONCURRENCY" | "MAX_PAUSE_HOURS">;
+  /** SYNC_TICK_MINUTES absent: one fan-out a SYNC_INTERVAL_MINUTES slot (tools that run it by hand). */
+  config: Pick<Config, "SYNC_INTERVAL_MINUTES" | "FANOUT_PAGE_SIZE" | "FANOUT_CONCURRENCY" | "MAX_PAUSE_HOURS"> &
+    Partial<Pick<Config, "SYNC_TICK_MINUTES">>;
 }
 
 export interface FanOutSummary {
@@ -47,7 +51,7 @@ export interface FanOutSummary {
 export async function runFanOut(deps: FanOutDeps): Promise<FanOutSummary> {
   const t0 = Date.now();
   const now = deps.clock.now();
-  const slot = slotStart(now, deps.config.SYNC_INTERVAL_MINUTES);
+  const slot = slotStart(now, deps.config.SYNC_TICK_MINUTES ?? deps.config.SYNC_INTERVAL_MINUTES);
   const summary: FanOutSummary = {
     due: 0,
     enqueued: 0,

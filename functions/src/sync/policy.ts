@@ -15,14 +15,14 @@
  * exponentially (interval × 2^(failures − threshold + 1), capped at MAX_BACKOFF_HOURS). The fan-out
  * picks `error` connections up again when that time comes; one success resets everything.
  */
-import type { Config } from "../config";
+import type { Config, ProviderSettings } from "../config";
 import type { ConnectionStatus } from "../connections/model";
 import { type ErrorAction, RateLimitedError, ReauthRequiredError, actionOf, isAppError } from "../errors";
 import { slotStart } from "./ports";
 
 export type PolicyConfig = Pick<
   Config,
-  "SYNC_INTERVAL_MINUTES" | "FAILURE_BACKOFF_THRESHOLD" | "MAX_BACKOFF_HOURS" | "MAX_PAUSE_HOURS"
+  "SYNC_INTERVAL_MINUTES" | "SYNC_TICK_MINUTES" | "FAILURE_BACKOFF_THRESHOLD" | "MAX_BACKOFF_HOURS" | "MAX_PAUSE_HOURS"
 >;
 
 /**
@@ -60,16 +60,46 @@ export function isSyncable(status: ConnectionStatus): boolean {
 }
 
 /**
- * When the connection is due again after a successful sync: the start of the slot `intervalMinutes`
- * after this one (the provider's interval, providerSettings().syncIntervalMinutes; one slot by
- * default), so the fan-out of that slot finds it due.
+ * When the connection is due again after a successful sync: `intervalMinutes` after the start of
+ * this fan-out tick (SYNC_TICK_MINUTES; the interval is the provider's,
+ * providerSettings().syncIntervalMinutes, SYNC_INTERVAL_MINUTES by default), so the fan-out of
+ * that tick finds it due. The fan-out runs every tick; a connection is still synced once an
+ * interval, because nextSyncAt says when.
  */
 export function nextRegularSync(
   now: Date,
-  config: Pick<Config, "SYNC_INTERVAL_MINUTES">,
+  config: Pick<Config, "SYNC_INTERVAL_MINUTES" | "SYNC_TICK_MINUTES">,
   intervalMinutes: number = config.SYNC_INTERVAL_MINUTES,
 ): Date {
-  return new Date(slotStart(now, config.SYNC_INTERVAL_MINUTES) + intervalMinutes * 60_000);
+  return new Date(slotStart(now, config.SYNC_TICK_MINUTES) + intervalMinutes * 60_000);
+}
+
+/** What a successful sync saw of the person's listening (play log providers). */
+export interface ListeningActivity {
+  /** New plays logged by this sync. */
+  playsLogged: number;
+  /** The read came back full and all new: plays may have been lost (a gap was recorded). */
+  gap: boolean;
+}
+
+/**
+ * The next sync after a success. A provider with a play log reads a short window of recent plays
+ * (Spotify: the latest 50): after a sync that logged new plays or found a gap, the person is
+ * listening, and the next sync comes `activeSyncMinutes` after this tick so fewer plays fall out
+ * of the window; an idle connection keeps the regular interval.
+ */
+export function nextSyncAfterSuccess(
+  now: Date,
+  config: Pick<Config, "SYNC_INTERVAL_MINUTES" | "SYNC_TICK_MINUTES">,
+  settings: Pick<ProviderSettings, "syncIntervalMinutes" | "activeSyncMinutes">,
+  activity: ListeningActivity | null,
+): Date {
+  const active = activity !== null && (activity.playsLogged > 0 || activity.gap);
+  const minutes =
+    active && settings.activeSyncMinutes !== null
+      ? Math.min(settings.activeSyncMinutes, settings.syncIntervalMinutes)
+      : settings.syncIntervalMinutes;
+  return nextRegularSync(now, config, minutes);
 }
 
 /** Backoff after `failures` consecutive counted failures (≥ threshold). */

@@ -17,8 +17,7 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Why a sync task exists: the hourly fan-out, or a person pressing "sync now". */
-/** scheduled: the hourly fan-out; manual: Sync now; connect: the first sync after the OAuth callback. */
+/** scheduled: the fan-out (every SYNC_TICK_MINUTES); manual: Sync now; connect: the first sync after the OAuth callback. */
 export const SYNC_REASONS = ["scheduled", "manual", "connect"] as const;
 export type SyncReason = (typeof SYNC_REASONS)[number];
 
@@ -78,7 +77,10 @@ export interface BlobStore {
   delete(path: string): Promise<void>;
 }
 
-/** Start (ms) of the time slot `at` falls into; slots are SYNC_INTERVAL_MINUTES long, aligned to the epoch. */
+/**
+ * Start (ms) of the time slot `at` falls into; slots are `intervalMinutes` long, aligned to the
+ * epoch (the fan-out's: SYNC_TICK_MINUTES).
+ */
 export function slotStart(at: Date, intervalMinutes: number): number {
   const ms = intervalMinutes * 60_000;
   return Math.floor(at.getTime() / ms) * ms;
@@ -86,7 +88,7 @@ export function slotStart(at: Date, intervalMinutes: number): number {
 
 /**
  * The Cloud Tasks id of a sync task: a hash of (uid, provider, slot), so one connection gets at
- * most one task per slot however often the fan-out runs. Hashed ids also spread task names
+ * most one task per fan-out tick however often the fan-out runs in it. Hashed ids also spread task names
  * evenly, which Cloud Tasks recommends over sequential names.
  */
 export function syncTaskId(uid: string, provider: Provider, slot: number | string): string {

@@ -15,11 +15,23 @@
  * A refreshed token is never re-created after either: it is saved only over the tokens it was
  * refreshed from (step 3).
  * So nothing of a deleted account, and nothing a person asked to delete, outlives the run.
+ *
+ * Listening history (a provider whose fetch returns plays): after the snapshots, the plays read
+ * are logged (history/playLog.ts, fenced by the lease: a run that lost it logs nothing and stops
+ * its remaining work). A sync that logged new plays or found a gap is followed sooner
+ * (policy.ts nextSyncAfterSuccess). Once a day in the person's time zone (the first successful
+ * sync of the day), the provider's daily point is written in the finishing transaction, and raw
+ * plays older than PLAY_RETENTION_DAYS are trimmed.
  */
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { type Config, providerSettings } from "../config";
 import { isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
+import { ConnectionHistory } from "../history/model";
+import { commitPlays, emptyHistory, timeZoneOf } from "../history/playLog";
+import { type PointUpdate, pointUpdate } from "../history/points";
+import { dayOf } from "../history/read";
+import { retentionCutoff, trimPlays } from "../history/retention";
 import { logs } from "../logs";
 import type { ProviderDataEraser } from "../oauth/disconnect";
 import { type Provider, firestorePaths } from "../paths";
@@ -28,7 +40,14 @@ import { withAccessToken } from "../providers/session";
 import type { ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { type LeaseResult, acquireLease } from "./lease";
 import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
-import { type FailureOutcome, decideFailure, errorSummary, isSyncable, nextRegularSync } from "./policy";
+import {
+  type FailureOutcome,
+  type ListeningActivity,
+  decideFailure,
+  errorSummary,
+  isSyncable,
+  nextSyncAfterSuccess,
+} from "./policy";
 import { type BlobStore, type Clock, SyncTaskPayload } from "./ports";
 import { pauseProvider, pausedError, providerPausedUntil } from "./providerPause";
 import { writeSnapshots } from "./snapshots";
@@ -85,6 +104,15 @@ export interface SyncResult {
   images?: MirrorCounts;
   tokenRefreshed?: boolean;
   requests?: number;
+  /**
+   * The play log (providers with one): plays logged and already logged, whether a gap was
+   * recorded; `superseded` when the run had lost its lease (nothing logged, the run stopped).
+   */
+  plays?: { logged: number; duplicates: number; gap: boolean; superseded: boolean };
+  /** The local day whose daily point this run wrote, if it wrote one. */
+  pointDay?: string;
+  /** Raw plays deleted by the daily retention trim. */
+  trimmed?: number;
   /** Set when the account was deleted or the provider disconnected during the run (see the file comment). */
   superseded?: { by: "account_deleted" | "disconnected"; documents: number; objects: number };
   ms: number;
@@ -124,7 +152,11 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   const connection = lease.connection;
   const module = deps.provider(provider);
   const settings = providerSettings(config, provider);
-  const ctx: ProviderContext = { config, now: () => clock.now() };
+  const ctx: ProviderContext = {
+    config,
+    now: () => clock.now(),
+    history: { playsAfter: connection.history?.newestPlayedAt?.toDate() ?? null },
+  };
   // Whose budget this connection spends: the operator's app, or the person's own (providerPause.ts).
   const ownClientId = connection.app?.clientId;
   const pauseTarget = { provider, ...(ownClientId !== undefined ? { clientId: ownClientId } : {}) };
@@ -132,6 +164,8 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   let update: Record<string, unknown>;
   let account: { id: string; displayName: string | null } | undefined;
   let pausedUntil: Date | null = null;
+  let point: { update: PointUpdate; day: string } | undefined;
+  let trimDue = false;
 
   try {
     // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
@@ -162,23 +196,55 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       (accessToken) => module.fetchAll(ctx, accessToken),
     );
     result.requests = fetched.requests;
-    result.counts = fetched.counts;
+    result.counts = { ...fetched.counts };
     account = fetched.account;
     result.snapshots = await writeSnapshots(db, uid, provider, fetched.snapshots, clock.now());
+    // The person's day and month boundaries: one profile read, only when history is kept.
+    const timeZone = fetched.plays || module.historyPoint ? await timeZoneOf(db, uid) : null;
+    let activity: ListeningActivity | null = null;
+    let superseded = false;
+    if (fetched.plays && timeZone) {
+      const committed = await commitPlays(db, {
+        uid,
+        provider,
+        runId,
+        plays: fetched.plays.items,
+        gapCheck: { fullWindow: fetched.plays.fullWindow },
+        now: clock.now(),
+        timeZone,
+      });
+      superseded = committed.kind === "superseded";
+      const logged = committed.kind === "committed" ? committed.logged : 0;
+      const duplicates = committed.kind === "committed" ? committed.duplicates : 0;
+      const gap = committed.kind === "committed" && committed.gap !== null;
+      result.plays = { logged, duplicates, gap, superseded };
+      result.counts.playsLogged = logged;
+      result.counts.playsDuplicate = duplicates;
+      activity = { playsLogged: logged, gap };
+    }
+    // Overtaken (disconnected, deleted, or the lease expired and another run took it): no mirror,
+    // no daily point; finishRun decides what the run leaves behind.
+    const today = timeZone ? dayOf(clock.now(), timeZone) : null;
+    if (!superseded && today && connection.history?.lastPointDay !== today) {
+      const p = module.historyPoint?.(fetched.snapshots) ?? null;
+      if (p) point = { update: pointUpdate(db, uid, provider, today, p, clock.now()), day: today };
+      trimDue = fetched.plays !== undefined;
+    }
     // A provider without a catalog mirror never touches Storage (no listing of an empty folder).
-    result.images = catalogEntry(provider).mirror
-      ? await mirrorImages(
-          { blobs: deps.blobs, download: deps.download, config },
-          { uid, provider, items: fetched.mirror, enabled: settings.mirror },
-        )
-      : { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
+    result.images =
+      catalogEntry(provider).mirror && !superseded
+        ? await mirrorImages(
+            { blobs: deps.blobs, download: deps.download, config },
+            { uid, provider, items: fetched.mirror, enabled: settings.mirror },
+          )
+        : { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
     const now = clock.now();
     update = {
       status: "connected",
-      counts: fetched.counts,
+      counts: result.counts,
       consecutiveFailures: 0,
       lastError: null,
-      nextSyncAt: Timestamp.fromDate(nextRegularSync(now, config, settings.syncIntervalMinutes)),
+      nextSyncAt: Timestamp.fromDate(nextSyncAfterSuccess(now, config, settings, activity)),
       rateLimitedUntil: null,
       reauthReason: null,
     };
@@ -231,6 +297,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     provider,
     runId,
     startedAt,
+    ...(point && result.outcome === "success" ? { point } : {}),
     update: {
       ...update,
       lastSyncAt: Timestamp.fromDate(finishedAt),
@@ -277,6 +344,17 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     logs.warn("sync.superseded", { uid, provider, runId, outcome: result.outcome, by, documents, objects });
     return result;
   }
+  if (fate.pointWritten && point) result.pointDay = point.day;
+  if (trimDue && result.outcome === "success") {
+    const cutoff = retentionCutoff(clock.now(), config.PLAY_RETENTION_DAYS);
+    if (cutoff) {
+      // Best effort: a failed trim is tried again on the next day's first sync.
+      result.trimmed = await trimPlays(db, uid, cutoff, TRIM_PER_DAY).catch((e: unknown) => {
+        logs.warn("sync.trim_failed", { uid, provider, runId, error: errorSummary(e) });
+        return 0;
+      });
+    }
+  }
   if (result.outcome === "success") {
     logs.info("sync.completed", {
       uid,
@@ -289,10 +367,17 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       snapshotsUnchanged: result.snapshots?.unchanged.length,
       images: result.images,
       tokenRefreshed: result.tokenRefreshed,
+      ...(result.plays ? { playsLogged: result.plays.logged, playsDuplicate: result.plays.duplicates } : {}),
+      ...(result.plays?.gap ? { historyGap: true } : {}),
+      ...(result.pointDay ? { historyPoint: true } : {}),
+      ...(result.trimmed ? { playsTrimmed: result.trimmed } : {}),
     });
   }
   return result;
 }
+
+/** Raw plays deleted at most by one day's retention trim of a connection (a heavy day is ~1,000). */
+export const TRIM_PER_DAY = 2_000;
 
 /**
  * The person's own app a connection was made through. Removing or replacing the app disconnects
@@ -323,6 +408,8 @@ async function finishRun(
     startedAt: Date;
     update: Record<string, unknown>;
     run: Record<string, unknown>;
+    /** Today's daily point, written unless the connection is gone or disconnected, or has it already. */
+    point?: { update: PointUpdate; day: string };
   },
 ): Promise<RunFate> {
   const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
@@ -333,17 +420,36 @@ async function finishRun(
       status?: string;
       lease?: { holder?: string } | null;
       dataErasedAt?: Timestamp | null;
+      history?: unknown;
     };
     const update = { ...args.update };
     if (typeof data.status === "string" && !isSyncable(data.status as never) && "status" in update)
       delete update.status;
     if (data.lease?.holder === args.runId) update.lease = null;
+    let pointWritten = false;
+    if (args.point && data.status !== "disconnected") {
+      const history = ConnectionHistory.safeParse(data.history);
+      if (!history.success || history.data.lastPointDay !== args.point.day) {
+        const p = args.point.update;
+        tx.set(p.ref, p.data, p.options);
+        // The play log's fields are kept (commitPlays may have moved them during this run).
+        if (history.success) update["history.lastPointDay"] = args.point.day;
+        else update.history = { ...emptyHistory(), lastPointDay: args.point.day };
+        pointWritten = true;
+      }
+    }
     tx.update(ref, update);
     tx.set(db.doc(firestorePaths.syncRun(args.uid, args.runId)), args.run);
-    if (data.status !== "disconnected") return { kind: "recorded" };
+    if (data.status !== "disconnected") return { kind: "recorded", pointWritten };
     const erasedAt = data.dataErasedAt instanceof Timestamp ? data.dataErasedAt.toMillis() : null;
-    return { kind: "disconnected", dataErasedDuringRun: erasedAt !== null && erasedAt >= args.startedAt.getTime() };
+    return {
+      kind: "disconnected",
+      dataErasedDuringRun: erasedAt !== null && erasedAt >= args.startedAt.getTime(),
+      pointWritten,
+    };
   });
 }
 
-type RunFate = { kind: "recorded" } | { kind: "gone" } | { kind: "disconnected"; dataErasedDuringRun: boolean };
+type RunFate = { pointWritten?: boolean } & (
+  { kind: "recorded" } | { kind: "gone" } | { kind: "disconnected"; dataErasedDuringRun: boolean }
+);

@@ -218,9 +218,12 @@ describe("leases", () => {
 
   it("when a sync finishes seconds before the next slot, then a second delivery of its task is still not due", async () => {
     // The last CI failure: a run at hh:59:44 set nextSyncAt to hh+1:00, which a 60 s clock-skew
-    // grace counted as due, so the duplicate synced again.
+    // grace counted as due, so the duplicate synced again. The next sync counts from the start of
+    // the fan-out's tick; with one fan-out an hour (SYNC_TICK_MINUTES = 60) the next one is the
+    // whole hour, seconds away (as it is for an active listener whose interval is one tick).
     const hour = 3_600_000;
     const s = await setup({ at: Math.ceil(Date.now() / hour) * hour + 5 * hour - 16_000 });
+    s.deps.config = { ...config, SYNC_TICK_MINUTES: 60 };
     expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
     expect((await connection(s)).nextSyncAt.toMillis() - s.clock.t).toBe(16_000);
     s.clock.advance(2_000);

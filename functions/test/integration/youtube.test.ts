@@ -105,9 +105,11 @@ describe("a YouTube sync against the fake", () => {
     const conn = (await connRef(c).get()).data()!;
     expect(conn.status).toBe("connected");
     expect(conn.counts).toMatchObject({ likedVideos: 120, quotaUnits: 7 });
-    // YOUTUBE_SYNC_INTERVAL_MINUTES (360) from the start of this hour's slot.
-    const slot = Math.floor(t0 / 3_600_000) * 3_600_000;
-    expect([slot + 360 * 60_000, slot + 420 * 60_000]).toContain(conn.nextSyncAt.toMillis());
+    // YOUTUBE_SYNC_INTERVAL_MINUTES (360) from the start of this fan-out tick (SYNC_TICK_MINUTES;
+    // the next tick's start when the sync ended in it).
+    const tick = config.SYNC_TICK_MINUTES * 60_000;
+    const slot = Math.floor(t0 / tick) * tick;
+    expect([slot + 360 * 60_000, slot + tick + 360 * 60_000]).toContain(conn.nextSyncAt.toMillis());
   });
 
   it("when the Google account has no channel, then the sync succeeds with the message and one unit", async () => {

@@ -252,7 +252,7 @@ async function recentlyPlayed(
   client: HttpClient,
   accessToken: string,
   parser: ItemParser,
-): Promise<{ items: PlayHistory[]; pages: number; full: boolean }> {
+): Promise<{ items: PlayHistory[]; pages: number; full: boolean; latest: PlayHistory[] | null }> {
   const newest = ctx.history?.playsAfter ?? null;
   const afterMs = newest ? Math.max(0, newest.getTime() - PLAYS_OVERLAP_MS) : null;
   const items: PlayHistory[] = [];
@@ -266,11 +266,17 @@ async function recentlyPlayed(
   );
   let count = 0;
   let full = false;
+  let latest: PlayHistory[] | null = null;
   for await (const page of listing) {
     count++;
-    if (count === 1) full = page.items.length >= RECENT_LIMIT;
+    const read = parser.parse("recently played", PlayHistory, page.items);
+    if (count === 1) {
+      full = page.items.length >= RECENT_LIMIT;
+      // Without a cursor, or full: this page is the latest window itself.
+      if (afterMs === null || full) latest = read;
+    }
     let oldest = Infinity;
-    for (const p of parser.parse("recently played", PlayHistory, page.items)) {
+    for (const p of read) {
       const at = Date.parse(p.played_at);
       if (Number.isFinite(at)) oldest = Math.min(oldest, at);
       if (afterMs !== null && Number.isFinite(at) && at <= afterMs) continue;
@@ -283,7 +289,19 @@ async function recentlyPlayed(
     const more = afterMs !== null && page.items.length >= RECENT_LIMIT && oldest > afterMs && oldest !== Infinity;
     if (!more || count >= RECENT_MAX_PAGES) break;
   }
-  return { items, pages: count, full };
+  return { items, pages: count, full, latest };
+}
+
+/** The latest RECENT_LIMIT plays (no cursor): the recently-played snapshot. */
+async function latestPlays(
+  ctx: ProviderContext,
+  client: HttpClient,
+  accessToken: string,
+  parser: ItemParser,
+): Promise<PlayHistory[]> {
+  const url = apiUrl(ctx, "/me/player/recently-played", { limit: RECENT_LIMIT });
+  const page = parseEnvelope(d, "recently played", CursorPage, await apiGet(client, url, accessToken));
+  return parser.parse("recently played (latest)", PlayHistory, page.items);
 }
 
 async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<FetchResult> {
@@ -304,8 +322,12 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
   const topTracks = await topLists(ctx, client, accessToken, parser, "tracks", Track, mapTrack);
   const topArtists = await topLists(ctx, client, accessToken, parser, "artists", Artist, mapArtist);
   const recent = await recentlyPlayed(ctx, client, accessToken, parser);
-  const plays = recent.items.map(mapPlay);
   const logged = recent.items.flatMap((p) => toPlay(p) ?? []);
+  // The snapshot the dashboard shows stays the latest RECENT_LIMIT plays: the read above when it
+  // was the whole window (first sync, or a full page), else one read without a cursor.
+  // (Its own parser: a bad item it shares with the read above is counted as skipped once.)
+  const latest = recent.latest ?? (await latestPlays(ctx, client, accessToken, new ItemParser(d)));
+  const plays = latest.map(mapPlay);
 
   const mirror = ctx.config.MIRROR_SPOTIFY_COVERS ? coverMirrorItems(playlists.items) : [];
   const sum = (s: TopSnapshot<unknown>) => TIME_RANGES.reduce((n, r) => n + s[r].items.length, 0);
@@ -325,7 +347,7 @@ async function fetchAll(ctx: ProviderContext, accessToken: string): Promise<Fetc
       topTracks: sum(topTracks),
       topArtists: sum(topArtists),
       recentlyPlayed: plays.length,
-      recentlyPlayedPages: recent.pages,
+      recentlyPlayedPages: recent.pages + (recent.latest ? 0 : 1),
       mirror: mirror.length,
       skipped: parser.skipped,
     },

@@ -481,15 +481,19 @@ describe("Spotify plays for the listening history", () => {
     const { ctx, requests } = ctxWith(recentlyPlayedOver(plays));
     const result = await spotify.fetchAll({ ...ctx, history: { playsAfter: new Date(newest) } }, "ACCESS");
     const cursor = newest - PLAYS_OVERLAP_MS;
-    const [recent, ...more] = recentRequests(requests);
+    const [recent, latest, ...more] = recentRequests(requests);
     expect(recent!.url.searchParams.get("after")).toBe(String(cursor));
-    expect(more).toHaveLength(0);
     const got = result.plays!.items.map((p) => p.playedAt.getTime());
     expect(got).toEqual(plays.filter((ms) => ms > cursor).sort((a, b) => b - a));
     expect(result.plays!.fullWindow).toBe(false);
+    // The snapshot stays the latest window (what the dashboard shows): one read without a cursor.
+    expect(latest!.url.searchParams.get("after")).toBeNull();
+    expect(more).toHaveLength(0);
     const snapshot = result.snapshots["recently-played"] as { items: { played_at: string }[] };
-    expect(snapshot.items).toHaveLength(got.length);
-    expect(result.counts.recentlyPlayed).toBe(got.length);
+    expect(snapshot.items).toHaveLength(RECENT_LIMIT);
+    expect(snapshot.items[RECENT_LIMIT - 1]!.played_at).toBe(new Date(plays[3]!).toISOString());
+    expect(result.counts.recentlyPlayed).toBe(RECENT_LIMIT);
+    expect(result.counts.recentlyPlayedPages).toBe(2);
   });
 
   it("when more plays than the window arrived since the cursor, then the full window is reported (a possible gap)", async () => {
@@ -500,8 +504,10 @@ describe("Spotify plays for the listening history", () => {
     expect(result.plays!.fullWindow).toBe(true);
     expect(result.plays!.items).toHaveLength(RECENT_LIMIT);
     expect(result.plays!.items[0]!.playedAt.getTime()).toBe(plays[79]);
-    // The window holds nothing older, so Spotify offers no `next`: one request.
+    // The window holds nothing older, so Spotify offers no `next`; the full page is also the
+    // latest window, so the snapshot needs no second read: one request.
     expect(recentRequests(requests)).toHaveLength(1);
+    expect((result.snapshots["recently-played"] as { items: unknown[] }).items).toHaveLength(RECENT_LIMIT);
   });
 
   it("when every page keeps offering older plays after the cursor, then at most RECENT_MAX_PAGES pages are read", async () => {

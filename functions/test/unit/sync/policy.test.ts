@@ -6,7 +6,13 @@ import {
   ReauthRequiredError,
   TransientError,
 } from "../../../src/errors";
-import { backoffMs, boundedRetryAt, decideFailure, nextRegularSync } from "../../../src/sync/policy";
+import {
+  backoffMs,
+  boundedRetryAt,
+  decideFailure,
+  nextRegularSync,
+  nextSyncAfterSuccess,
+} from "../../../src/sync/policy";
 import { slotStart, syncTaskId } from "../../../src/sync/ports";
 import { testSecrets } from "../../support/test-secrets";
 
@@ -55,7 +61,8 @@ describe("sync failure policy", () => {
   it("when a transient error happens on the last attempt, then it is a counted failure without retry", () => {
     const d = decideFailure(new TransientError("503"), { ...base, lastAttempt: true });
     expect(d).toMatchObject({ outcome: "transient", retry: false, consecutiveFailures: 1, status: "connected" });
-    expect(d.nextSyncAt).toEqual(new Date("2030-01-01T11:00:00Z"));
+    // One interval after the start of this 20-minute fan-out tick (10:20), not of the hour.
+    expect(d.nextSyncAt).toEqual(new Date("2030-01-01T11:20:00Z"));
   });
 
   it("when an unknown error (a bug) happens, then it is treated as transient", () => {
@@ -105,6 +112,15 @@ describe("sync failure policy", () => {
 });
 
 describe("task ids and slots", () => {
+  it("when fan-outs run every 20-minute tick, then each tick has its own task id", () => {
+    const ticks = ["10:00:01", "10:19:59", "10:20:00", "10:40:00"].map((t) =>
+      slotStart(new Date(`2030-01-01T${t}Z`), config.SYNC_TICK_MINUTES),
+    );
+    expect(config.SYNC_TICK_MINUTES).toBe(20);
+    expect(ticks[0]).toBe(ticks[1]);
+    expect(new Set(ticks.map((t) => syncTaskId("u1", "spotify", t))).size).toBe(3);
+  });
+
   it("when two fan-outs run in the same slot, then they compute the same task id; the next slot differs", () => {
     const a = slotStart(new Date("2030-01-01T10:00:01Z"), 60);
     const b = slotStart(new Date("2030-01-01T10:59:59Z"), 60);
@@ -118,10 +134,45 @@ describe("task ids and slots", () => {
 });
 
 describe("regular sync times", () => {
-  const config = { SYNC_INTERVAL_MINUTES: 60 };
-  it("when a provider has its own longer interval, then the next sync is that many minutes after this slot", () => {
+  const config = { SYNC_INTERVAL_MINUTES: 60, SYNC_TICK_MINUTES: 20 };
+  // The fan-out runs every tick (20 min), so the next sync counts from the start of this tick
+  // (10:20), not of the hour: a sync at 10:25 is due again at 11:20, one interval later.
+  it("when a provider has its own longer interval, then the next sync is that many minutes after this tick", () => {
     const now = new Date("2026-12-01T10:25:00Z");
-    expect(nextRegularSync(now, config).toISOString()).toBe("2026-12-01T11:00:00.000Z");
-    expect(nextRegularSync(now, config, 360).toISOString()).toBe("2026-12-01T16:00:00.000Z");
+    expect(nextRegularSync(now, config).toISOString()).toBe("2026-12-01T11:20:00.000Z");
+    expect(nextRegularSync(now, config, 360).toISOString()).toBe("2026-12-01T16:20:00.000Z");
+    expect(nextRegularSync(now, { SYNC_INTERVAL_MINUTES: 60, SYNC_TICK_MINUTES: 60 }).toISOString()).toBe(
+      "2026-12-01T11:00:00.000Z",
+    );
+  });
+});
+
+describe("the active-listener interval", () => {
+  const config = { SYNC_INTERVAL_MINUTES: 60, SYNC_TICK_MINUTES: 20 };
+  const spotifyLike = { syncIntervalMinutes: 60, activeSyncMinutes: 20 };
+  const now = new Date("2026-12-01T10:25:00Z");
+  const at = (d: Date) => d.toISOString();
+
+  it("when a sync logged new plays, then the next one is activeSyncMinutes after this tick", () => {
+    expect(at(nextSyncAfterSuccess(now, config, spotifyLike, { playsLogged: 3, gap: false }))).toBe(
+      "2026-12-01T10:40:00.000Z",
+    );
+  });
+
+  it("when a sync found a gap without new plays counted, then it is still active", () => {
+    expect(at(nextSyncAfterSuccess(now, config, spotifyLike, { playsLogged: 0, gap: true }))).toBe(
+      "2026-12-01T10:40:00.000Z",
+    );
+  });
+
+  it("when a sync logged nothing new, or the provider has no play log, then the regular interval applies", () => {
+    expect(at(nextSyncAfterSuccess(now, config, spotifyLike, { playsLogged: 0, gap: false }))).toBe(
+      "2026-12-01T11:20:00.000Z",
+    );
+    expect(at(nextSyncAfterSuccess(now, config, spotifyLike, null))).toBe("2026-12-01T11:20:00.000Z");
+    const noLog = { syncIntervalMinutes: 360, activeSyncMinutes: null };
+    expect(at(nextSyncAfterSuccess(now, config, noLog, { playsLogged: 9, gap: false }))).toBe(
+      "2026-12-01T16:20:00.000Z",
+    );
   });
 });

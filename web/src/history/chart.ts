@@ -69,6 +69,7 @@ export function dayChart(role: string): DayChart {
   let plot: uPlot | null = null;
   let current: Extract<ChartState, { kind: "data" }> | null = null;
   let key = "";
+  let frame = 0;
 
   const draw = () => {
     plot?.destroy();
@@ -108,13 +109,13 @@ export function dayChart(role: string): DayChart {
     );
   };
 
-  let lastWidth = 0;
+  // A chart given its data while the dashboard had it out of the page (a re-render) is drawn when
+  // the area is back and has a width; a resize only resizes.
   new ResizeObserver((entries) => {
     const width = Math.floor(entries[entries.length - 1]?.contentRect.width ?? 0);
-    if (width === lastWidth || width <= 0) return;
-    lastWidth = width;
-    if (plot) plot.setSize({ width, height: HEIGHT });
-    else draw();
+    if (width <= 0) return;
+    if (!plot && !frame) draw();
+    else if (plot && width !== plot.width) plot.setSize({ width, height: HEIGHT });
   }).observe(area);
 
   const fillTable = (s: Extract<ChartState, { kind: "data" }>) => {
@@ -168,7 +169,13 @@ export function dayChart(role: string): DayChart {
       figure.hidden = false;
       area.setAttribute("aria-label", state.caption);
       fillTable(state);
-      draw();
+      // Drawn in the next frame: the dashboard builds its sections before it puts them in the
+      // page, and uPlot needs the area's width.
+      if (!frame)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          draw();
+        });
     },
   };
 }

@@ -76,6 +76,7 @@ export class InstagramAccount extends BaseAccount {
       account_type: this.accountType,
       media_count: this.mediaCount,
       followers_count: rngFor(this.seed, "followers").int(10_000),
+      follows_count: rngFor(this.seed, "follows").int(2_000),
       profile_picture_url: `CDN:instagram/${enc(this.id)}/avatar/64.jpg`,
     };
   }

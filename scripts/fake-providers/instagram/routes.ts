@@ -39,6 +39,7 @@ const PROFILE_FIELDS = new Set([
   "account_type",
   "media_count",
   "followers_count",
+  "follows_count",
   "profile_picture_url",
 ]);
 const MEDIA_FIELDS = new Set([

@@ -39,10 +39,11 @@ export const LONG_LIVED_EXCHANGE = { baseUrl: "GRAPH", path: "/access_token" } a
 
 /**
  * Fields asked for. Media children come inline (field expansion), so a carousel costs no extra
- * request. The counts (`followers_count`, `media_count`; per media `like_count`,
+ * request. The counts (`followers_count`, `follows_count`, `media_count`; per media `like_count`,
  * `comments_count`) are the professional account's own, readable with instagram_business_basic;
  * they feed the daily history point.
  */
-export const PROFILE_FIELDS = "user_id,username,name,account_type,profile_picture_url,media_count,followers_count";
+export const PROFILE_FIELDS =
+  "user_id,username,name,account_type,profile_picture_url,media_count,followers_count,follows_count";
 export const MEDIA_FIELDS =
   "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,like_count,comments_count,children{id,media_type,media_url,thumbnail_url}";

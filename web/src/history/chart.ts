@@ -11,6 +11,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { type Child, empty, errorBox, h, loading } from "../dom";
 import { dayToSeconds } from "./data";
+import { chartDrawn } from "./metrics";
 
 export type ChartState =
   | { kind: "loading"; text: string }
@@ -107,6 +108,7 @@ export function dayChart(role: string): DayChart {
       [s.rows.map((r) => dayToSeconds(r.day)), s.rows.map((r) => r.value)],
       area,
     );
+    chartDrawn();
   };
 
   // A chart given its data while the dashboard had it out of the page (a re-render) is drawn when

@@ -23,6 +23,7 @@ import { dayOf } from "../../../functions/src/history/read";
 import { firestorePaths } from "../../../functions/src/paths";
 import type { ProviderId } from "../../../functions/src/providers/catalog";
 import { type PointMonth, liveMonths, readMonth, readPointMonth } from "./data";
+import { countReads } from "./metrics";
 
 export type Loadable<T> = { state: "loading" } | { state: "error"; message: string } | { state: "ok"; value: T };
 
@@ -78,6 +79,7 @@ export function createHistoryStore(
   const readZone = () =>
     (zoneRead ??= getDoc(doc(db, firestorePaths.user(uid)))
       .then((d) => {
+        countReads(1);
         const tz = validZone((d.data()?.settings as { timeZone?: unknown } | undefined)?.timeZone);
         if (tz && tz !== zone) {
           zone = tz;
@@ -112,9 +114,14 @@ export function createHistoryStore(
     if (which === "months") monthsWindow = key;
     else pointsWindow = key;
     unsubs[which]?.();
+    let first = true;
     unsubs[which] = onSnapshot(
       q,
       (snap) => {
+        if (!snap.metadata.fromCache) {
+          countReads(snap.docChanges().length, { empty: first, data: true });
+          first = false;
+        }
         set({ state: "ok", value: snap.docs.flatMap((d) => read(d.data()) ?? []) });
         changed();
       },
@@ -160,6 +167,7 @@ export function createHistoryStore(
         ),
       )
         .then((snap) => {
+          countReads(snap.size, { empty: true, data: true });
           older = { state: "ok", value: snap.docs.flatMap((d) => readMonth(d.data()) ?? []) };
         })
         .catch((e: unknown) => {

@@ -30,6 +30,8 @@ export interface BenchFake {
   advanceClock(ms: number): Promise<void>;
   stats(): Promise<Stats>;
   resetStats(): Promise<void>;
+  /** Any other operation of the control API (e.g. `listen`). */
+  control<T = unknown>(op: string, body?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startFakeProcess(): Promise<BenchFake> {
     advanceClock: async (ms) => void (await control("clock/advance", { ms })),
     stats: () => control<Stats>("stats"),
     resetStats: async () => void (await control("resetStats")),
+    control,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((r) => child.once("exit", () => r()));

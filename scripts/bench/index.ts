@@ -4,7 +4,7 @@
  *   npm run bench                      full run (N = 1,000 / 10,000 / 100,000; 200 users × every provider)
  *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × every provider)
  *   npm run bench -- --publish         also writes docs/bench-latest.json (for the README)
- *   npm run bench -- --only fanout,time,cost
+ *   npm run bench -- --only fanout,time,cost,history
  *
  * Prints a table to stdout and writes bench-results/latest.json (+ latest.md, the README tables).
  * The product's own logs go to bench-results/bench.log.
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     options: { quick: { type: "boolean" }, publish: { type: "boolean" }, only: { type: "string" } },
   });
   const quick = values.quick ?? false;
-  const only = new Set((values.only ?? "fanout,time,cost").split(","));
+  const only = new Set((values.only ?? "fanout,time,cost,history").split(","));
   requireEmulators();
   setupEnv();
   const started = performance.now();
@@ -71,6 +71,11 @@ async function main(): Promise<number> {
         latencyMs: LATENCY_MS,
         tag,
       });
+      savePartial();
+    }
+    if (only.has("history")) {
+      const { benchHistory } = await import("./history");
+      results.history = await benchHistory(fake, config, { tag, heavyPlays: quick ? 5_000 : 40_000 });
       savePartial();
     }
     if (only.has("fanout")) {

@@ -42,6 +42,39 @@ export function diffFirestore(before: FirestoreCounts, after: FirestoreCounts = 
 
 interface Write {
   delete?: unknown;
+  update?: { name?: unknown };
+}
+
+/**
+ * Commits (commit / batchWrite RPCs that wrote something) and written or deleted documents by
+ * the id of the collection they are in ("plays", "play_stats", "connections", …).
+ */
+export const commitCounts: { commits: number; writesByCollection: Record<string, number> } = {
+  commits: 0,
+  writesByCollection: {},
+};
+
+export function snapshotCommits(): { commits: number; writesByCollection: Record<string, number> } {
+  return { commits: commitCounts.commits, writesByCollection: { ...commitCounts.writesByCollection } };
+}
+
+/** `after − before` of snapshotCommits(). */
+export function diffCommits(
+  before: ReturnType<typeof snapshotCommits>,
+  after: ReturnType<typeof snapshotCommits> = snapshotCommits(),
+): ReturnType<typeof snapshotCommits> {
+  const by: Record<string, number> = {};
+  for (const [k, n] of Object.entries(after.writesByCollection)) {
+    const d = n - (before.writesByCollection[k] ?? 0);
+    if (d !== 0) by[k] = d;
+  }
+  return { commits: after.commits - before.commits, writesByCollection: by };
+}
+
+/** "projects/p/databases/(default)/documents/users/u/plays/x" → "plays". */
+function collectionOf(name: string): string {
+  const parts = name.split("/documents/")[1]?.split("/") ?? [];
+  return parts.length >= 2 ? parts[parts.length - 2]! : "?";
 }
 
 type RequestFn = (method: string, request: { writes?: Write[] }, tag: string, retry?: unknown) => Promise<unknown>;
@@ -58,9 +91,13 @@ export function instrumentFirestore(instance: ReturnType<typeof db>): void {
     const result = await request.call(this, method, req, tag, retry);
     firestoreCounts.rpcs++;
     if (method === "commit" || method === "batchWrite") {
+      if ((req.writes ?? []).length > 0) commitCounts.commits++;
       for (const w of req.writes ?? []) {
         if (w.delete) firestoreCounts.deletes++;
         else firestoreCounts.writes++;
+        const name = typeof w.delete === "string" ? w.delete : w.update?.name;
+        const collection = typeof name === "string" ? collectionOf(name) : "?";
+        commitCounts.writesByCollection[collection] = (commitCounts.writesByCollection[collection] ?? 0) + 1;
       }
     } else if (method === "listDocuments") {
       firestoreCounts.reads += Math.max(1, Array.isArray(result) ? result.length : 0);

@@ -5,11 +5,12 @@
 import { cpus, release, totalmem } from "node:os";
 import { PROVIDERS, type ProviderId, providerName } from "../../functions/src/providers/catalog";
 import type { FanOutResult } from "./fanout";
+import type { HistoryBenchResult } from "./history";
 import type { SyncCostResult } from "./syncCost";
 import type { DesignRun, SyncTimeResult } from "./syncTime";
 
 export interface Metric {
-  section: "fan-out" | "sync time" | "sync cost";
+  section: "fan-out" | "sync time" | "sync cost" | "history";
   id: string;
   label: string;
   value: number;
@@ -34,6 +35,7 @@ export interface BenchResults {
   fanOut?: FanOutResult;
   syncTime?: SyncTimeResult;
   syncCost?: SyncCostResult;
+  history?: HistoryBenchResult;
   metrics: Metric[];
   targets: Target[];
   notes: string[];
@@ -81,7 +83,7 @@ function queueText(t: SyncTimeResult): string {
     .join("; ");
 }
 
-export function buildMetrics(r: Pick<BenchResults, "fanOut" | "syncTime" | "syncCost">): Metric[] {
+export function buildMetrics(r: Pick<BenchResults, "fanOut" | "syncTime" | "syncCost" | "history">): Metric[] {
   const m: Metric[] = [];
   if (r.fanOut) {
     for (const s of r.fanOut.seeding) {
@@ -210,10 +212,53 @@ export function buildMetrics(r: Pick<BenchResults, "fanOut" | "syncTime" | "sync
       });
     }
   }
+  if (r.history) {
+    for (const row of r.history.rows) {
+      m.push({
+        section: "history",
+        id: `history.sync.${row.newPlays}`,
+        label: `Spotify sync with ${row.newPlays} new plays`,
+        value: row.firestore.writes,
+        unit: "Firestore writes/sync",
+        what: `Firestore ${row.firestore.reads} reads, ${row.firestore.writes} writes (${JSON.stringify(row.writesByCollection)}), ${row.commits} commits; ${row.logged} plays logged; ${row.ms} ms.`,
+        how: "One connection on the fake, runSync after the clocks moved one interval; plays added with the fake's listen op; counted at the admin SDK's RPC funnel.",
+      });
+    }
+    const h = r.history.heavy;
+    m.push({
+      section: "history",
+      id: "history.heavy.log",
+      label: `${fmt(h.plays)} plays logged (a heavy listener's year)`,
+      value: h.playsPerSecond,
+      unit: "plays/s",
+      what: `${h.transactions} commitPlays transactions in ${h.logSeconds} s; ${h.months} month documents, the largest ${fmt(h.largestMonthBytes)} bytes as JSON.`,
+      how: "commitPlays 200 plays at a time on the Firestore emulator, as a sync logs them.",
+    });
+    m.push({
+      section: "history",
+      id: "history.heavy.rebuild",
+      label: `rebuild-stats --check over ${fmt(h.plays)} plays`,
+      value: h.rebuildSeconds,
+      unit: "s",
+      what: `The aggregates recomputed from the log and compared with the stored ones: ${h.rebuildMatches ? "equal" : "different"}.`,
+      how: "rebuildStats(db, uid, { check: true }) on the Firestore emulator.",
+    });
+    const d = r.history.dashboard;
+    if (d)
+      m.push({
+        section: "history",
+        id: "history.dashboard.reads",
+        label: `dashboard charts, ${d.range}`,
+        value: d.documentsRead,
+        unit: "documents read",
+        what: `Documents the page's history store read for the charts; the first chart drawn ${d.renderMs} ms after the data arrived (${d.dataMs} ms after the page opened), the 365-day chart ${d.yearRenderMs} ms after the switch.`,
+        how: "Chromium against Hosting on the emulators, signed in as the heavy listener.",
+      });
+  }
   return m;
 }
 
-export function buildTargets(r: Pick<BenchResults, "fanOut" | "syncTime" | "syncCost" | "mode">): Target[] {
+export function buildTargets(r: Pick<BenchResults, "fanOut" | "syncTime" | "syncCost" | "history" | "mode">): Target[] {
   const t: Target[] = [];
   if (r.fanOut && r.fanOut.runs.length > 0) {
     const delay = r.fanOut.runs.filter((x) => x.port === "delay20");
@@ -261,6 +306,46 @@ export function buildTargets(r: Pick<BenchResults, "fanOut" | "syncTime" | "sync
       met: snap === 0 && saves === 0,
     });
   }
+  if (r.history) t.push(...historyTargets(r.history));
+  return t;
+}
+
+/** The issue's history targets: 0 writes for 0 new plays, ≤ 2 commits for 20, ≤ 400 reads for a year. */
+function historyTargets(h: HistoryBenchResult): Target[] {
+  const t: Target[] = [];
+  const history = (row: HistoryBenchResult["rows"][number]) =>
+    (row.writesByCollection.plays ?? 0) + (row.writesByCollection.play_stats ?? 0);
+  const none = h.rows.find((x) => x.newPlays === 0);
+  if (none)
+    t.push({
+      name: "an hourly sync with no new play",
+      target: "0 play and 0 aggregate writes",
+      measured: `${history(none)} play/aggregate writes (${none.firestore.writes} writes in all)`,
+      met: history(none) === 0,
+    });
+  const twenty = h.rows.find((x) => x.newPlays === 20);
+  if (twenty) {
+    const extra = twenty.commits - (none?.commits ?? 0);
+    t.push({
+      name: "a sync with 20 new plays",
+      target: "the 20 plays and their aggregates in ≤ 2 commits",
+      measured: `${twenty.writesByCollection.plays ?? 0} plays, ${twenty.writesByCollection.play_stats ?? 0} aggregate writes, ${extra} more commits than a sync with none`,
+      met: (twenty.writesByCollection.plays ?? 0) === 20 && extra <= 2,
+    });
+  }
+  if (h.dashboard)
+    t.push({
+      name: `a heavy listener's dashboard (${fmt(h.heavy.plays)} plays, ${h.dashboard.range})`,
+      target: "≤ 400 document reads; charts drawn ≤ 1 s after the data",
+      measured: `${fmt(h.dashboard.documentsRead)} reads; drawn ${fmt(h.dashboard.renderMs)} ms after the data (365 days: ${fmt(h.dashboard.yearRenderMs)} ms after the switch)`,
+      met: h.dashboard.documentsRead <= 400 && h.dashboard.renderMs <= 1000 && h.dashboard.yearRenderMs <= 1000,
+    });
+  t.push({
+    name: "aggregates equal what the log implies",
+    target: "rebuild-stats --check finds no difference",
+    measured: h.heavy.rebuildMatches ? "no difference" : "differences",
+    met: h.heavy.rebuildMatches,
+  });
   return t;
 }
 

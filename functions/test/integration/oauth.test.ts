@@ -623,9 +623,26 @@ describe("disconnecting", () => {
       await objects(storagePaths.providerPrefix(person.uid, "spotify")),
     ];
     expect(docsBefore).toBeGreaterThan(3); // the first sync's snapshots, and the seeded ones with a part
+    // The first sync also logged the account's plays, their month aggregates and a daily point.
+    const history = async () =>
+      (
+        await Promise.all(
+          [
+            firestorePaths.plays(person.uid),
+            firestorePaths.playStats(person.uid),
+            firestorePaths.history(person.uid),
+          ].map((c) => db().collection(c).get()),
+        )
+      ).reduce((n, q) => n + q.size, 0);
+    const historyBefore = await history();
+    expect(historyBefore).toBeGreaterThan(2);
     const res = await callDisconnect(person, { provider: "spotify", deleteData: true });
     expect(res.status).toBe(200);
-    expect(res.body.result).toMatchObject({ deletedDocuments: docsBefore, deletedObjects: objectsBefore });
+    expect(res.body.result).toMatchObject({
+      deletedDocuments: docsBefore + historyBefore,
+      deletedObjects: objectsBefore,
+    });
+    expect(await history()).toBe(0);
     expect((await db().collection(firestorePaths.snapshots(person.uid, "spotify")).get()).size).toBe(0);
     expect(
       (

@@ -75,7 +75,9 @@ async function connect(
     ...(provider === "spotify" ? { id: `${person.uid}-spotify` } : {}),
     seed,
     displayName: name,
-    ...(provider === "spotify" ? { playlists: spec.playlists } : {}),
+    // Spotify listens on: new plays reach recently-played while `npm start` runs (the active-
+    // listener interval and the history charts have something to show).
+    ...(provider === "spotify" ? { playlists: spec.playlists, listening: { playsPerHour: 12 } } : {}),
     ...(provider === "instagram" ? { media: spec.media } : {}),
     ...(provider === "youtube" ? { likedVideos: spec.likedVideos, hasChannel: spec.hasChannel ?? true } : {}),
   });

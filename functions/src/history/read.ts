@@ -51,6 +51,17 @@ export function monthOf(at: Date, timeZone: string): string {
   return `${w.year}-${pad(w.month)}`;
 }
 
+/** Whether Intl knows the IANA zone ("Europe/Paris"); the profile allows 1–64 characters. */
+export function isTimeZone(value: unknown): value is string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The local day ("2026-12-02") of an instant in `timeZone`. */
 export function dayOf(at: Date, timeZone: string): string {
   const w = wallClock(at, timeZone);

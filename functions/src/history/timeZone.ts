@@ -6,17 +6,10 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { DEFAULT_SETTINGS } from "../account/profile";
 import { firestorePaths } from "../paths";
+import { isTimeZone } from "./read";
 
-/** Whether Intl knows the IANA zone ("Europe/Paris"). */
-export function isTimeZone(value: unknown): value is string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 64) return false;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The one check of a zone, shared with the web app (read.ts bundles for the browser). */
+export { isTimeZone };
 
 /** The person's time zone from the profile (one document read). */
 export async function timeZoneOf(db: Firestore, uid: string): Promise<string> {

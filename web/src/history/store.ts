@@ -19,7 +19,7 @@ import {
   where,
 } from "firebase/firestore";
 import type { MonthView } from "../../../functions/src/history/read";
-import { dayOf } from "../../../functions/src/history/read";
+import { dayOf, isTimeZone } from "../../../functions/src/history/read";
 import { firestorePaths } from "../../../functions/src/paths";
 import type { ProviderId } from "../../../functions/src/providers/catalog";
 import { type PointMonth, liveMonths, readMonth, readPointMonth } from "./data";
@@ -46,16 +46,6 @@ export interface HistoryStore {
 
 const UTC = "Etc/UTC";
 
-function validZone(tz: unknown): string | null {
-  if (typeof tz !== "string" || !tz) return null;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return tz;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Starts nothing until a chart asks (a provider without history charts costs no read); `changed`
  * runs whenever something arrives (the dashboard renders again).
@@ -80,8 +70,8 @@ export function createHistoryStore(
     (zoneRead ??= getDoc(doc(db, firestorePaths.user(uid)))
       .then((d) => {
         countReads(1);
-        const tz = validZone((d.data()?.settings as { timeZone?: unknown } | undefined)?.timeZone);
-        if (tz && tz !== zone) {
+        const tz = (d.data()?.settings as { timeZone?: unknown } | undefined)?.timeZone;
+        if (isTimeZone(tz) && tz !== zone) {
           zone = tz;
           changed();
         }

@@ -21,6 +21,7 @@ import {
   connectThroughConsent,
   control,
   countReaches,
+  mediaLoadedReaches,
   signUp,
   valueReaches,
 } from "../support/app-pages";
@@ -134,7 +135,7 @@ describe("the web app, in a browser, against the local system", () => {
     const tiles = page.locator("[data-section=playlists] li.tile");
     expect(await countReaches(tiles, SPOTIFY_PLAYLISTS, 60_000)).toBe(SPOTIFY_PLAYLISTS);
     const covers = page.locator("[data-section=playlists] img[src^='blob:']");
-    expect(await countReaches(covers, SPOTIFY_PLAYLISTS, 30_000)).toBe(SPOTIFY_PLAYLISTS);
+    expect(await mediaLoadedReaches(page, "playlists", SPOTIFY_PLAYLISTS, 30_000)).toBe(SPOTIFY_PLAYLISTS);
     // Decoding is asynchronous, and a re-render replaces the element: poll until one has decoded.
     const decoded = () => covers.first().evaluate((img) => (img as HTMLImageElement).naturalWidth > 0);
     expect(await valueReaches(decoded, true, 10_000)).toBe(true);
@@ -158,11 +159,9 @@ describe("the web app, in a browser, against the local system", () => {
     await page.goto(`${APP}/#/dashboard`);
     const tiles = page.locator("[data-section=instagram] li.tile");
     expect(await countReaches(tiles, INSTAGRAM_MEDIA, 60_000)).toBe(INSTAGRAM_MEDIA);
-    // Scrolled by the page, not through an element handle: a live listener may still replace the
+    // Scrolled by the page, not through element handles: a live listener may still replace the
     // section while it loads (seen once as "Element is not attached to the DOM").
-    await page.evaluate(() => document.querySelector("[data-section=instagram]")?.scrollIntoView());
-    const images = page.locator("[data-section=instagram] img[src^='blob:']");
-    expect(await countReaches(images, INSTAGRAM_MEDIA, 30_000)).toBe(INSTAGRAM_MEDIA);
+    expect(await mediaLoadedReaches(page, "instagram", INSTAGRAM_MEDIA, 30_000)).toBe(INSTAGRAM_MEDIA);
     await screenshot(page, "09-dashboard-instagram");
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, "dashboard-viewport", { fullPage: false }); // the README's picture

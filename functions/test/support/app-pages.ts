@@ -49,6 +49,32 @@ export async function countReaches(l: Locator, n: number, timeoutMs: number): Pr
 }
 
 /**
+ * How many images under `section` hold a loaded blob: URL, polled until `n`. Images load only
+ * when they scroll into view (an IntersectionObserver), and what is in view depends on how tall
+ * the sections above have grown by then, so each frame still loading is scrolled into view in
+ * turn, two animation frames apart (the observer only sees rendered positions).
+ */
+export async function mediaLoadedReaches(p: Page, section: string, n: number, timeoutMs: number): Promise<number> {
+  // A string, not a function: tsx's compiled functions reference helpers the page does not have.
+  const scrollEach = `(async () => {
+    const frames = document.querySelectorAll(${JSON.stringify(`[data-section=${section}] .media.loading`)});
+    for (const f of frames) {
+      f.scrollIntoView({ block: "center" });
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }
+  })()`;
+  const loaded = p.locator(`[data-section=${section}] img[src^='blob:']`);
+  return valueReaches(
+    async () => {
+      await p.evaluate(scrollEach);
+      return loaded.count();
+    },
+    n,
+    timeoutMs,
+  );
+}
+
+/**
  * A computed style of the element `l` finds, polled until it equals `want`. The Connections page
  * re-renders its cards when a listener or a request answers, and an element replaced between
  * finding it and reading it has no computed style (""): reading again finds the new one.

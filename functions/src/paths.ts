@@ -71,6 +71,10 @@ export const PLAYS = "plays";
 export const PLAY_STATS = "play_stats";
 /** Daily points of the other data: `users/{uid}/history/{provider}-{YYYY-MM}`. Owner reads. */
 export const HISTORY = "history";
+/** Imports of Spotify's streaming history: `users/{uid}/imports/{importId}` (imports/job.ts). Owner reads. */
+export const IMPORTS = "imports";
+/** "Download my data" exports: `users/{uid}/exports/{exportId}` (exports/). Owner reads. */
+export const EXPORTS = "exports";
 /** Server-only operational documents (checkpoints of scripts, fan-out bookkeeping). */
 export const OPS = "ops";
 /** Sub-collection holding the parts of a snapshot too large for one document. */
@@ -135,6 +139,12 @@ export const firestorePaths = {
   history: (uid: string) => `${USERS}/${segment("uid", uid)}/${HISTORY}`,
   historyMonth: (uid: string, monthId: string) =>
     `${USERS}/${segment("uid", uid)}/${HISTORY}/${segment("month id", monthId)}`,
+  imports: (uid: string) => `${USERS}/${segment("uid", uid)}/${IMPORTS}`,
+  importJob: (uid: string, importId: string) =>
+    `${USERS}/${segment("uid", uid)}/${IMPORTS}/${segment("import id", importId)}`,
+  exports: (uid: string) => `${USERS}/${segment("uid", uid)}/${EXPORTS}`,
+  exportJob: (uid: string, exportId: string) =>
+    `${USERS}/${segment("uid", uid)}/${EXPORTS}/${segment("export id", exportId)}`,
   ops: () => OPS,
   opsDoc: (id: string) => `${OPS}/${segment("ops id", id)}`,
 } as const;
@@ -175,6 +185,15 @@ export const storagePaths = {
   /** One mirrored file: `{uid}/{mirror folder}/{itemId}.{ext}` (e.g. `u1/spotify/playlists/p1.jpg`). */
   mirrorObject: (uid: string, p: Provider, itemId: string, ext: string) =>
     `${storagePaths.mirrorPrefix(uid, p)}${segment("item id", itemId)}.${extension(ext)}`,
+  /** An upload being imported, in parts of at most a request each: `{uid}/imports/{importId}/`. */
+  importPrefix: (uid: string, importId: string) =>
+    `${segment("uid", uid)}/${IMPORTS}/${segment("import id", importId)}/`,
+  /** Part `index` of an upload: `{uid}/imports/{importId}/part-00000`. */
+  importPart: (uid: string, importId: string, index: number) =>
+    `${storagePaths.importPrefix(uid, importId)}part-${partId(index)}`,
+  /** A finished export: `{uid}/exports/{exportId}.zip`, served to its owner by the media function. */
+  exportObject: (uid: string, exportId: string) =>
+    `${segment("uid", uid)}/${EXPORTS}/${segment("export id", exportId)}.zip`,
 } as const;
 
 /**

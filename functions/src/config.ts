@@ -216,6 +216,13 @@ const GENERAL = {
     "Longest a provider's rate limit may pause syncing (app-wide or one connection); at the cap the next sync probes again.",
   ),
 
+  // --- Imports from the web app -----------------------------------------------------------------
+  IMPORT_TASK_BUDGET_SECONDS: int(
+    positiveInt.max(500),
+    420,
+    "Seconds one importHistory task imports before it saves its checkpoint and hands over to the next task (below its 540 s timeout).",
+  ),
+
   // --- The web app's edges -----------------------------------------------------------------------
   APP_CHECK_ENFORCED: flag(
     false,

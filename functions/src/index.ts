@@ -26,6 +26,12 @@ Object.assign(exports, syncQueues);
 /** OAuth connect: start and callback (Hosting rewrites under /api/oauth/), disconnect (callable). */
 export { disconnect, oauthCallback, oauthStart } from "./triggers/oauth";
 
+/**
+ * Importing Spotify's streaming history from the web app: the upload in parts (`/api/imports/**`,
+ * Hosting rewrite) and the task queue that imports it with a checkpoint.
+ */
+export { importHistory, imports } from "./triggers/imports";
+
 /** People's own OAuth apps (Spotify's five-person limit): describe, save, remove. */
 export { ownApp } from "./triggers/apps";
 

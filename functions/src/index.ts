@@ -35,5 +35,8 @@ export { importHistory, imports } from "./triggers/imports";
 /** People's own OAuth apps (Spotify's five-person limit): describe, save, remove. */
 export { ownApp } from "./triggers/apps";
 
+/** Listening history: delete the plays of a date range or an artist (callable); the aggregates follow. */
+export { eraseHistory } from "./triggers/history";
+
 /** Emulator-only probe used by the harness tests; absent from `firebase deploy`. */
 export const devProbe = process.env.FUNCTIONS_EMULATOR === "true" ? dev.devProbe : undefined;

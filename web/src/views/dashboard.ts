@@ -28,6 +28,7 @@ import { WEB_PROVIDERS } from "../providers/registry";
 import type { SnapshotState } from "../providers/types";
 import { decodeParts } from "../readers";
 import { type ConnectionView, describeConnection, readConnection, toDate } from "../status";
+import { importView } from "./import";
 
 type Snap =
   | { state: "loading" }
@@ -121,6 +122,9 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
     });
   };
   const panels = CATALOG.map((e) => mount(e.id));
+  /** "Import your Spotify history": mounted once, so an upload survives re-renders. */
+  const importer = importView(s, uid);
+  unsubs.push(() => importer.dispose());
 
   const historyPanel = () => {
     if (runs.state === "loading") return section("Sync history", loading("Loading the sync history…"), null, "history");
@@ -213,7 +217,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
         );
       }),
     );
-    return [head, summary, ...panels.map((render) => render()), historyPanel()];
+    return [head, summary, ...panels.map((render) => render()), importer.el, historyPanel()];
   };
 
   unsubs.push(

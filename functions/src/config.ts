@@ -200,6 +200,11 @@ const GENERAL = {
   ),
   MAX_IMAGE_BYTES: int(positiveInt, 20 * 1024 * 1024, "Largest image or media file mirrored to Storage, in bytes."),
   MIRROR_CONCURRENCY: int(positiveInt.max(100), 8, "Images or media files downloaded and stored at once by one sync."),
+  EXPORT_TTL_HOURS: int(
+    positiveInt.max(24 * 30),
+    24,
+    'Hours a finished "Download my data" export is kept in Storage before it is deleted.',
+  ),
 
   // --- HTTP to providers -------------------------------------------------------------------------
   HTTP_TIMEOUT_MS: int(positiveInt, 15_000, "Timeout of one provider request (connect + response), in ms."),

@@ -35,6 +35,9 @@ export { importHistory, imports } from "./triggers/imports";
 /** People's own OAuth apps (Spotify's five-person limit): describe, save, remove. */
 export { ownApp } from "./triggers/apps";
 
+/** "Download my data": request an export (callable); the task queue that builds and later deletes it. */
+export { exportData, requestExport } from "./triggers/exports";
+
 /** Listening history: delete the plays of a date range or an artist (callable); the aggregates follow. */
 export { eraseHistory } from "./triggers/history";
 

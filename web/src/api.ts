@@ -112,6 +112,28 @@ export async function syncNow(s: Services, provider: ProviderId): Promise<SyncNo
   }
 }
 
+/**
+ * Deletes plays of the person's listening history (the `eraseHistory` callable): a date range
+ * ("YYYY-MM-DD", both days included, in their time zone), an artist, or both. A refusal is an
+ * ApiError whose message is the server's sentence.
+ */
+export async function eraseHistory(
+  s: Services,
+  provider: ProviderId,
+  choice: { from?: string; to?: string; artistId?: string },
+): Promise<{ deleted: number; months: string[] }> {
+  let data: unknown;
+  try {
+    data = (await httpsCallable(s.functions, "eraseHistory")({ provider, ...choice })).data;
+  } catch (e) {
+    throw callableError(e, "Deleting");
+  }
+  const d = isObj(data) ? data : {};
+  if (typeof d.deleted !== "number")
+    throw new ApiError("Deleting: the server's answer was not understood.", "malformed");
+  return { deleted: d.deleted, months: Array.isArray(d.months) ? d.months.filter((m) => typeof m === "string") : [] };
+}
+
 export async function disconnect(s: Services, provider: ProviderId, deleteData: boolean): Promise<void> {
   try {
     await httpsCallable(s.functions, "disconnect")({ provider, deleteData });

@@ -12,6 +12,7 @@ import { firstLast, gridOf, minutesPerDay, monthsCovering, topInRange } from "..
 import { type Child, empty, errorBox, h, loading } from "../dom";
 import type { ConnectionView } from "../status";
 import { type ChartState, dayChart } from "./chart";
+import { type EraseChoice, erasePanel } from "./erase";
 import {
   DAY_RANGES,
   type DayRange,
@@ -36,6 +37,8 @@ export interface ListeningOptions {
   gap(): GapView | null;
   /** How many plays the provider's recently-played window keeps (the gap sentence says it). */
   window: number;
+  /** Deletes plays (the `eraseHistory` callable): with it, the section offers "Delete history…". */
+  erase?: (choice: EraseChoice) => Promise<{ deleted: number; months: string[] }>;
 }
 
 /** What a panel shows instead of its data: connect first, loading, not synced yet, error; null when the data is there. */
@@ -435,6 +438,18 @@ export function listeningPanels(o: ListeningOptions): () => HTMLElement[] {
     );
   };
 
+  // Delete history…: the whole history's months, read only once the person opens the controls.
+  const { erase } = o;
+  const eraseSection = erase
+    ? erasePanel({
+        section: o.section,
+        allMonths: () => monthsFor("0000-01-01"),
+        connected: () => connected(o),
+        erase,
+        deleted: () => store.forgetOlder(),
+      })
+    : null;
+
   const update = () => {
     updateMinutes();
     updateHeatmap();
@@ -444,6 +459,7 @@ export function listeningPanels(o: ListeningOptions): () => HTMLElement[] {
 
   return () => {
     update();
-    return [minutesSection, heatSection, topSection, firstLastSection];
+    const sections = [minutesSection, heatSection, topSection, firstLastSection];
+    return eraseSection ? [...sections, eraseSection()] : sections;
   };
 }

@@ -39,6 +39,8 @@ export interface HistoryStore {
    * reads: loading). A chart calls this only for a day before the live window.
    */
   olderMonths(): Loadable<MonthView[]>;
+  /** After plays were deleted: the older months are read again on the next `olderMonths` call. */
+  forgetOlder(): void;
   /** The daily points of the last 365 days, live. */
   points(): Loadable<PointMonth[]>;
   dispose(): void;
@@ -61,6 +63,8 @@ export function createHistoryStore(
   let months: Loadable<MonthView[]> = { state: "loading" };
   let points: Loadable<PointMonth[]> = { state: "loading" };
   let older: Loadable<MonthView[]> | null = null;
+  /** Bumped by forgetOlder, so an older read still under way does not bring back what was forgotten. */
+  let olderGeneration = 0;
   let monthsWindow: string | null = null;
   let pointsWindow: string | null = null;
   const unsubs: { months?: Unsubscribe; points?: Unsubscribe } = {};
@@ -148,6 +152,7 @@ export function createHistoryStore(
     olderMonths() {
       if (older || !start()) return older ?? { state: "loading" };
       older = { state: "loading" };
+      const generation = olderGeneration;
       const { first } = liveMonths(today());
       getDocs(
         query(
@@ -158,13 +163,19 @@ export function createHistoryStore(
       )
         .then((snap) => {
           countReads(snap.size, { empty: true, data: true });
-          older = { state: "ok", value: snap.docs.flatMap((d) => readMonth(d.data()) ?? []) };
+          if (generation === olderGeneration)
+            older = { state: "ok", value: snap.docs.flatMap((d) => readMonth(d.data()) ?? []) };
         })
         .catch((e: unknown) => {
-          older = { state: "error", message: (e as Error).message };
+          if (generation === olderGeneration) older = { state: "error", message: (e as Error).message };
         })
         .finally(changed);
       return older;
+    },
+    forgetOlder() {
+      olderGeneration++;
+      older = null;
+      changed();
     },
     dispose() {
       disposed = true;

@@ -8,6 +8,7 @@
 import type { DocumentData } from "firebase/firestore";
 import type { CatalogEntryOf, ProviderId } from "../../../functions/src/providers/catalog";
 import type { Child } from "../dom";
+import type { Services } from "../firebase";
 import type { HistoryStore } from "../history/store";
 import type { MediaLoader } from "../media";
 import type { ConnectionView, QuotaWords } from "../status";
@@ -45,6 +46,8 @@ export interface PanelContext<P extends ProviderId> {
    * once a panel asks, followed live while the dashboard is open.
    */
   readonly history: HistoryStore;
+  /** The Firebase services, for a panel's own callable (the listening history's "Delete history…"). */
+  readonly services: Services;
 }
 
 export interface WebProvider<P extends ProviderId> {

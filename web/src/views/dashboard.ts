@@ -119,6 +119,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
       mirrorObject: (itemId, ext) => storagePaths.mirrorObject(uid, provider, itemId, ext),
       rerender: render,
       history,
+      services: s,
     });
   };
   const panels = CATALOG.map((e) => mount(e.id));

@@ -3,6 +3,7 @@
  * recently played, then the listening history (minutes per day, hours, top lists of any dates,
  * first and last listens; web/src/history/) and a playlist's size over time.
  */
+import { eraseHistory } from "../../api";
 import { type Child, empty, h, relative } from "../../dom";
 import { type Obj, isObj, num } from "../../fields";
 import { listeningPanels } from "../../history/listening";
@@ -156,6 +157,7 @@ export const spotifyWeb: WebProvider<"spotify"> = {
       providerName: "Spotify",
       gap: () => ctx.connection()?.historyGap ?? null,
       window: RECENTLY_PLAYED_WINDOW,
+      erase: (choice) => eraseHistory(ctx.services, "spotify", choice),
     });
 
     // A playlist's size over time, from the daily points (`playlists`: the count; `playlistTracks`: id → tracks).

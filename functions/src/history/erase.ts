@@ -31,14 +31,19 @@ import { z } from "zod";
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { firestorePaths } from "../paths";
+import { CATALOG, PROVIDERS, type ProviderId, providerName } from "../providers/catalog";
 import { addPlaysToMonths, localSlot, parseMonthStats } from "./aggregates";
 import { ConnectionHistory, type MonthStats, type Play, PlayDoc, monthDocId } from "./model";
 import { addDays, dayOf, monthOf } from "./read";
 import { playOfDoc } from "./rebuild";
 import { timeZoneOf } from "./timeZone";
 
-/** The providers that keep a play log. */
-export const ERASABLE_PROVIDERS = ["spotify"] as const;
+/** The providers that keep a play log (their catalog entry has `plays`). */
+export const ERASABLE_PROVIDERS: readonly ProviderId[] = CATALOG.filter((e) => "plays" in e && e.plays).map(
+  (e) => e.id,
+);
+
+const NOT_ERASABLE = `Listening history can only be deleted for ${ERASABLE_PROVIDERS.map(providerName).join(" and ")}.`;
 
 /** Plays deleted per transaction (each a write, plus the month's). */
 export const ERASE_PER_COMMIT = 400;
@@ -62,7 +67,9 @@ const day = (which: string) =>
 export const EraseRequest = z
   .strictObject(
     {
-      provider: z.enum(ERASABLE_PROVIDERS, { error: "Only Spotify's listening history can be deleted." }),
+      provider: z
+        .enum(PROVIDERS as [ProviderId, ...ProviderId[]], { error: NOT_ERASABLE })
+        .refine((p) => ERASABLE_PROVIDERS.includes(p), { error: NOT_ERASABLE }),
       from: day("first").optional(),
       to: day("last").optional(),
       artistId: z
@@ -189,7 +196,7 @@ interface MonthPass {
 async function eraseInMonth(
   db: Firestore,
   uid: string,
-  provider: (typeof ERASABLE_PROVIDERS)[number],
+  provider: ProviderId,
   month: string,
   timeZone: string,
   matches: (p: Play) => boolean,
@@ -303,8 +310,8 @@ export function subtractPlays(m: MonthStats, plays: Play[], timeZone: string): M
 }
 
 /** Takes deleted synced plays off the connection's `history.plays`; its `recentPlayIds` stay. */
-async function uncount(db: Firestore, uid: string, provider: string, n: number): Promise<void> {
-  const ref = db.doc(firestorePaths.connection(uid, provider as (typeof ERASABLE_PROVIDERS)[number]));
+async function uncount(db: Firestore, uid: string, provider: ProviderId, n: number): Promise<void> {
+  const ref = db.doc(firestorePaths.connection(uid, provider));
   await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const parsed = snap.exists ? ConnectionHistory.safeParse(snap.get("history")) : null;

@@ -10,7 +10,7 @@ import { eraseHistory as erase } from "../history/erase";
 
 /**
  * The signed-in person deletes plays of their own history:
- * { provider: "spotify", from?: "YYYY-MM-DD", to?: "YYYY-MM-DD", artistId? } → { deleted, months }.
+ * { provider, from?: "YYYY-MM-DD", to?: "YYYY-MM-DD", artistId? } → { deleted, months }.
  */
 export const eraseHistory = onCall({ ...CALLABLE_OPTIONS, timeoutSeconds: 300 }, async (req) => {
   const uid = await verifiedCaller(req, "Sign in to delete your listening history.");

@@ -35,7 +35,7 @@ describe("parseEraseRequest", () => {
 
   it("when nothing says which plays, the days are reversed, not dates, or the fields are foreign, then one sentence refuses it", () => {
     expect(refusal({ provider: "spotify" })).toBe("Say which plays to delete: a date range, an artist, or both.");
-    expect(refusal(undefined)).toMatch(/^Only Spotify's listening history can be deleted\.$/);
+    expect(refusal(undefined)).toBe("Listening history can only be deleted for Spotify.");
     expect(refusal({ provider: "spotify", from: "2026-03-10", to: "2026-03-01" })).toBe(
       "The first day (2026-03-10) is after the last day (2026-03-01).",
     );
@@ -44,7 +44,10 @@ describe("parseEraseRequest", () => {
     expect(refusal({ provider: "spotify", from: 20260301 })).toBe("The first day must be a date written YYYY-MM-DD.");
     expect(refusal({ provider: "spotify", artistId: "" })).toBe("The artist must be given by its id.");
     expect(refusal({ provider: "spotify", artistId: "x".repeat(301) })).toBe("That artist id is too long.");
-    expect(refusal({ provider: "instagram", artistId: "a" })).toBe("Only Spotify's listening history can be deleted.");
+    expect(refusal({ provider: "instagram", artistId: "a" })).toBe(
+      "Listening history can only be deleted for Spotify.",
+    );
+    expect(refusal({ provider: "napster", artistId: "a" })).toBe("Listening history can only be deleted for Spotify.");
     expect(refusal({ provider: "spotify", artistId: "a", uid: "someone-else" })).toBe(
       "Say which plays to delete with provider, from, to and artistId only.",
     );

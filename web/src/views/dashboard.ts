@@ -28,6 +28,7 @@ import { WEB_PROVIDERS } from "../providers/registry";
 import type { SnapshotState } from "../providers/types";
 import { decodeParts } from "../readers";
 import { type ConnectionView, describeConnection, readConnection, toDate } from "../status";
+import { exportView } from "./export";
 import { importView } from "./import";
 
 type Snap =
@@ -126,6 +127,8 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
   /** "Import your Spotify history": mounted once, so an upload survives re-renders. */
   const importer = importView(s, uid);
   unsubs.push(() => importer.dispose());
+  const exporter = exportView(s, uid);
+  unsubs.push(() => exporter.dispose());
 
   const historyPanel = () => {
     if (runs.state === "loading") return section("Sync history", loading("Loading the sync history…"), null, "history");
@@ -201,6 +204,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
           " page; your data appears here after the first sync.",
         ]),
         historyPanel(),
+        exporter.el,
       ];
     }
     const summary = h(
@@ -218,7 +222,7 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
         );
       }),
     );
-    return [head, summary, ...panels.map((render) => render()), importer.el, historyPanel()];
+    return [head, summary, ...panels.map((render) => render()), importer.el, historyPanel(), exporter.el];
   };
 
   unsubs.push(

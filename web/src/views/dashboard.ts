@@ -18,7 +18,13 @@ import {
   where,
 } from "firebase/firestore";
 import { firestorePaths, storagePaths } from "../../../functions/src/paths";
-import { CATALOG, type ProviderId, isProviderId, providerName } from "../../../functions/src/providers/catalog";
+import {
+  CATALOG,
+  type CatalogEntry,
+  type ProviderId,
+  isProviderId,
+  providerName,
+} from "../../../functions/src/providers/catalog";
 import { type Child, type View, append, empty, errorBox, formatDateTime, h, loading, relative } from "../dom";
 import type { Services } from "../firebase";
 import { createHistoryStore } from "../history/store";
@@ -222,7 +228,16 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
         );
       }),
     );
-    return [head, summary, ...panels.map((render) => render()), importer.el, historyPanel(), exporter.el];
+    return [
+      head,
+      summary,
+      // The import card right after the panels of the provider that keeps a play log (its charts).
+      ...panels.flatMap((render, i) =>
+        (CATALOG[i] as CatalogEntry | undefined)?.plays ? [...render(), importer.el] : render(),
+      ),
+      historyPanel(),
+      exporter.el,
+    ];
   };
 
   unsubs.push(

@@ -92,10 +92,16 @@ export function erasePanel(o: ErasePanelOptions): () => HTMLElement {
   const confirmText = h("p", { "data-role": "erase-confirm-text" });
   const yes = h("button", { type: "button", class: "danger", "data-action": "erase-confirm" }, "Delete");
   const no = h("button", { type: "button", "data-action": "erase-cancel" }, "Cancel");
-  const confirmBox = h("div", { class: "erase-confirm", "data-role": "erase-confirm", role: "alertdialog" }, [
-    confirmText,
-    h("p", null, yes, " ", no),
-  ]);
+  const confirmBox = h(
+    "div",
+    {
+      class: "erase-confirm",
+      "data-role": "erase-confirm",
+      role: "alertdialog",
+      "aria-label": "Confirm the deletion",
+    },
+    [confirmText, h("p", null, yes, " ", no)],
+  );
   confirmBox.hidden = true;
   const form = h(
     "form",

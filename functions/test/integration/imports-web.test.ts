@@ -6,7 +6,7 @@
  * refusal is checked to change nothing; a tiny task budget pauses the import at every chunk, and
  * the steps together end with exactly the plays of a one-shot import.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Timestamp } from "firebase-admin/firestore";
 import { bucket, db } from "../../src/admin";
@@ -299,5 +299,76 @@ describe("a tiny task budget", () => {
       await runImportTask({ db: db(), parts, enqueue, now: () => new Date(), budgetMs: 1 }, tasks[0]!.payload),
     ).toBe("missing");
     expect(await logOf(uid)).toEqual(ref.log);
+  });
+});
+
+describe("a task killed mid-import", () => {
+  it("when a task dies after some chunks, then its retry resumes from the checkpoint, the temp file is gone each time, and the plays equal a one-shot import", async () => {
+    const uid = `imp-killed-${Date.now()}`;
+    const zip = await generatedExportZip(join(tempDir(), "my_spotify_data.zip"), 300, {
+      perFile: 300,
+      from: Date.UTC(2023, 5, 1),
+      stepMs: 50 * 60_000,
+    });
+    const bytes = readFileSync(zip);
+    const tasks: { payload: ImportTaskPayload; id: string }[] = [];
+    const enqueue = async (payload: ImportTaskPayload, id: string) => {
+      tasks.push({ payload, id });
+      return "enqueued" as const;
+    };
+    const parts = bucketParts(bucket());
+    const deps: UploadDeps = { db: db(), parts, enqueue, now: () => new Date() };
+    const start = await startUpload(deps, uid, {
+      fileName: "my_spotify_data.zip",
+      size: bytes.length,
+      partBytes: 2048,
+    });
+    for (const [i, b] of split(bytes, start.partBytes).entries()) await putPart(deps, uid, start.importId, i, b);
+    await finishUpload(deps, uid, start.importId);
+
+    const tmp = tempDir("import-task-tmp-");
+    // The first delivery imports 2 chunks, then the process dies (before it could hand over).
+    const killed = runImportTask(
+      {
+        db: db(),
+        parts,
+        enqueue,
+        now: () => new Date(),
+        budgetMs: 420_000,
+        tmpDir: tmp,
+        run: async (d, a) => {
+          let chunks = 0;
+          const out = await runImport(d, {
+            ...a,
+            chunkPlays: 50,
+            deadline: new Date(0),
+            now: () => (++chunks >= 2 ? new Date(1) : new Date(-1)),
+          });
+          if (out.kind === "paused") throw new Error("killed");
+          return out;
+        },
+      },
+      tasks[0]!.payload,
+    );
+    await expect(killed).rejects.toThrow("killed");
+    expect(readdirSync(tmp)).toEqual([]);
+    const halfway = (await job(uid, start.importId))!;
+    expect(halfway.status).toBe("running");
+    expect(halfway.progress.imported).toBeGreaterThan(0);
+    expect(halfway.progress.imported).toBeLessThan(300);
+    expect((await objectsUnder(storagePaths.importPrefix(uid, start.importId))).length).toBe(start.parts);
+
+    // Cloud Tasks delivers the same task again: it resumes and finishes.
+    const again = await runImportTask(
+      { db: db(), parts, enqueue, now: () => new Date(), budgetMs: 420_000, tmpDir: tmp },
+      tasks[0]!.payload,
+    );
+    expect(again).toBe("done");
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(tasks).toHaveLength(1);
+    const ref = await oneShot(zip, "my_spotify_data.zip", bytes.length);
+    expect((await job(uid, start.importId))!.files).toEqual(ref.job.files);
+    expect(await logOf(uid)).toEqual(ref.log);
+    expect(await objectsUnder(storagePaths.importPrefix(uid, start.importId))).toEqual([]);
   });
 });

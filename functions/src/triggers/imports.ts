@@ -15,12 +15,7 @@ import { adminApp, auth, bucket, db, taskQueueService } from "../admin";
 import { ALL_SECRETS, getConfig, params } from "../config";
 import { logs } from "../logs";
 import { bucketParts, runImportTask } from "../imports/task";
-import {
-  type EnqueueImportTask,
-  type ImportTaskPayload,
-  type PartStore,
-  handleImportsRequest,
-} from "../imports/upload";
+import { type EnqueueImportTask, type ImportTaskPayload, handleImportsRequest } from "../imports/upload";
 import { isTaskAlreadyExists } from "../sync/taskQueue";
 
 /** The queue's function name (index.ts exports it under this name). */

@@ -10,7 +10,13 @@
  */
 import { Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type DocumentData, FieldPath, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import {
+  type DocumentData,
+  FieldPath,
+  type Firestore,
+  type QueryDocumentSnapshot,
+  type QuerySnapshot,
+} from "firebase-admin/firestore";
 import { ZipFile } from "yazl";
 import type { bucket as adminBucket } from "../admin";
 import { PROVIDERS, type Provider, SNAPSHOT_PREFIX, firestorePaths, storagePaths } from "../paths";
@@ -63,22 +69,28 @@ class Counter extends Transform {
   }
 }
 
-/** Every document of a collection (or query), page by page, in document-id order unless `orderBy` says otherwise. */
+/**
+ * Every document of a collection, page by page, in document-id order unless `orderBy` says
+ * otherwise. The next page is read while the caller works on this one (at most two in memory).
+ */
 async function* pages(
   db: Firestore,
   collection: string,
   size: number,
   orderBy?: string,
 ): AsyncGenerator<QueryDocumentSnapshot<DocumentData>[]> {
-  let last: QueryDocumentSnapshot | undefined;
-  for (;;) {
-    let q = db.collection(collection).orderBy(orderBy ?? FieldPath.documentId());
-    if (last) q = q.startAfter(last);
-    const page = await q.limit(size).get();
+  const read = (after: QueryDocumentSnapshot | undefined): Promise<QuerySnapshot<DocumentData>> => {
+    const q = db.collection(collection).orderBy(orderBy ?? FieldPath.documentId());
+    return (after ? q.startAfter(after) : q).limit(size).get();
+  };
+  let next: Promise<QuerySnapshot<DocumentData>> | null = read(undefined);
+  while (next) {
+    const page: QuerySnapshot<DocumentData> = await next;
     if (page.empty) return;
+    next = page.size < size ? null : read(page.docs[page.docs.length - 1]);
+    // A read started ahead and never awaited (the caller stopped) must not be an unhandled rejection.
+    next?.catch(() => undefined);
     yield page.docs;
-    if (page.size < size) return;
-    last = page.docs[page.docs.length - 1];
   }
 }
 

@@ -141,8 +141,13 @@ export function parseStart(body: unknown): { fileName: string; size: number; min
 
 const ACTIVE = ["uploading", "queued", "running"] as const;
 
-/** The person's import that still blocks a new one, if any. */
-async function activeImport(deps: UploadDeps, uid: string): Promise<JobFields | null> {
+/**
+ * The person's import that still blocks a new one, if any; `mine`: a job just created, which does
+ * not count. A job created after its check sees every rival created before that check, and a rival
+ * created after it sees this job: so of uploads started at once, at most one stays (sometimes none,
+ * and the person starts again).
+ */
+async function activeImport(deps: UploadDeps, uid: string, mine?: string): Promise<JobFields | null> {
   const snap = await deps.db
     .collection(firestorePaths.imports(uid))
     .where("status", "in", [...ACTIVE])
@@ -150,13 +155,19 @@ async function activeImport(deps: UploadDeps, uid: string): Promise<JobFields | 
   const now = deps.now().getTime();
   for (const d of snap.docs) {
     const job = JobFields.safeParse(d.data());
-    if (!job.success) continue;
+    if (!job.success || d.id === mine) continue;
     const moved = (job.data.updatedAt ?? job.data.createdAt)?.toMillis() ?? 0;
     const maxIdle = job.data.status === "uploading" ? UPLOAD_ABANDONED_MS : RUN_ABANDONED_MS;
     if (now - moved < maxIdle) return job.data;
   }
   return null;
 }
+
+const busy = (active: JobFields) =>
+  new UploadRefusedError(
+    409,
+    `${active.fileName} is still ${active.status === "uploading" ? "uploading" : "being imported"}: wait until it is done, then upload the next file.`,
+  );
 
 /** POST /api/imports: a new job in status "uploading". */
 export async function startUpload(
@@ -166,11 +177,7 @@ export async function startUpload(
 ): Promise<{ importId: string; partBytes: number; parts: number }> {
   const start = parseStart(body);
   const active = await activeImport(deps, uid);
-  if (active)
-    throw new UploadRefusedError(
-      409,
-      `${active.fileName} is still ${active.status === "uploading" ? "uploading" : "being imported"}: wait until it is done, then upload the next file.`,
-    );
+  if (active) throw busy(active);
   const importId = deps.newId?.() ?? randomUUID().replace(/-/g, "");
   const parts = Math.ceil(start.size / start.partBytes);
   await createImportJob(deps.db, {
@@ -184,7 +191,14 @@ export async function startUpload(
     status: "uploading",
     now: deps.now(),
   });
-  await deps.db.doc(firestorePaths.importJob(uid, importId)).update({ partBytes: start.partBytes });
+  const ref = deps.db.doc(firestorePaths.importJob(uid, importId));
+  // Two uploads started at the same moment may both have passed the check above: look again.
+  const rival = await activeImport(deps, uid, importId);
+  if (rival) {
+    await ref.delete();
+    throw busy(rival);
+  }
+  await ref.update({ partBytes: start.partBytes });
   logs.info("imports.upload_started", { uid, importId, size: start.size, parts });
   return { importId, partBytes: start.partBytes, parts };
 }

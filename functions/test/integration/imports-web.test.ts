@@ -238,6 +238,20 @@ describe("refusals: one sentence each, and nothing changes", () => {
   });
 });
 
+describe("uploads started at the same moment", () => {
+  it("when one person starts three uploads at once, then at most one is kept and the others are refused", async () => {
+    const p = await newSignedInPerson("imp-race");
+    const answers = await Promise.all(
+      [1, 2, 3].map((i) => api(p, "POST", "", { fileName: `Streaming_History_Audio_${i}.json`, size: 10 })),
+    );
+    const kept = answers.filter((a) => a.status === 201);
+    expect(kept.length).toBeLessThanOrEqual(1);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(3 - kept.length);
+    const docs = await db().collection(firestorePaths.imports(p.uid)).get();
+    expect(docs.docs.map((d) => d.id)).toEqual(kept.map((a) => String(a.body.importId)));
+  });
+});
+
 describe("a tiny task budget", () => {
   it("when every task may import only one chunk, then the import pauses and continues over many tasks and ends with exactly the plays of a one-shot import", async () => {
     const uid = `imp-budget-${Date.now()}`;

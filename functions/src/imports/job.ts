@@ -25,7 +25,7 @@
  *
  * Logs carry counts only: never track or artist names, never an entry.
  */
-import { type DocumentReference, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
+import { type DocumentReference, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import { parseMonthStats } from "../history/aggregates";
 import { playDoc, playId } from "../history/model";
@@ -58,7 +58,12 @@ export const DEFAULT_CHUNK_PLAYS = 400;
 export const CHUNK_ENTRIES = 5_000;
 /** Months of aggregates a chunk may touch before it is cut short (each is one more write). */
 const CHUNK_MONTHS = 24;
-/** Plays of a chunk further apart than this are looked up in the log with separate queries. */
+/** Plays read ahead (several chunks) before the log is read around them, with one query. */
+export const WINDOW_PLAYS = 4_000;
+const WINDOW_CHUNKS = 20;
+/** Month aggregates read at a time when learning the log's names. */
+const LOG_MONTHS_PAGE = 12;
+/** Plays of a window further apart than this are looked up in the log with separate queries. */
 const QUERY_GAP_MS = 7 * 24 * 3600_000;
 
 const count = z.number().int().nonnegative();
@@ -258,16 +263,37 @@ export async function runImport(db: Firestore, a: RunImportArgs): Promise<Import
   if (!started) return { kind: "missing" };
   logs.info("import.started", { uid: a.uid, importId: a.importId, files: files.length, entries: entriesTotal });
 
-  // 3. Chunks from the checkpoint.
+  // 3. Chunks from the checkpoint, read ahead in windows of several chunks: one log query per
+  // window (the emulator's and Firestore's cost of a query grows with the collection, not with
+  // what it returns), then one transaction per chunk.
   const rules = { minPlayMs: started.minPlayMs, ids };
-  let at = started.checkpoint;
+  const at = started.checkpoint;
+  const ctx = { ...a, jobRef, timeZone, counted };
+  const pending: { chunk: Chunk; end: Position }[] = [];
+  let pendingPlays = 0;
   let chunk = newChunk(at);
-  const commit = async (end: { file: number; entry: number }): Promise<"ok" | "stop"> => {
-    const r = await commitChunk(db, { ...a, jobRef, timeZone, counted }, chunk, end);
-    if (r === "superseded") return "stop";
-    at = end;
-    chunk = newChunk(at);
-    return a.deadline && a.now().getTime() >= a.deadline.getTime() ? "stop" : "ok";
+  const close = (end: Position) => {
+    pending.push({ chunk, end });
+    pendingPlays += chunk.count;
+    chunk = newChunk(end);
+  };
+  /** Commits the pending chunks; false when this run must stop (deadline, or another run took over). */
+  const flush = async (last: boolean): Promise<boolean> => {
+    let known = await loggedAround(
+      db,
+      a.uid,
+      pending.flatMap((p) => p.chunk.plays()),
+    );
+    for (let i = 0; i < pending.length; i++) {
+      const r = await commitChunk(db, ctx, pending[i]!.chunk, pending[i]!.end, known);
+      if (r === "superseded") return false;
+      known = r;
+      const more = !last || i + 1 < pending.length;
+      if (more && a.deadline && a.now().getTime() >= a.deadline.getTime()) return false;
+    }
+    pending.length = 0;
+    pendingPlays = 0;
+    return true;
   };
   for (let fi = at.file; fi < files.length; fi++) {
     const f = files[fi]!;
@@ -283,16 +309,20 @@ export async function runImport(db: Firestore, a: RunImportArgs): Promise<Import
       if ("skip" in r) tally.skipped[r.skip]++;
       else {
         tally.plays.push(r.play);
-        chunk.plays++;
+        chunk.count++;
         chunk.months.add(monthKey(r.play.playedAt));
       }
-      if (chunk.plays >= chunkPlays || chunk.entries >= CHUNK_ENTRIES || chunk.months.size >= CHUNK_MONTHS) {
-        if ((await commit({ file: fi, entry: index + 1 })) === "stop") return { kind: "paused" };
+      if (chunk.count >= chunkPlays || chunk.entries >= CHUNK_ENTRIES || chunk.months.size >= CHUNK_MONTHS) {
+        close({ file: fi, entry: index + 1 });
+        if (pendingPlays >= WINDOW_PLAYS || pending.length >= WINDOW_CHUNKS) {
+          if (!(await flush(false))) return { kind: "paused" };
+        }
       }
     }
     // The end of a file: the checkpoint moves to the next file's first entry.
-    if ((await commit({ file: fi + 1, entry: 0 })) === "stop" && fi + 1 < files.length) return { kind: "paused" };
+    close({ file: fi + 1, entry: 0 });
   }
+  if (!(await flush(true))) return { kind: "paused" };
 
   // 4. Done.
   const done = await db.runTransaction(async (tx) => {
@@ -366,21 +396,38 @@ function isDerived(id: string): boolean {
  * names exactly as a clean one.
  */
 async function learnFromLog(db: Firestore, uid: string, ids: NameIds): Promise<void> {
-  const snaps = await db.collection(firestorePaths.playStats(uid)).get();
-  const artists: [string, string][] = [];
-  const tracks: [string, string, string][] = [];
-  for (const s of snaps.docs) {
-    if (!s.id.startsWith("spotify-")) continue;
-    const m = parseMonthStats(s.data());
-    if (!m) continue;
-    for (const [id, a] of Object.entries(m.artists)) artists.push([a.name, id]);
-    for (const [id, t] of Object.entries(m.tracks)) {
-      tracks.push([t.artists, t.name, id]);
-      // The account format names the track's main artist only: the first of the joined names.
-      const first = t.artists.split(", ")[0];
-      if (first && first !== t.artists) tracks.push([first, t.name, id]);
+  // Names per id (each id once), read a page of months at a time: a month document can be large.
+  const artistNames = new Map<string, Set<string>>();
+  const trackNames = new Map<string, Set<string>>();
+  const add = (to: Map<string, Set<string>>, id: string, name: string) => {
+    const names = to.get(id);
+    if (names) names.add(name);
+    else to.set(id, new Set([name]));
+  };
+  const base = db.collection(firestorePaths.playStats(uid)).orderBy("__name__").limit(LOG_MONTHS_PAGE);
+  for (let page = await base.get(); !page.empty;) {
+    for (const s of page.docs) {
+      if (!s.id.startsWith("spotify-")) continue;
+      const m = parseMonthStats(s.data());
+      if (!m) continue;
+      for (const [id, a] of Object.entries(m.artists)) add(artistNames, id, a.name);
+      for (const [id, t] of Object.entries(m.tracks)) {
+        add(trackNames, id, `${t.artists}\u0000${t.name}`);
+        // The account format names the track's main artist only: the first of the joined names.
+        const first = t.artists.split(", ")[0];
+        if (first && first !== t.artists) add(trackNames, id, `${first}\u0000${t.name}`);
+      }
     }
+    if (page.size < LOG_MONTHS_PAGE) break;
+    page = await base.startAfter(page.docs[page.docs.length - 1]!).get();
   }
+  const artists = [...artistNames].flatMap(([id, names]) => [...names].map((n) => [n, id] as [string, string]));
+  const tracks = [...trackNames].flatMap(([id, names]) =>
+    [...names].map((n) => {
+      const [artist, track] = n.split("\u0000") as [string, string];
+      return [artist, track, id] as [string, string, string];
+    }),
+  );
   const real = (id: string) => (isDerived(id) ? 1 : 0);
   artists.sort((x, y) => real(x[1]) - real(y[1]) || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
   tracks.sort((x, y) => real(x[2]) - real(y[2]) || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0));
@@ -395,20 +442,25 @@ interface FileTally {
 }
 
 interface Chunk {
-  start: { file: number; entry: number };
+  start: Position;
   entries: number;
-  plays: number;
+  /** How many plays (the count; `plays()` lists them). */
+  count: number;
   months: Set<string>;
   files: Map<number, FileTally>;
   tally(file: number): FileTally;
+  /** Every play of the chunk, in file order. */
+  plays(): ImportedPlay[];
 }
+
+type Position = { file: number; entry: number };
 
 function newChunk(start: { file: number; entry: number }): Chunk {
   const files = new Map<number, FileTally>();
   return {
     start,
     entries: 0,
-    plays: 0,
+    count: 0,
     months: new Set(),
     files,
     tally(file) {
@@ -416,6 +468,7 @@ function newChunk(start: { file: number; entry: number }): Chunk {
       if (!t) files.set(file, (t = { entries: 0, plays: [], skipped: noSkips() }));
       return t;
     },
+    plays: () => [...files.entries()].sort(([x], [y]) => x - y).flatMap(([, t]) => t.plays),
   };
 }
 
@@ -425,21 +478,20 @@ function monthKey(d: Date): string {
 }
 
 /**
- * One chunk, one transaction: fenced by the job's checkpoint, reads the log around the chunk's
- * plays, dedupes, writes the new plays, their months and the job. "superseded" when the job is
- * no longer at this chunk's start (another run wrote it, or the job was stopped).
+ * One chunk, one transaction: fenced by the job's checkpoint, dedupes against `known` (the log
+ * around the chunk's plays, read before), writes the new plays, their months and the job.
+ * Returns `known` with the chunk's new plays added (for the next chunk of the window), or
+ * "superseded" when the job is no longer at this chunk's start (another run wrote it, or it was
+ * stopped).
  */
 async function commitChunk(
   db: Firestore,
-  a: RunImportArgs & {
-    jobRef: DocumentReference;
-    timeZone: string;
-    counted: { entries: number }[];
-  },
+  a: RunImportArgs & { jobRef: DocumentReference; timeZone: string; counted: { entries: number }[] },
   chunk: Chunk,
-  end: { file: number; entry: number },
-): Promise<"committed" | "superseded"> {
-  const attempt = () =>
+  end: Position,
+  known: Map<string, number[]>,
+): Promise<Map<string, number[]> | "superseded"> {
+  const attempt = (base: Map<string, number[]>) =>
     db.runTransaction(async (tx) => {
       const cur = parseJob((await tx.get(a.jobRef)).data());
       if (
@@ -449,14 +501,14 @@ async function commitChunk(
         cur.checkpoint.entry !== chunk.start.entry
       )
         return "superseded" as const;
-      const all = [...chunk.files.values()].flatMap((t) => t.plays);
-      const known = await loggedAround(tx, db, a.uid, all);
+      // A copy per attempt: a transaction may run its function more than once.
+      const seen = new Map([...base].map(([k, v]) => [k, [...v]]));
       const files = cur.files.map((f) => ({ ...f, skipped: { ...f.skipped } }));
       const keep: ImportedPlay[] = [];
       let imported = 0;
       let duplicates = 0;
       for (const [fi, t] of [...chunk.files.entries()].sort(([x], [y]) => x - y)) {
-        const d = dedupe(t.plays, known);
+        const d = dedupe(t.plays, seen);
         keep.push(...d.keep);
         const f = files[fi]!;
         f.imported += d.keep.length;
@@ -485,28 +537,34 @@ async function commitChunk(
         updatedAt: Timestamp.fromDate(now),
       };
       tx.set(a.jobRef, next);
-      return "committed" as const;
+      return { job: next, seen };
     });
+  let r: Awaited<ReturnType<typeof attempt>>;
   try {
-    return await attempt();
+    r = await attempt(known);
   } catch (e) {
-    // A play created meanwhile with the same id (the same play logged another way) made the
-    // create fail and the transaction write nothing: once more, the log read sees it now.
+    // A play created since the window's read with the same id (the same play logged another
+    // way, e.g. by the sync) made a create fail and the transaction write nothing: once more,
+    // with the log read again around this chunk.
     if (!isAlreadyExists(e)) throw e;
-    return attempt();
+    r = await attempt(await loggedAround(db, a.uid, chunk.plays()));
   }
+  if (r === "superseded") return r;
+  logs.debug("import.chunk", {
+    uid: a.uid,
+    importId: a.importId,
+    entriesDone: r.job.progress.entriesDone,
+    imported: r.job.progress.imported,
+    duplicates: r.job.progress.duplicates,
+  });
+  return r.seen;
 }
 
 /**
  * The log's Spotify plays within SAME_PLAY_MS of the chunk's plays (track id → play times, ms),
  * read in the transaction: one query per run of plays less than QUERY_GAP_MS apart.
  */
-async function loggedAround(
-  tx: Transaction,
-  db: Firestore,
-  uid: string,
-  plays: ImportedPlay[],
-): Promise<Map<string, number[]>> {
+async function loggedAround(db: Firestore, uid: string, plays: ImportedPlay[]): Promise<Map<string, number[]>> {
   const known = new Map<string, number[]>();
   if (plays.length === 0) return known;
   const times = plays.map((p) => p.playedAt.getTime()).sort((x, y) => x - y);
@@ -522,7 +580,7 @@ async function loggedAround(
       .where("playedAt", ">", Timestamp.fromMillis(from - SAME_PLAY_MS))
       .where("playedAt", "<", Timestamp.fromMillis(to + SAME_PLAY_MS))
       .select("provider", "trackId", "playedAt");
-    const snap = await tx.get(q);
+    const snap = await q.get();
     for (const d of snap.docs) {
       if (d.get("provider") !== "spotify") continue;
       const id: unknown = d.get("trackId");

@@ -5,6 +5,7 @@
  *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × every provider)
  *   npm run bench -- --publish         also writes docs/bench-latest.json (for the README)
  *   npm run bench -- --only fanout,time,cost,history
+ *   npm run bench -- --only import     the streaming-history import (100,000 plays; --quick: 20,000)
  *
  * Prints a table to stdout and writes bench-results/latest.json (+ latest.md, the README tables).
  * The product's own logs go to bench-results/bench.log.
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const tag = Date.now().toString(36);
 
-  const results: BenchResults = {
+  const results: BenchResults & { importHistory?: import("./import").ImportBenchResult } = {
     date: new Date().toISOString(),
     mode: quick ? "quick" : "full",
     command: `npm run bench${quick ? " -- --quick" : ""}`,
@@ -78,6 +79,11 @@ async function main(): Promise<number> {
       results.history = await benchHistory(fake, config, { tag, heavyPlays: quick ? 5_000 : 40_000 });
       savePartial();
     }
+    if (only.has("import")) {
+      const { benchImport } = await import("./import");
+      results.importHistory = await benchImport({ tag, plays: quick ? 20_000 : 100_000 });
+      savePartial();
+    }
     if (only.has("fanout")) {
       const { benchFanOut } = await import("./fanout");
       results.fanOut = await benchFanOut(quick ? [1_000, 5_000] : [1_000, 10_000, 100_000]);
@@ -89,6 +95,11 @@ async function main(): Promise<number> {
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   results.metrics = buildMetrics(results);
   results.targets = buildTargets(results);
+  if (results.importHistory) {
+    const { importMetrics, importTargets } = await import("./import");
+    results.metrics.push(...importMetrics(results.importHistory));
+    results.targets.push(...importTargets(results.importHistory));
+  }
   results.notes.push(
     `Settings as deployed: functions/.env.local's test values reset to their defaults: ${JSON.stringify(resetToDefault)}.`,
     `Product log lines during the run: ${logCounts.info} info, ${logCounts.warn} warn, ${logCounts.error} error (in ${LOG_FILE}); events: ${JSON.stringify(logEvents)}.`,

@@ -14,14 +14,18 @@
  * artists get the ids the log already uses (formats.ts NameIds).
  *
  * Duplicates: a play of the same track within SAME_PLAY_MS (60 s) of a logged play, or of an
- * earlier entry of the upload, is the same play. Each chunk reads the log around its own time
- * span (±60 s, inside its transaction, so a play logged meanwhile by the sync makes the
- * transaction retry rather than be doubled). The sync's own dedupe is by play id (the
- * connection's `history.recentPlayIds`, which this module never changes): it does not know the
- * ±60 s rule, so a sync that reads a window an import already covered would log the API's
- * `played_at` of those plays next to the import's end times. Imports are of the past (the export
- * is days old when it arrives), so in practice the sync has already logged the overlap, and the
- * import is the one that dedupes.
+ * earlier entry of the upload, is the same play. The log is read around the plays' times (±60 s,
+ * one range query per window of several chunks, WINDOW_PLAYS), and each chunk dedupes against
+ * that plus what the window's earlier chunks wrote, which is what the log holds when the chunk
+ * commits: so the result does not depend on where a run started, and a resumed run imports what
+ * a clean run does. A play logged meanwhile with the same id (the sync, reading the same minute)
+ * fails the chunk's create; the chunk is redone with the log read again.
+ *
+ * The sync's own dedupe is by play id (the connection's `history.recentPlayIds` and the play
+ * documents, never changed here): it does not know the ±60 s rule, so a sync reading a window an
+ * import already covered would log the API's `played_at` of those plays next to the export's end
+ * times. Imports are of the past (an export is days old when it arrives), so in practice the sync
+ * has logged the overlap first, and the import is the side that dedupes.
  *
  * Logs carry counts only: never track or artist names, never an entry.
  */

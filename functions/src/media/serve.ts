@@ -54,6 +54,11 @@ export interface MediaResponse {
 const INLINE_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"]);
 const BEARER = /^Bearer\s+([A-Za-z0-9._-]{1,8192})$/;
 const PREFIX = "/api/media/";
+/**
+ * Folders under `{uid}/` whose objects live a short time (an export is deleted after a day, an
+ * upload once imported): never kept by the browser, so a deleted file cannot be served from cache.
+ */
+const UNCACHED_FOLDERS = new Set(["exports", "imports"]);
 
 function header(req: MediaRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -117,7 +122,9 @@ export async function serveMedia(deps: MediaDeps, req: MediaRequest): Promise<Me
   const inline = INLINE_TYPES.has(type);
   const headers: Record<string, string> = {
     // Private: the browser may keep it; shared caches (Hosting's CDN) must not, it is per person.
-    "Cache-Control": `private, max-age=${deps.maxAgeSeconds}`,
+    "Cache-Control": UNCACHED_FOLDERS.has(objectPath.split("/")[1] ?? "")
+      ? "private, no-store"
+      : `private, max-age=${deps.maxAgeSeconds}`,
     Vary: "Authorization",
     ETag: etag,
     "Content-Type": inline ? type : "application/octet-stream",

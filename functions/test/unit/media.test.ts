@@ -138,6 +138,17 @@ describe("serveMedia", () => {
     expect(out.headers["Content-Disposition"]).toBe("attachment");
   });
 
+  it("when the owner downloads an export, then it is an attachment the browser must not keep", async () => {
+    const zip = "alice/exports/e1.zip";
+    const d = deps({ [zip]: { contentType: "application/zip" } });
+    const out = await serveMedia(d, get(`/api/media/${zip}`, "token-alice"));
+    expect(out.status).toBe(200);
+    expect(out.headers["Content-Disposition"]).toBe("attachment");
+    expect(out.headers["Cache-Control"]).toBe("private, no-store");
+    const other = await serveMedia(d, get(`/api/media/${zip}`, "token-bob"));
+    expect(other.status).toBe(403);
+  });
+
   it("when the method is not GET or HEAD, then 405", async () => {
     const out = await serveMedia(deps(), { ...get(`/api/media/${cover}`, "token-alice"), method: "POST" });
     expect(out.status).toBe(405);

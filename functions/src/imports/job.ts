@@ -11,7 +11,7 @@
  * entries are counted (the percent's denominator), and the names the upload identifies are
  * learned (extended entries name a track with its URI; the log's month aggregates name synced
  * artists and tracks with Spotify's ids), so the account format and the extended format's
- * artists get the ids the log already uses (formats.ts NameIds).
+ * artists get the ids the log already uses (providers/spotify/streamingHistory.ts NameIds).
  *
  * Duplicates: a play of the same track within SAME_PLAY_MS (60 s) of a logged play, or of an
  * earlier entry of the upload, is the same play. The log is read around the plays' times (±60 s,
@@ -48,7 +48,8 @@ import {
   accountPlay,
   dedupe,
   extendedPlay,
-} from "./formats";
+  STREAMING_HISTORY_PROVIDER,
+} from "../providers/spotify/streamingHistory";
 import { DEFAULT_LIMITS, type HistoryFile, ImportRefusedError, type ReadLimits, historyFiles } from "./read";
 
 export const DEFAULT_MIN_PLAY_MS = 30_000;
@@ -411,7 +412,7 @@ async function learnFromLog(db: Firestore, uid: string, ids: NameIds): Promise<v
   const base = db.collection(firestorePaths.playStats(uid)).orderBy("__name__").limit(LOG_MONTHS_PAGE);
   for (let page = await base.get(); !page.empty;) {
     for (const s of page.docs) {
-      if (!s.id.startsWith("spotify-")) continue;
+      if (!s.id.startsWith(`${STREAMING_HISTORY_PROVIDER}-`)) continue;
       const m = parseMonthStats(s.data());
       if (!m) continue;
       for (const [id, a] of Object.entries(m.artists)) add(artistNames, id, a.name);
@@ -586,7 +587,7 @@ async function loggedAround(db: Firestore, uid: string, plays: ImportedPlay[]): 
       .select("provider", "trackId", "playedAt");
     const snap = await q.get();
     for (const d of snap.docs) {
-      if (d.get("provider") !== "spotify") continue;
+      if (d.get("provider") !== STREAMING_HISTORY_PROVIDER) continue;
       const id: unknown = d.get("trackId");
       const at: unknown = d.get("playedAt");
       if (typeof id !== "string" || !(at instanceof Timestamp)) continue;

@@ -13,7 +13,7 @@ import type { Readable } from "node:stream";
 import { JSONParser } from "@streamparser/json";
 import yauzl from "yauzl";
 import { InvalidInputError } from "../errors";
-import { type ImportFormat, formatOf } from "./formats";
+import { type ImportFormat, formatOf } from "../providers/spotify/streamingHistory";
 
 export class ImportRefusedError extends InvalidInputError {}
 

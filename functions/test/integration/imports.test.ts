@@ -16,7 +16,7 @@ import { commitPlays } from "../../src/history/playLog";
 import { type Play, monthDocId } from "../../src/history/model";
 import { rebuildStats } from "../../src/history/rebuild";
 import { DEFAULT_MIN_PLAY_MS, ImportJob, createImportJob, runImport } from "../../src/imports/job";
-import { derivedId } from "../../src/imports/formats";
+import { derivedId } from "../../src/providers/spotify/streamingHistory";
 import { firestorePaths } from "../../src/paths";
 import {
   ACCOUNT,

@@ -12,7 +12,7 @@ export const SKIP_REASONS = ["episode", "audiobook", "short", "no-track", "inval
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /**
- * What each skip reason means (the same words as functions/src/imports/formats.ts SKIP_WORDS,
+ * What each skip reason means (the same words as functions/src/providers/spotify/streamingHistory.ts SKIP_WORDS,
  * which the web bundle cannot import: it uses node:crypto; a unit test keeps them equal).
  */
 export const SKIP_WORDS: Record<SkipReason, string> = {

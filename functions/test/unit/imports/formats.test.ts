@@ -7,7 +7,7 @@ import {
   extendedPlay,
   formatOf,
   type ImportedPlay,
-} from "../../../src/imports/formats";
+} from "../../../src/providers/spotify/streamingHistory";
 
 const rules = () => ({ minPlayMs: 30_000, ids: new NameIds() });
 const ext = (over: Record<string, unknown> = {}) => ({

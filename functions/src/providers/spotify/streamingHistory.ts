@@ -1,7 +1,7 @@
 /**
  * Spotify's privacy-export streaming histories, entry by entry: which format a file is, which
  * entries are music plays, and the play each one becomes. Pure functions; reading files and zips
- * and writing plays live beside this module.
+ * (imports/read.ts) and writing plays (imports/job.ts) live in the imports feature.
  *
  * Two formats:
  * - **extended** (`Streaming_History_Audio_*.json`): `ts` (the end of the stream, UTC ISO),
@@ -14,7 +14,10 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { Play } from "../history/model";
+import type { Play } from "../../history/model";
+
+/** The provider whose play log these exports fill. */
+export const STREAMING_HISTORY_PROVIDER = "spotify" as const;
 
 export type ImportFormat = "extended" | "account";
 
@@ -112,7 +115,7 @@ export function extendedPlay(raw: unknown, rules: EntryRules): EntryResult {
   const album = e.master_metadata_album_album_name ?? null;
   return {
     play: {
-      provider: "spotify",
+      provider: STREAMING_HISTORY_PROVIDER,
       playedAt,
       trackId: track[1]!,
       trackName: e.master_metadata_track_name,
@@ -139,7 +142,7 @@ export function accountPlay(raw: unknown, rules: EntryRules): EntryResult {
   if (e.msPlayed < rules.minPlayMs) return { skip: "short" };
   return {
     play: {
-      provider: "spotify",
+      provider: STREAMING_HISTORY_PROVIDER,
       playedAt,
       trackId: rules.ids.track(e.artistName, e.trackName),
       trackName: e.trackName,

@@ -1,5 +1,8 @@
 /** The import card's pure parts: a job document in words, and the skip words kept equal to the server's. */
-import { SKIP_REASONS as SERVER_REASONS, SKIP_WORDS as SERVER_WORDS } from "../../src/providers/spotify/streamingHistory";
+import {
+  SKIP_REASONS as SERVER_REASONS,
+  SKIP_WORDS as SERVER_WORDS,
+} from "../../src/providers/spotify/streamingHistory";
 import {
   SKIP_REASONS,
   SKIP_WORDS,

@@ -5,7 +5,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Timestamp } from "firebase-admin/firestore";
-import { NameIds, SKIP_REASONS, accountPlay, dedupe, extendedPlay } from "../../../src/providers/spotify/streamingHistory";
+import {
+  NameIds,
+  SKIP_REASONS,
+  accountPlay,
+  dedupe,
+  extendedPlay,
+} from "../../../src/providers/spotify/streamingHistory";
 import { ImportJob, noSkips, resultOf } from "../../../src/imports/job";
 import { ImportRefusedError, historyFiles } from "../../../src/imports/read";
 import {

@@ -4,7 +4,7 @@
  *   npm run bench                      full run (N = 1,000 / 10,000 / 100,000; 200 users × every provider)
  *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × every provider)
  *   npm run bench -- --publish         also writes docs/bench-latest.json (for the README)
- *   npm run bench -- --only fanout,time,cost,history
+ *   npm run bench -- --only fanout,time,cost,history,import   (the default: all of them)
  *   npm run bench -- --only import     the streaming-history import (100,000 plays; --quick: 20,000)
  *
  * Prints a table to stdout and writes bench-results/latest.json (+ latest.md, the README tables).
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     options: { quick: { type: "boolean" }, publish: { type: "boolean" }, only: { type: "string" } },
   });
   const quick = values.quick ?? false;
-  const only = new Set((values.only ?? "fanout,time,cost,history").split(","));
+  const only = new Set((values.only ?? "fanout,time,cost,history,import").split(","));
   requireEmulators();
   setupEnv();
   const started = performance.now();

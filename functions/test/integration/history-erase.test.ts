@@ -18,6 +18,7 @@ import { trimPlays } from "../../src/history/retention";
 import { firestorePaths } from "../../src/paths";
 import { EMULATORS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { newSignedInPerson } from "../support/people";
+import { forgetPeople } from "../support/cleanup";
 
 jest.setTimeout(60_000);
 
@@ -101,6 +102,10 @@ const without = (all: Play[], gone: Play[]) =>
     .filter((p) => !gone.includes(p))
     .map(playId)
     .sort();
+
+afterAll(async () => {
+  await forgetPeople(["erase-"]);
+});
 
 describe("eraseHistory by date range", () => {
   it("when a range is deleted in Los Angeles, then exactly the plays of those local days go, the edge minutes decide, and the aggregates equal a rebuild", async () => {

@@ -13,6 +13,7 @@ import { rebuildStats } from "../../src/history/rebuild";
 import { firestorePaths } from "../../src/paths";
 import { ROOT } from "../../../scripts/lib/local-env";
 import { EXPECTED_EXTENDED, EXTENDED, copyAs, generatedExportZip, tempDir } from "../fixtures/spotify-export";
+import { forgetPeople } from "../support/cleanup";
 
 jest.setTimeout(300_000);
 
@@ -62,6 +63,10 @@ async function person(): Promise<string> {
 async function playIds(uid: string): Promise<string[]> {
   return (await db().collection(firestorePaths.plays(uid)).select().get()).docs.map((d) => d.id).sort();
 }
+
+afterAll(async () => {
+  await forgetPeople(["impcmd-"]);
+});
 
 describe("npm run import-history", () => {
   it("prints one JSON document with the counts; a second run adds nothing", async () => {

@@ -25,6 +25,7 @@ import { EMULATORS } from "../../../scripts/lib/local-env";
 import { PERSONAL_VALUES, exportZip, generatedExportZip, tempDir } from "../fixtures/spotify-export";
 import { type SignedInPerson, newSignedInPerson } from "../support/people";
 import { waitFor } from "../support/wait";
+import { forgetPeople } from "../support/cleanup";
 
 jest.setTimeout(180_000);
 
@@ -108,6 +109,10 @@ async function oneShot(path: string, fileName: string, size: number) {
   expect(out.kind).toBe("done");
   return { uid, job: (await job(uid, importId))!, log: await logOf(uid) };
 }
+
+afterAll(async () => {
+  await forgetPeople(["imp-"]);
+});
 
 describe("an upload in parts, through Hosting, imported by the task queue", () => {
   it("when an export zip is uploaded in 4 parts (one sent twice) and finished, then the task imports exactly what a one-shot import gives and deletes the parts", async () => {

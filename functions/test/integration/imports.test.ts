@@ -33,6 +33,7 @@ import {
   writeZip,
   zipBomb,
 } from "../fixtures/spotify-export";
+import { forgetPeople } from "../support/cleanup";
 
 jest.setTimeout(120_000);
 
@@ -131,6 +132,10 @@ async function syncedPlay(uid: string, at: number): Promise<void> {
   });
   expect(r).toMatchObject({ kind: "committed", logged: 1 });
 }
+
+afterAll(async () => {
+  await forgetPeople(["imp-"]);
+});
 
 describe("runImport on the extended streaming history", () => {
   it("imports music only, counts every skip in words' reasons, and the aggregates equal the log's rebuild", async () => {

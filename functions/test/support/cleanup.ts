@@ -1,0 +1,18 @@
+/**
+ * Integration tests share one set of emulators for the whole run, so a test file that makes many
+ * documents removes its people when it ends: tests that read the whole database (the migration's
+ * "writes nothing" dump) then cost the same whatever ran before them.
+ */
+import { bucket, db } from "../../src/admin";
+import { firestorePaths, storagePaths } from "../../src/paths";
+
+/** Deletes every person whose uid starts with one of `prefixes`: `users/{uid}` and all below it, and `{uid}/` in Storage. */
+export async function forgetPeople(prefixes: string[]): Promise<number> {
+  const refs = await db().collection(firestorePaths.usersCollection()).listDocuments();
+  const gone = refs.filter((r) => prefixes.some((p) => r.id.startsWith(p)));
+  for (const ref of gone) {
+    await db().recursiveDelete(ref);
+    await bucket().deleteFiles({ prefix: storagePaths.userPrefix(ref.id) });
+  }
+  return gone.length;
+}

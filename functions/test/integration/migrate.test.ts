@@ -245,7 +245,11 @@ async function dumpFirestore(f: Firestore): Promise<Map<string, string>> {
         for (const s of snaps)
           if (s.exists) out.set(s.ref.path, `${s.updateTime!.toMillis()}:${JSON.stringify(s.data())}`);
       }
-      for (const ref of refs) await walk(await ref.listCollections());
+      // Every document may hold subcollections; ask for them 50 at a time (one request each).
+      for (let i = 0; i < refs.length; i += 50) {
+        const subs = await Promise.all(refs.slice(i, i + 50).map((ref) => ref.listCollections()));
+        for (const cols of subs) await walk(cols);
+      }
     }
   };
   await walk(await f.listCollections());

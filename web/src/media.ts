@@ -10,6 +10,16 @@ import { h } from "./dom";
 
 const CONCURRENCY = 6;
 
+/**
+ * Waits before each retry of a failed load: a function starting cold, a busy moment or an object
+ * the sync is still writing answers late once, and one failure must not leave "image unavailable"
+ * for the page's life. Refusals (signed out, 401, 403) are not retried.
+ */
+const RETRY_DELAYS_MS = [1_000, 3_000, 8_000];
+
+/** A failure a retry cannot fix. */
+class Refused extends Error {}
+
 export interface MediaLoader {
   /** An <img> (or <video>) that fills itself when visible; shows a placeholder on failure. */
   image(objectPath: string, alt: string, opts?: { video?: boolean; fallbackUrl?: string }): HTMLElement;
@@ -41,24 +51,36 @@ export function createMediaLoader(
     waiting.shift()?.();
   };
 
+  const fetchOnce = async (objectPath: string): Promise<string> => {
+    await slot();
+    try {
+      const token = await getIdToken();
+      if (!token) throw new Refused("signed out");
+      const appCheck = await getAppCheckToken();
+      const res = await fetch(mediaUrl(objectPath), {
+        headers: { Authorization: `Bearer ${token}`, ...(appCheck ? { "X-Firebase-AppCheck": appCheck } : {}) },
+      });
+      if (res.status === 401 || res.status === 403) throw new Refused(`media answered ${res.status}`);
+      if (!res.ok) throw new Error(`media answered ${res.status}`);
+      const url = URL.createObjectURL(await res.blob());
+      ready.set(objectPath, url);
+      return url;
+    } finally {
+      release();
+    }
+  };
+
   const fetchBlobUrl = (objectPath: string): Promise<string> => {
     let p = cache.get(objectPath);
     if (!p) {
       p = (async () => {
-        await slot();
-        try {
-          const token = await getIdToken();
-          if (!token) throw new Error("signed out");
-          const appCheck = await getAppCheckToken();
-          const res = await fetch(mediaUrl(objectPath), {
-            headers: { Authorization: `Bearer ${token}`, ...(appCheck ? { "X-Firebase-AppCheck": appCheck } : {}) },
-          });
-          if (!res.ok) throw new Error(`media answered ${res.status}`);
-          const url = URL.createObjectURL(await res.blob());
-          ready.set(objectPath, url);
-          return url;
-        } finally {
-          release();
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await fetchOnce(objectPath);
+          } catch (e) {
+            if (e instanceof Refused || attempt >= RETRY_DELAYS_MS.length) throw e;
+            await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+          }
         }
       })();
       p.catch(() => cache.delete(objectPath)); // a later render may retry

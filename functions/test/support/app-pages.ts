@@ -64,7 +64,7 @@ export async function mediaLoadedReaches(p: Page, section: string, n: number, ti
     }
   })()`;
   const loaded = p.locator(`[data-section=${section}] img[src^='blob:']`);
-  return valueReaches(
+  const count = await valueReaches(
     async () => {
       await p.evaluate(scrollEach);
       return loaded.count();
@@ -72,6 +72,14 @@ export async function mediaLoadedReaches(p: Page, section: string, n: number, ti
     n,
     timeoutMs,
   );
+  if (count !== n) {
+    // Say which frames did not load and how (loading, missing, external), for the failure's reader.
+    const states = await p.evaluate(
+      `[...document.querySelectorAll(${JSON.stringify(`[data-section=${section}] .media`)})].map((f) => f.className)`,
+    );
+    console.log(`[e2e] ${section}: ${count} of ${n} loaded; frames: ${JSON.stringify(states)}`);
+  }
+  return count;
 }
 
 /**

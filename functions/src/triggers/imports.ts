@@ -10,8 +10,9 @@ import { getAppCheck } from "firebase-admin/app-check";
 import type { Functions } from "firebase-admin/functions";
 import { onRequest } from "firebase-functions/v2/https";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
-import { appCheckAllowed, cachedIdTokenVerifier } from "../access/caller";
-import { adminApp, auth, bucket, db, taskQueueService } from "../admin";
+import { authIdTokenVerifier } from "../access/authVerifier";
+import { appCheckAllowed } from "../access/caller";
+import { adminApp, bucket, db, taskQueueService } from "../admin";
 import { ALL_SECRETS, getConfig, params } from "../config";
 import { logs } from "../logs";
 import { bucketParts, runImportTask } from "../imports/task";
@@ -39,24 +40,8 @@ function importQueue(functions: Functions): EnqueueImportTask {
   };
 }
 
-/** Per instance: the signature per request, revocation state per uid at most once a minute (as `media`). */
-const verifyIdToken = cachedIdTokenVerifier({
-  verifySignature: async (idToken) => {
-    const decoded = await auth().verifyIdToken(idToken);
-    return { uid: decoded.uid, auth_time: decoded.auth_time };
-  },
-  readUser: async (uid) => {
-    try {
-      const user = await auth().getUser(uid);
-      const validAfter = user.tokensValidAfterTime ? Date.parse(user.tokensValidAfterTime) : NaN;
-      return { disabled: user.disabled, validAfterMs: Number.isNaN(validAfter) ? null : validAfter };
-    } catch (e) {
-      if ((e as { code?: string }).code === "auth/user-not-found") return null;
-      throw e;
-    }
-  },
-  now: () => Date.now(),
-});
+/** Per instance: the signature per request, revocation state per uid at most once a minute. */
+const verifyIdToken = authIdTokenVerifier();
 
 export const imports = onRequest(
   {

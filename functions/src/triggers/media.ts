@@ -6,8 +6,9 @@
  */
 import { getAppCheck } from "firebase-admin/app-check";
 import { onRequest } from "firebase-functions/v2/https";
-import { appCheckAllowed, cachedIdTokenVerifier } from "../access/caller";
-import { adminApp, auth, bucket } from "../admin";
+import { authIdTokenVerifier } from "../access/authVerifier";
+import { appCheckAllowed } from "../access/caller";
+import { adminApp, bucket } from "../admin";
 import { ALL_SECRETS, getConfig, params } from "../config";
 import { logs } from "../logs";
 import { type MediaObject, serveMedia } from "../media/serve";
@@ -32,23 +33,7 @@ async function open(objectPath: string): Promise<MediaObject | null> {
 }
 
 /** Per instance: signature per request, revocation state per uid at most once a minute. */
-const verifyIdToken = cachedIdTokenVerifier({
-  verifySignature: async (idToken) => {
-    const decoded = await auth().verifyIdToken(idToken);
-    return { uid: decoded.uid, auth_time: decoded.auth_time };
-  },
-  readUser: async (uid) => {
-    try {
-      const user = await auth().getUser(uid);
-      const validAfter = user.tokensValidAfterTime ? Date.parse(user.tokensValidAfterTime) : NaN;
-      return { disabled: user.disabled, validAfterMs: Number.isNaN(validAfter) ? null : validAfter };
-    } catch (e) {
-      if ((e as { code?: string }).code === "auth/user-not-found") return null;
-      throw e;
-    }
-  },
-  now: () => Date.now(),
-});
+const verifyIdToken = authIdTokenVerifier();
 
 export const media = onRequest(
   {

@@ -137,6 +137,20 @@ const keyRing = z.string().transform((raw, ctx): KeyRingEntry[] => {
 // --- The general settings ----------------------------------------------------------------------------
 
 /**
+ * The timeout of the sync task functions and the dispatch deadline of their tasks (triggers/sync.ts,
+ * sync/taskQueue.ts). The sync's own settings are checked against it (checkSyncTimes):
+ * - SYNC_DEADLINE_SECONDS < this: the fetch stops (one request's HTTP_TIMEOUT_MS at most after the
+ *   deadline) and the run still has the rest of the timeout to record `timeout` and release its
+ *   lease, so a slow sync is a counted failure instead of a killed function that records nothing;
+ * - LEASE_SECONDS > this + the longest `<PREFIX>_QUEUE_MIN_BACKOFF_SECONDS`: the lease outlives the
+ *   longest an attempt can live and Cloud Tasks' wait before it sends the retry of an attempt it gave
+ *   up on, so that retry finds the lease rather than running beside an attempt still finishing
+ *   (its timeout counts from when the function received the request, the dispatch deadline from
+ *   when Cloud Tasks sent it). Defaults: 420 < 540, and 660 > 540 + 60.
+ */
+export const SYNC_FUNCTION_TIMEOUT_SECONDS = 540;
+
+/**
  * Settings that belong to no provider. Names are the environment variable / param names.
  * Keep descriptions short: they are shown by `firebase deploy` when it prompts.
  */
@@ -185,7 +199,16 @@ const GENERAL = {
   FANOUT_PAGE_SIZE: int(positiveInt.max(10_000), 500, "Due connections read per Firestore page during fan-out."),
   FANOUT_CONCURRENCY: int(positiveInt.max(1_000), 100, "Enqueue calls in flight at once during fan-out."),
   MANUAL_SYNC_COOLDOWN_SECONDS: int(nonNegativeInt, 300, "Minimum seconds between two manual syncs of one connection."),
-  LEASE_SECONDS: int(positiveInt, 600, "How long a sync holds its lease on a connection before another may take it."),
+  LEASE_SECONDS: int(
+    positiveInt,
+    660,
+    "How long a sync holds its lease on a connection before another may take it: longer than the sync function's 540 s timeout plus its queue's minimum retry backoff (540 + 60 < 660).",
+  ),
+  SYNC_DEADLINE_SECONDS: int(
+    positiveInt,
+    420,
+    "Seconds a sync may fetch before it stops at the next request or page and records `timeout` (below the 540 s function timeout, leaving time to record the outcome).",
+  ),
   FAILURE_BACKOFF_THRESHOLD: int(
     positiveInt,
     3,
@@ -568,7 +591,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Setting SYNC_TICK_MINUTES (${tick}) must divide SYNC_INTERVAL_MINUTES (${interval}): the fan-out runs every tick and a connection is due a whole number of ticks later.`,
     );
   }
+  checkSyncTimes(parsed.data);
   return parsed.data;
+}
+
+/** The deadline, the function timeout and the lease, as SYNC_FUNCTION_TIMEOUT_SECONDS says. */
+function checkSyncTimes(c: Config): void {
+  const timeout = SYNC_FUNCTION_TIMEOUT_SECONDS;
+  if (c.SYNC_DEADLINE_SECONDS >= timeout) {
+    throw new ConfigError(
+      `Setting SYNC_DEADLINE_SECONDS (${c.SYNC_DEADLINE_SECONDS}) must be below the sync function's ${timeout} s timeout: a sync past it must still have time to record its outcome.`,
+    );
+  }
+  const backoffs = CATALOG.map((e) => ({
+    name: providerSettingNames(e).queue("MIN_BACKOFF_SECONDS"),
+    seconds: providerSettings(c, e.id).queue.minBackoffSeconds,
+  }));
+  const longest = backoffs.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  if (c.LEASE_SECONDS <= timeout + longest.seconds) {
+    throw new ConfigError(
+      `Setting LEASE_SECONDS (${c.LEASE_SECONDS}) must be longer than the sync function's ${timeout} s timeout plus ${longest.name} (${longest.seconds} s): a lease must outlive its run and the retry delay.`,
+    );
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -50,6 +50,16 @@ export class TransientError extends AppError {
   readonly action = "retry";
 }
 
+/**
+ * The sync ran out of its time (SYNC_DEADLINE_SECONDS, below the function's timeout): the fetch
+ * stopped between two requests or pages, before anything was written. A class of its own so the
+ * sync policy records it as `timeout` (a counted failure) rather than a transient error.
+ */
+export class DeadlineExceededError extends AppError {
+  readonly code = "timeout";
+  readonly action = "retry";
+}
+
 /** The stored grant no longer works; the person has to reconnect. `reason` is shown to them. */
 export class ReauthRequiredError extends AppError {
   readonly code = "needs_reauth";

@@ -9,6 +9,11 @@
  *   place (a hung endpoint costs one timeout); they surface as TransientError and the task retries.
  * - `Retry-After` is honoured up to RETRY_AFTER_CAP_SECONDS; a longer one throws RateLimitedError
  *   carrying the time to retry at once, without waiting.
+ * - An optional deadline for the whole job (a sync's SYNC_DEADLINE_SECONDS): checked before every
+ *   attempt and before every in-place wait (a wait that would end past it is not started), and an
+ *   idempotent attempt is cut short at it; past it the client throws DeadlineExceededError. A
+ *   request that is not idempotent (a token POST) keeps its full timeout once sent, so a rotated
+ *   refresh token is never dropped halfway.
  * - Errors and logs name a request by method and path only: never its query (Instagram puts
  *   tokens there), headers (Authorization) or body (codes, secrets, tokens). No axios error is
  *   attached as a cause, since it carries the request config.
@@ -19,6 +24,7 @@ import { Readable, Stream } from "node:stream";
 import type { Config } from "../config";
 import {
   type AppError,
+  DeadlineExceededError,
   DownloadRejectedError,
   NotAllowedError,
   ProviderSchemaError,
@@ -119,7 +125,16 @@ export interface HttpClientOptions {
   classify?: ErrorClassifier;
   /** Whose limit a 429 is: the whole app's or this account's (RateLimitedError.scope). Default account. */
   rateLimitScope?: "app" | "account";
+  /** The end of the whole job (see the file comment), read on `now` (the job's clock). */
+  deadline?: HttpDeadline;
   deps?: HttpDeps;
+}
+
+export interface HttpDeadline {
+  at: Date;
+  now: () => Date;
+  /** Names the deadline in messages: "SYNC_DEADLINE_SECONDS (420 s)". */
+  name: string;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -143,7 +158,8 @@ export class HttpClient {
     const idempotent = req.idempotent ?? req.method === "GET";
     const { maxRetries, retryAfterCapSeconds } = this.opts.limits;
     for (let attempt = 0; ; attempt++) {
-      const res = await this.attempt(req, info);
+      const left = this.timeLeft(info);
+      const res = await this.attempt(req, info, idempotent ? left : Infinity);
       if (res.status >= 200 && res.status < 300) return res;
       if (req.redirects === "return" && REDIRECT_STATUSES.includes(res.status)) return res;
 
@@ -176,6 +192,9 @@ export class HttpClient {
         }
         throw new TransientError(`${requestLabel(info)} answered ${status} ${attempt + 1} times.`);
       }
+      if (this.timeLeft(info) <= delayMs) {
+        throw this.pastDeadline(info, `was not retried: waiting ${Math.ceil(delayMs / 1000)} s would pass`);
+      }
       logs.warn("http.retry", {
         service: info.service,
         request: `${info.method} ${info.path}`,
@@ -199,9 +218,27 @@ export class HttpClient {
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
-  /** One attempt: send, then read the body under the same deadline and byte cap. */
-  private async attempt(req: HttpRequest, info: RequestInfo): Promise<HttpResponse> {
-    const { timeoutMs } = this.opts.limits;
+  /** Milliseconds to the job's deadline (Infinity without one); throws when it has passed. */
+  private timeLeft(info: RequestInfo): number {
+    const d = this.opts.deadline;
+    if (!d) return Infinity;
+    const left = d.at.getTime() - d.now().getTime();
+    if (left <= 0) throw this.pastDeadline(info, "was not sent: it would start past");
+    return left;
+  }
+
+  /** "Spotify GET /v1/me/playlists <what> SYNC_DEADLINE_SECONDS (420 s)." */
+  private pastDeadline(info: RequestInfo, what: string): DeadlineExceededError {
+    return new DeadlineExceededError(`${requestLabel(info)} ${what} ${this.opts.deadline?.name ?? "the deadline"}.`);
+  }
+
+  /**
+   * One attempt: send, then read the body under the same timeout and byte cap. `deadlineMs`: the
+   * time left to the job's deadline, when shorter than the timeout the attempt ends there.
+   */
+  private async attempt(req: HttpRequest, info: RequestInfo, deadlineMs: number): Promise<HttpResponse> {
+    const byDeadline = deadlineMs < this.opts.limits.timeoutMs;
+    const timeoutMs = byDeadline ? Math.max(1, Math.ceil(deadlineMs)) : this.opts.limits.timeoutMs;
     const maxBytes = req.maxBytes ?? this.opts.limits.maxResponseBytes;
     const controller = new AbortController();
     let timedOut = false;
@@ -232,6 +269,7 @@ export class HttpClient {
           adapter: this.opts.deps?.adapter,
         });
       } catch (e) {
+        if (timedOut && byDeadline) throw this.pastDeadline(info, "was cut short at");
         throw transportError(e, info, timedOut, timeoutMs);
       }
       stream = asStream(res.data);
@@ -243,6 +281,7 @@ export class HttpClient {
       if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(info, maxBytes, req.purpose);
       const body = await readCapped(stream, maxBytes, controller.signal).catch((e: unknown) => {
         if (e === TOO_LARGE) throw tooLarge(info, maxBytes, req.purpose);
+        if (timedOut && byDeadline) throw this.pastDeadline(info, "was cut short at");
         throw transportError(e, info, timedOut, timeoutMs);
       });
       return { status: res.status, headers, body };

@@ -31,7 +31,8 @@ export type ConnectionWrite =
 /**
  * The connection write for a successful connect (pure). A first connect, or a reconnect to a
  * different provider account, starts a fresh document. A reconnect of the same account keeps its
- * history (last sync times, counts) and clears its error state. Either way it is due for sync now.
+ * history (last sync times, counts) and clears its error state. Either way it is due for sync now,
+ * and the lease is cleared, so a sync still running on the old grant writes nothing more.
  */
 export function connectionWrite(
   existing: unknown,
@@ -71,6 +72,8 @@ export function connectionWrite(
       lastError: null,
       consecutiveFailures: 0,
       reauthReason: null,
+      // A sync still running on the old grant loses its lease: its writes are fenced by it (sync/lease.ts).
+      lease: null,
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { type Config, providerSettingNames, providerSettings } from "../config";
-import { ProviderSchemaError, ReauthRequiredError } from "../errors";
+import { DeadlineExceededError, ProviderSchemaError, ReauthRequiredError } from "../errors";
 import { isLoopbackHost } from "../http/addresses";
 import { type ErrorClassifier, HttpClient, httpLimits } from "../http/client";
 import type { DownloadPolicy } from "../http/download";
@@ -160,6 +160,7 @@ export function providerClient(d: ProviderDescriptor, ctx: ProviderContext, clas
     limits: httpLimits(ctx.config),
     classify,
     rateLimitScope: d.rateLimit.style === "retry-after" ? d.rateLimit.scope : "account",
+    ...(ctx.deadline ? { deadline: { ...ctx.deadline, now: ctx.now } } : {}),
     deps: ctx.http,
   });
 }
@@ -362,6 +363,10 @@ export async function* pages<P>(
   let url: string | undefined = strategy.kind === "next-url" ? strategy.first : strategy.url(undefined);
   let count = 0;
   while (url !== undefined) {
+    // Between pages too, not only inside the client: a listing of many pages stops at the deadline.
+    if (ctx.deadline && ctx.now().getTime() >= ctx.deadline.at.getTime()) {
+      throw new DeadlineExceededError(`${d.name} listing stopped after ${count} pages: past ${ctx.deadline.name}.`);
+    }
     const page = await fetchPage(url);
     count++;
     yield page;

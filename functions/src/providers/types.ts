@@ -84,6 +84,12 @@ export interface ProviderContext {
   /** Tests only: answer HTTP without sockets, and control sleeping/jitter. Production leaves it out. */
   http?: HttpDeps;
   /**
+   * A sync's deadline (SYNC_DEADLINE_SECONDS after it started, read on `now`): every request and
+   * page of the provider checks it and throws DeadlineExceededError past it (http/client.ts).
+   * `name` names it in messages. Absent: no deadline (OAuth steps, scripts).
+   */
+  deadline?: { at: Date; name: string };
+  /**
    * The listening history of the connection, for a provider with a play log: `playsAfter` is the
    * newest play logged (null before the first). The provider reads from there, with its own overlap.
    */

@@ -3,8 +3,15 @@
  * document while it works, taken in a transaction. A second delivery of the same task, or a
  * manual sync overlapping a scheduled one, finds the lease and exits; a lease left by a crashed
  * run expires after LEASE_SECONDS and can then be taken.
+ *
+ * The lease also fences a run's writes: every write of a run (snapshot parts and heads, deletion
+ * of old parts, the play log, the outcome) is made in a transaction that reads the connection and
+ * writes only while `lease.holder` is still the run's id (a fresh id per acquisition). A new
+ * lease, a disconnect and a reconnect all change or clear it, so a run that was overtaken — its
+ * lease expired and another run took it, or the person disconnected or reconnected meanwhile —
+ * writes nothing more.
  */
-import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { ConnectionDoc } from "../connections/model";
 import { type Provider, firestorePaths } from "../paths";
 import { isSyncable } from "./policy";
@@ -61,4 +68,28 @@ export async function acquireLease(
     tx.update(ref, { lease });
     return { kind: "acquired", connection: { ...c, lease } } as const;
   });
+}
+
+/** Which run's lease a write is fenced by. */
+export interface LeaseFence {
+  uid: string;
+  provider: Provider;
+  runId: string;
+}
+
+/** True when the connection document's data shows `runId` holding the lease. */
+export function leaseHeldBy(data: unknown, runId: string): boolean {
+  const lease = (data as { lease?: { holder?: unknown } | null } | undefined)?.lease;
+  return typeof lease?.holder === "string" && lease.holder === runId;
+}
+
+/**
+ * Whether the fence's run still holds its lease: read in `tx` (then the transaction's writes are
+ * conditional on it), or on its own (a check before work that cannot be transactional, e.g.
+ * Storage writes).
+ */
+export async function holdsLease(db: Firestore, fence: LeaseFence, tx?: Transaction): Promise<boolean> {
+  const ref = db.doc(firestorePaths.connection(fence.uid, fence.provider));
+  const snap = tx ? await tx.get(ref) : await ref.get();
+  return snap.exists && leaseHeldBy(snap.data(), fence.runId);
 }

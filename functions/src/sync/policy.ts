@@ -9,6 +9,7 @@
  * | …on the queue's last attempt  | counted as a failure (below)                       | done             |
  * | re-auth (`reauth`)            | status needs_reauth + reauthReason; fan-out skips it until reconnect | done |
  * | give up (`give_up`: schema drift, 403 not allowed, bad data) | counted as a failure | done      |
+ * | past SYNC_DEADLINE_SECONDS (DeadlineExceededError) | outcome `timeout`, counted as a failure | done (a retry would run as long) |
  *
  * A counted failure increments consecutiveFailures. Below FAILURE_BACKOFF_THRESHOLD the next sync
  * is the next regular slot; from the threshold on, status becomes `error` and nextSyncAt backs off
@@ -17,7 +18,14 @@
  */
 import type { Config, ProviderSettings } from "../config";
 import type { ConnectionStatus } from "../connections/model";
-import { type ErrorAction, RateLimitedError, ReauthRequiredError, actionOf, isAppError } from "../errors";
+import {
+  DeadlineExceededError,
+  type ErrorAction,
+  RateLimitedError,
+  ReauthRequiredError,
+  actionOf,
+  isAppError,
+} from "../errors";
 import { slotStart } from "./ports";
 
 export type PolicyConfig = Pick<
@@ -37,7 +45,7 @@ export function boundedRetryAt(retryAt: Date | undefined, now: Date, config: Pic
   return new Date(Math.min(at, cap));
 }
 
-export type FailureOutcome = "rate_limited" | "transient" | "reauth" | "failed";
+export type FailureOutcome = "rate_limited" | "transient" | "reauth" | "failed" | "timeout";
 
 /** Connection fields a failed run changes (undefined = leave as is). */
 export interface FailureDecision {
@@ -148,14 +156,28 @@ export function decideFailure(
       lastError,
     };
   }
+  // A sync that ran out of time is not retried in place: the retry would meet the same slow
+  // provider and run as long. It counts like a failure, so a connection that always times out backs
+  // off instead of costing a full run every slot.
+  if (e instanceof DeadlineExceededError) return countedFailure("timeout", ctx, lastError);
   if (action === "retry" && !ctx.lastAttempt) {
     return { outcome: "transient", retry: true, consecutiveFailures: ctx.consecutiveFailures, lastError };
   }
   // give_up, or a transient error on the queue's last attempt: a counted failure.
+  return countedFailure(action === "retry" ? "transient" : "failed", ctx, lastError);
+}
+
+/** A counted failure: one more in a row; from the threshold on, status `error` and exponential backoff. */
+function countedFailure(
+  outcome: FailureOutcome,
+  ctx: { now: Date; config: PolicyConfig; consecutiveFailures: number; status: ConnectionStatus },
+  lastError: { code: string; message: string },
+): FailureDecision {
+  const { now, config } = ctx;
   const failures = ctx.consecutiveFailures + 1;
   const backingOff = failures >= config.FAILURE_BACKOFF_THRESHOLD;
   return {
-    outcome: action === "retry" ? "transient" : "failed",
+    outcome,
     retry: false,
     status: backingOff ? "error" : ctx.status,
     nextSyncAt: backingOff ? new Date(now.getTime() + backoffMs(failures, config)) : nextRegularSync(now, config),

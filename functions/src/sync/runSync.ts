@@ -16,6 +16,18 @@
  * refreshed from (step 3).
  * So nothing of a deleted account, and nothing a person asked to delete, outlives the run.
  *
+ * Every write of the run is fenced by its lease (lease.ts): snapshot parts, documents and the
+ * deletion of old parts (snapshots.ts), the play log (playLog.ts) and the outcome are transactions
+ * that write only while `lease.holder` is this run's id; the image mirror starts only after a
+ * lease check. A run whose lease was taken by another run (it expired), or cleared by a disconnect
+ * or a reconnect, stops writing where it notices, and records only its own `sync_runs` row
+ * (outcome `superseded`), leaving the connection to whoever holds it now.
+ *
+ * The fetch has a deadline, SYNC_DEADLINE_SECONDS after the run started (config.ts has the
+ * arithmetic against the function's timeout and the lease): the provider's requests and pages
+ * stop past it with DeadlineExceededError, before anything is written, and the run records
+ * `timeout` (a counted failure, policy.ts) and releases its lease while the function still runs.
+ *
  * Listening history (a provider whose fetch returns plays): after the snapshots, the plays read
  * are logged (history/playLog.ts, fenced by the lease: a run that lost it logs nothing and stops
  * its remaining work). A sync that logged new plays or found a gap is followed sooner
@@ -26,7 +38,7 @@
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { type Config, providerSettings } from "../config";
-import { isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
+import { DeadlineExceededError, isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
 import { ConnectionHistory } from "../history/model";
 import { commitPlays, emptyHistory, timeZoneOf } from "../history/playLog";
 import { type PointUpdate, pointUpdate } from "../history/points";
@@ -38,7 +50,7 @@ import { type Provider, firestorePaths } from "../paths";
 import { catalogEntry, providerName } from "../providers/catalog";
 import { withAccessToken } from "../providers/session";
 import type { ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
-import { type LeaseResult, acquireLease } from "./lease";
+import { type LeaseResult, acquireLease, holdsLease, leaseHeldBy } from "./lease";
 import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
 import {
   type FailureOutcome,
@@ -50,7 +62,7 @@ import {
 } from "./policy";
 import { type BlobStore, type Clock, SyncTaskPayload } from "./ports";
 import { pauseProvider, pausedError, providerPausedUntil } from "./providerPause";
-import { writeSnapshots } from "./snapshots";
+import { type SnapshotWritePoint, writeSnapshots } from "./snapshots";
 
 /** The token store, as the sync uses it (crypto/tokenStore.ts implements it). */
 export interface SyncTokenStore {
@@ -78,7 +90,12 @@ export interface SyncDeps {
   /** Erases a provider's snapshots and objects of one uid (when the account vanished mid-run). */
   eraser: ProviderDataEraser;
   newRunId?: (now: Date) => string;
+  /** Tests only: awaited before each write of the run (to interleave another run or a disconnect there). */
+  beforeWrite?: (point: RunWritePoint, detail?: string) => Promise<void>;
 }
+
+/** The writes of a run, in order (SyncDeps.beforeWrite). */
+export type RunWritePoint = `snapshot.${SnapshotWritePoint}` | "plays" | "mirror" | "finish";
 
 /** Delivery facts from Cloud Tasks. In-process runs (npm run sync) pass { retryCount: 0, lastAttempt: true }. */
 export interface SyncAttempt {
@@ -113,8 +130,11 @@ export interface SyncResult {
   pointDay?: string;
   /** Raw plays deleted by the daily retention trim. */
   trimmed?: number;
-  /** Set when the account was deleted or the provider disconnected during the run (see the file comment). */
-  superseded?: { by: "account_deleted" | "disconnected"; documents: number; objects: number };
+  /**
+   * Set when the account was deleted, the provider disconnected, or the run's lease taken or
+   * cleared (`overtaken`: a newer run or a reconnect) during the run (see the file comment).
+   */
+  superseded?: { by: "account_deleted" | "disconnected" | "overtaken"; documents: number; objects: number };
   ms: number;
 }
 
@@ -156,7 +176,12 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     config,
     now: () => clock.now(),
     history: { playsAfter: connection.history?.newestPlayedAt?.toDate() ?? null },
+    deadline: {
+      at: new Date(startedAt.getTime() + config.SYNC_DEADLINE_SECONDS * 1000),
+      name: `the sync's deadline, SYNC_DEADLINE_SECONDS (${config.SYNC_DEADLINE_SECONDS} s)`,
+    },
   };
+  const fence = { uid, provider, runId };
   // Whose budget this connection spends: the operator's app, or the person's own (providerPause.ts).
   const ownClientId = connection.app?.clientId;
   const pauseTarget = { provider, ...(ownClientId !== undefined ? { clientId: ownClientId } : {}) };
@@ -198,12 +223,24 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     result.requests = fetched.requests;
     result.counts = { ...fetched.counts };
     account = fetched.account;
-    result.snapshots = await writeSnapshots(db, uid, provider, fetched.snapshots, clock.now());
+    const { superseded: snapshotsSuperseded, ...snapshots } = await writeSnapshots(
+      db,
+      uid,
+      provider,
+      fetched.snapshots,
+      clock.now(),
+      {
+        fence,
+        ...(deps.beforeWrite ? { beforeWrite: (point, name) => deps.beforeWrite!(`snapshot.${point}`, name) } : {}),
+      },
+    );
+    result.snapshots = snapshots;
     // The person's day and month boundaries: one profile read, only when history is kept.
     const timeZone = fetched.plays || module.historyPoint ? await timeZoneOf(db, uid) : null;
     let activity: ListeningActivity | null = null;
-    let superseded = false;
-    if (fetched.plays && timeZone) {
+    let superseded = snapshotsSuperseded === true;
+    if (fetched.plays && timeZone && !superseded) {
+      await deps.beforeWrite?.("plays");
       const committed = await commitPlays(db, {
         uid,
         provider,
@@ -221,6 +258,11 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       result.counts.playsLogged = logged;
       result.counts.playsDuplicate = duplicates;
       activity = { playsLogged: logged, gap };
+    }
+    // Storage writes cannot join a transaction: the mirror starts only while the lease is held.
+    if (!superseded && catalogEntry(provider).mirror) {
+      await deps.beforeWrite?.("mirror");
+      superseded = !(await holdsLease(db, fence));
     }
     // Overtaken (disconnected, deleted, or the lease expired and another run took it): no mirror,
     // no daily point; finishRun decides what the run leaves behind.
@@ -248,8 +290,14 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       rateLimitedUntil: null,
       reauthReason: null,
     };
-  } catch (e) {
+  } catch (caught) {
     const now = clock.now();
+    const e =
+      caught instanceof DeadlineExceededError
+        ? new DeadlineExceededError(
+            `The sync ran longer than SYNC_DEADLINE_SECONDS (${config.SYNC_DEADLINE_SECONDS} s) and stopped before saving anything; the next sync tries again. ${caught.message}`,
+          )
+        : caught;
     if (e instanceof RateLimitedError && e.scope === "app" && !pausedUntil) {
       // Everyone's limit, not this account's: pause the provider for every connection (unless
       // this run stopped at the pause itself, which would only re-read it in a transaction).
@@ -292,6 +340,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
 
   const finishedAt = clock.now();
   result.ms = Date.now() - t0;
+  await deps.beforeWrite?.("finish");
   const fate = await finishRun(db, {
     uid,
     provider,
@@ -328,9 +377,19 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       expiresAt: Timestamp.fromMillis(finishedAt.getTime() + config.SYNC_RUN_TTL_DAYS * 86_400_000),
     },
   });
+  if (fate.kind === "overtaken") {
+    // Another run holds the lease now (ours expired), or a reconnect cleared it: that run owns
+    // the connection; this one wrote nothing after it lost the lease, and is not retried.
+    result.retry = false;
+    result.superseded = { by: "overtaken", documents: 0, objects: 0 };
+    result.ms = Date.now() - t0;
+    logs.warn("sync.superseded", { uid, provider, runId, outcome: result.outcome, by: "overtaken" });
+    return result;
+  }
   if (fate.kind !== "recorded") {
     // Overtaken by an account deletion or a disconnect: undo what the run may have written
-    // after they swept past. No retry either way.
+    // after they swept past (its writes are fenced, but Storage objects of a mirror already
+    // running are not). No retry either way.
     const erase = fate.kind === "gone" || fate.dataErasedDuringRun;
     const documents = erase ? await deps.eraser.eraseDocuments(uid, provider) : 0;
     const objects = erase ? await deps.eraser.eraseObjects(uid, provider) : 0;
@@ -395,9 +454,12 @@ async function ownApp(apps: SyncAppStore, uid: string, provider: Provider, clien
 
 /**
  * Records the outcome on the connection, appends the sync_runs document and releases the lease,
- * in one transaction. A connection deleted meanwhile (disconnect) is not recreated; a status set
- * meanwhile by someone else (paused, disconnected) is not overwritten; a lease now held by another
- * run (ours expired) is left alone. Says whether the connection was gone or disconnected meanwhile.
+ * in one transaction. A connection deleted meanwhile (account deletion) is not recreated; a status
+ * set meanwhile by someone else (paused) is not overwritten. Fenced: when the run no longer holds
+ * its lease (another run took it, a disconnect or reconnect cleared it), only the run's own
+ * sync_runs row is written, with outcome `superseded` (`supersededOutcome`: what the run itself
+ * ended with), and the connection is left alone. Says whether the connection was gone,
+ * disconnected or held by someone else.
  */
 async function finishRun(
   db: Firestore,
@@ -422,10 +484,16 @@ async function finishRun(
       dataErasedAt?: Timestamp | null;
       history?: unknown;
     };
+    const runRef = db.doc(firestorePaths.syncRun(args.uid, args.runId));
+    if (!leaseHeldBy(data, args.runId)) {
+      tx.set(runRef, { ...args.run, outcome: "superseded", supersededOutcome: args.run.outcome, willRetry: false });
+      if (data.status !== "disconnected") return { kind: "overtaken" };
+      return { kind: "disconnected", dataErasedDuringRun: erasedDuring(data.dataErasedAt, args.startedAt) };
+    }
     const update = { ...args.update };
     if (typeof data.status === "string" && !isSyncable(data.status as never) && "status" in update)
       delete update.status;
-    if (data.lease?.holder === args.runId) update.lease = null;
+    update.lease = null;
     let pointWritten = false;
     if (args.point && data.status !== "disconnected") {
       const history = ConnectionHistory.safeParse(data.history);
@@ -439,17 +507,20 @@ async function finishRun(
       }
     }
     tx.update(ref, update);
-    tx.set(db.doc(firestorePaths.syncRun(args.uid, args.runId)), args.run);
+    tx.set(runRef, args.run);
     if (data.status !== "disconnected") return { kind: "recorded", pointWritten };
-    const erasedAt = data.dataErasedAt instanceof Timestamp ? data.dataErasedAt.toMillis() : null;
-    return {
-      kind: "disconnected",
-      dataErasedDuringRun: erasedAt !== null && erasedAt >= args.startedAt.getTime(),
-      pointWritten,
-    };
+    return { kind: "disconnected", dataErasedDuringRun: erasedDuring(data.dataErasedAt, args.startedAt), pointWritten };
   });
 }
 
+/** Whether a disconnect erased the provider's data after the run started. */
+function erasedDuring(dataErasedAt: unknown, startedAt: Date): boolean {
+  return dataErasedAt instanceof Timestamp && dataErasedAt.toMillis() >= startedAt.getTime();
+}
+
 type RunFate = { pointWritten?: boolean } & (
-  { kind: "recorded" } | { kind: "gone" } | { kind: "disconnected"; dataErasedDuringRun: boolean }
+  | { kind: "recorded" }
+  | { kind: "gone" }
+  | { kind: "overtaken" }
+  | { kind: "disconnected"; dataErasedDuringRun: boolean }
 );

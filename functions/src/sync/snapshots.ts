@@ -10,12 +10,21 @@
  * A large snapshot is written generation by generation: the new parts first, then the snapshot
  * document switches to them, then the old parts are deleted. A write that stops halfway leaves
  * the last good snapshot whole. `readSnapshot` reassembles the parts and checks the hash.
+ *
+ * A sync writes fenced by its lease (lease.ts): each of those steps is a transaction that reads
+ * the connection first and writes nothing once the run no longer holds the lease, and a deletion
+ * of parts reads the snapshot document in the same transaction and never deletes the generation
+ * it points at. So two runs that overlap (the first one's lease expired, or a disconnect or
+ * reconnect came between) leave one consistent snapshot: the document always points at parts
+ * that exist and match its hash. An overtaken run may leave parts no document points at; the next
+ * write of that snapshot deletes them.
  */
 import { createHash } from "node:crypto";
-import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { type DocumentReference, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
 import type { Provider } from "../paths";
 import { firestorePaths } from "../paths";
+import { type LeaseFence, holdsLease } from "./lease";
 
 /** Firestore's limit is 1,048,576 bytes per document; stay well below it. */
 export const INLINE_LIMIT_BYTES = 900 * 1024;
@@ -95,6 +104,18 @@ export interface SnapshotWriteResult {
   unchanged: string[];
   /** Names stored as parts, with their part counts. */
   split: Record<string, number>;
+  /** The run lost its lease (the fence): it stopped there, and the remaining snapshots were not written. */
+  superseded?: boolean;
+}
+
+/** The steps of a snapshot write, in order (SnapshotWriteOptions.beforeWrite). */
+export type SnapshotWritePoint = "parts" | "head" | "delete_parts";
+
+export interface SnapshotWriteOptions {
+  /** The run whose lease every write is fenced by (absent: unfenced, e.g. fixtures and tools). */
+  fence?: LeaseFence;
+  /** Tests only: awaited before each write step (to interleave another run there). */
+  beforeWrite?: (point: SnapshotWritePoint, name: string) => Promise<void>;
 }
 
 /** Writes each snapshot whose content changed; leaves the others untouched. */
@@ -104,10 +125,12 @@ export async function writeSnapshots(
   provider: Provider,
   snapshots: Record<string, unknown>,
   now: Date,
+  opts: SnapshotWriteOptions = {},
 ): Promise<SnapshotWriteResult> {
   const result: SnapshotWriteResult = { written: [], unchanged: [], split: {} };
   for (const [name, value] of Object.entries(snapshots)) {
-    const outcome = await writeSnapshot(db, uid, provider, name, value, now);
+    const outcome = await writeSnapshot(db, uid, provider, name, value, now, opts);
+    if (outcome === "superseded") return { ...result, superseded: true };
     if (outcome === "unchanged") result.unchanged.push(name);
     else {
       result.written.push(name);
@@ -117,7 +140,11 @@ export async function writeSnapshots(
   return result;
 }
 
-/** "unchanged", or the number of parts written (0 = stored inline). */
+/**
+ * "unchanged", the number of parts written (0 = stored inline), or "superseded" when the fence's
+ * run lost its lease before the snapshot document was written (the last good snapshot stays; a
+ * loss after it only leaves old parts for the next write to delete).
+ */
 export async function writeSnapshot(
   db: Firestore,
   uid: string,
@@ -125,7 +152,8 @@ export async function writeSnapshot(
   name: string,
   value: unknown,
   now: Date,
-): Promise<"unchanged" | number> {
+  opts: SnapshotWriteOptions = {},
+): Promise<"unchanged" | "superseded" | number> {
   const head = db.doc(firestorePaths.snapshot(uid, provider, name));
   const json = canonicalJson(value);
   const hash = contentHash(json);
@@ -136,10 +164,16 @@ export async function writeSnapshot(
 
   const data: unknown = JSON.parse(json);
   const updatedAt = Timestamp.fromDate(now);
+  const step = async (point: SnapshotWritePoint, write: (tx: Transaction) => Promise<void> | void) => {
+    await opts.beforeWrite?.(point, name);
+    return fenced(db, opts.fence, write);
+  };
   if (firestoreSize(data) + 256 <= INLINE_LIMIT_BYTES) {
-    await head.set({ storage: "inline", hash, bytes, updatedAt, data });
+    if (!(await step("head", (tx) => void tx.set(head, { storage: "inline", hash, bytes, updatedAt, data })))) {
+      return "superseded";
+    }
     if (!(parsedCurrent?.success && parsedCurrent.data.storage === "inline")) {
-      await deletePartsExcept(db, uid, provider, name, undefined);
+      await deleteStaleParts(db, uid, provider, name, step);
     }
     return 0;
   }
@@ -148,31 +182,61 @@ export async function writeSnapshot(
   const buffer = Buffer.from(json, "utf8");
   const count = Math.ceil(buffer.length / PART_BYTES);
   for (let first = 0; first < count; first += PARTS_PER_BATCH) {
-    const batch = db.batch();
-    for (let i = first; i < Math.min(count, first + PARTS_PER_BATCH); i++) {
-      const ref = db.doc(firestorePaths.snapshotGenerationPart(uid, provider, name, generation, i));
-      batch.set(ref, { generation, index: i, bytes: buffer.subarray(i * PART_BYTES, (i + 1) * PART_BYTES) });
-    }
-    await batch.commit();
+    const written = await step("parts", (tx) => {
+      for (let i = first; i < Math.min(count, first + PARTS_PER_BATCH); i++) {
+        const ref = db.doc(firestorePaths.snapshotGenerationPart(uid, provider, name, generation, i));
+        tx.set(ref, { generation, index: i, bytes: buffer.subarray(i * PART_BYTES, (i + 1) * PART_BYTES) });
+      }
+    });
+    if (!written) return "superseded";
   }
-  await head.set({ storage: "parts", hash, bytes, updatedAt, generation, parts: count });
-  await deletePartsExcept(db, uid, provider, name, generation);
+  const switched = await step(
+    "head",
+    (tx) => void tx.set(head, { storage: "parts", hash, bytes, updatedAt, generation, parts: count }),
+  );
+  if (!switched) return "superseded";
+  await deleteStaleParts(db, uid, provider, name, step);
   return count;
 }
 
-async function deletePartsExcept(
+/**
+ * Runs `write` in a transaction that first reads the connection: it writes only while the fence's
+ * run holds the lease (no fence: always). Says whether it wrote.
+ */
+async function fenced(
+  db: Firestore,
+  fence: LeaseFence | undefined,
+  write: (tx: Transaction) => Promise<void> | void,
+): Promise<boolean> {
+  return db.runTransaction(async (tx) => {
+    if (fence && !(await holdsLease(db, fence, tx))) return false;
+    await write(tx);
+    return true;
+  });
+}
+
+/**
+ * Deletes the snapshot's parts of every generation but the one its document points at, read in
+ * the same transaction as the deletes (fenced too): listed before, so a part written after the
+ * listing is left for the next write.
+ */
+async function deleteStaleParts(
   db: Firestore,
   uid: string,
   provider: Provider,
   name: string,
-  keep: string | undefined,
+  step: (point: SnapshotWritePoint, write: (tx: Transaction) => Promise<void>) => Promise<boolean>,
 ): Promise<void> {
+  const head = db.doc(firestorePaths.snapshot(uid, provider, name));
   const refs = await db.collection(firestorePaths.snapshotParts(uid, provider, name)).listDocuments();
-  const stale = refs.filter((r) => keep === undefined || !r.id.startsWith(`${keep}-`));
-  for (let i = 0; i < stale.length; i += 400) {
-    const batch = db.batch();
-    for (const r of stale.slice(i, i + 400)) batch.delete(r);
-    await batch.commit();
+  for (let i = 0; i < refs.length; i += 400) {
+    const chunk: DocumentReference[] = refs.slice(i, i + 400);
+    const done = await step("delete_parts", async (tx) => {
+      const current = SnapshotHead.safeParse((await tx.get(head)).data());
+      const keep = current.success && current.data.storage === "parts" ? current.data.generation : undefined;
+      for (const r of chunk) if (keep === undefined || !r.id.startsWith(`${keep}-`)) tx.delete(r);
+    });
+    if (!done) return;
   }
 }
 

@@ -6,12 +6,13 @@
  * function. Queue administration (describe / pause / purge) is a different API: scripts/queues.ts.
  */
 import type { Functions } from "firebase-admin/functions";
+import { SYNC_FUNCTION_TIMEOUT_SECONDS } from "../config";
 import type { Provider } from "../paths";
 import { laneFunctionName } from "../providers/catalog";
 import { type EnqueueResult, type QueueLane, type SyncTaskPayload, type TaskQueue } from "./ports";
 
 /** A sync task may run as long as its function may (triggers/sync.ts: timeoutSeconds). */
-export const SYNC_TASK_DISPATCH_DEADLINE_SECONDS = 540;
+export const SYNC_TASK_DISPATCH_DEADLINE_SECONDS = SYNC_FUNCTION_TIMEOUT_SECONDS;
 
 export function isTaskAlreadyExists(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === "functions/task-already-exists";

@@ -543,9 +543,10 @@ describe("an app-wide rate limit", () => {
 
 describe("an account deleted during a run", () => {
   it("when the account is deleted while the provider is being fetched, then nothing the run wrote outlives it", async () => {
-    // The deletion happens during the first fetch, which then answers 401: the run refreshes and
-    // saves a new token, fetches again, writes snapshots and images, all after the deletion
-    // already removed the connection, the tokens and the data.
+    // The deletion happens during the first fetch, which then answers 401: the run refreshes (the
+    // new token is not saved: its tokens are gone), fetches again, and then finds its lease gone
+    // with the connection: its writes are fenced, so it writes no snapshot and no image, and
+    // its erasure afterwards (belt and braces) finds nothing.
     const s = await setup();
     const original = s.provider.fetchImpl;
     let fetches = 0;
@@ -558,7 +559,7 @@ describe("an account deleted during a run", () => {
     };
     const r = await runSync(s.deps, payload(s), { retryCount: 0 });
     expect(r).toMatchObject({ outcome: "success", retry: false, tokenRefreshed: true });
-    expect(r.superseded).toEqual({ by: "account_deleted", documents: 2, objects: 3 });
+    expect(r.superseded).toEqual({ by: "account_deleted", documents: 0, objects: 0 });
     expect(await tokens.load(s.uid, "spotify")).toBeNull();
     expect(await db().collection(firestorePaths.snapshots(s.uid, "spotify")).get()).toHaveProperty("size", 0);
     expect(await db().collection(firestorePaths.syncRuns(s.uid)).get()).toHaveProperty("size", 0);
@@ -587,16 +588,15 @@ describe("an account deleted during a run", () => {
       };
       const r = await runSync(s.deps, payload(s), { retryCount: 0 });
       expect(r).toMatchObject({ outcome: "success", retry: false, tokenRefreshed: true });
-      expect(r.superseded).toEqual({
-        by: "disconnected",
-        documents: deleteData ? 2 : 0,
-        objects: deleteData ? 3 : 0,
-      });
+      // The disconnect cleared the lease: the run writes nothing after it (fenced), so its
+      // erasure when it finishes (deleteData) finds nothing left to erase.
+      expect(r.superseded).toEqual({ by: "disconnected", documents: 0, objects: 0 });
       expect(await tokens.load(s.uid, "spotify")).toBeNull();
       expect((await connection(s)).status).toBe("disconnected");
-      const snapshots = (await db().collection(firestorePaths.snapshots(s.uid, "spotify")).get()).size;
-      expect(snapshots).toBe(deleteData ? 0 : 2);
-      expect((await objects(s.uid)).length).toBe(deleteData ? 0 : 3);
+      expect((await db().collection(firestorePaths.snapshots(s.uid, "spotify")).get()).size).toBe(0);
+      expect(await objects(s.uid)).toEqual([]);
+      const runs = (await db().collection(firestorePaths.syncRuns(s.uid)).get()).docs.map((d) => d.data());
+      expect(runs).toMatchObject([{ outcome: "superseded", supersededOutcome: "success" }]);
     },
   );
 });

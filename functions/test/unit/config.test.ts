@@ -38,6 +38,23 @@ describe("loadConfig", () => {
     );
   });
 
+  it("when the sync deadline or the lease do not fit the 540 s function timeout, then one sentence says why", () => {
+    const c = loadConfig(secrets());
+    expect(c.SYNC_DEADLINE_SECONDS).toBe(420);
+    expect(c.LEASE_SECONDS).toBe(660);
+    expect(() => loadConfig({ ...secrets(), SYNC_DEADLINE_SECONDS: "540" })).toThrow(
+      /SYNC_DEADLINE_SECONDS \(540\) must be below the sync function's 540 s timeout/,
+    );
+    expect(() => loadConfig({ ...secrets(), LEASE_SECONDS: "600" })).toThrow(
+      /LEASE_SECONDS \(600\) must be longer than the sync function's 540 s timeout plus SPOTIFY_QUEUE_MIN_BACKOFF_SECONDS \(60 s\)/,
+    );
+    // The longest backoff of any provider's queue counts.
+    expect(() => loadConfig({ ...secrets(), INSTAGRAM_QUEUE_MIN_BACKOFF_SECONDS: "200" })).toThrow(
+      /plus INSTAGRAM_QUEUE_MIN_BACKOFF_SECONDS \(200 s\)/,
+    );
+    expect(loadConfig({ ...secrets(), LEASE_SECONDS: "601" }).LEASE_SECONDS).toBe(601);
+  });
+
   it("when values are given, then they are parsed to their types and trailing slashes dropped", () => {
     const c = loadConfig({
       ...secrets(),

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import {
+  DeadlineExceededError,
   NotAllowedError,
   ProviderSchemaError,
   RateLimitedError,
@@ -168,5 +169,64 @@ describe("HttpClient redaction", () => {
     const error = await http.request(get).catch((e: unknown) => e);
     expect((error as Error).message).toContain("token [redacted] unknown");
     expect((error as Error).message).not.toContain(token);
+  });
+});
+
+describe("HttpClient deadline", () => {
+  function withDeadline(answers: (FakeAnswer | "hang")[], msLeft: number, overrides: Partial<HttpLimits> = {}) {
+    let i = 0;
+    let now = NOW.getTime();
+    const fake = fakeHttp(() => answers[Math.min(i++, answers.length - 1)]!, {
+      now: () => new Date(now),
+      // The fake sleep records the wait; the job's clock moves by it.
+      sleep: async (ms) => {
+        fake.waits.push(ms);
+        now += ms;
+      },
+    });
+    const http = new HttpClient({
+      service: "Test",
+      limits: { ...limits, ...overrides },
+      deadline: { at: new Date(NOW.getTime() + msLeft), now: () => new Date(now), name: "TEST_DEADLINE (1 s)" },
+      deps: fake.deps,
+    });
+    return { http, ...fake, advance: (ms: number) => (now += ms) };
+  }
+
+  it("when the deadline has passed, then the next request is not sent and DeadlineExceededError says which", async () => {
+    const { http, requests, advance } = withDeadline([{ status: 200, body: {} }], 1_000);
+    await http.request(get);
+    advance(1_000);
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error).toMatchObject({ code: "timeout", action: "retry" });
+    expect((error as Error).message).toBe("Test GET /v1/things was not sent: it would start past TEST_DEADLINE (1 s).");
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when a 429 asks for a wait that would end past the deadline, then the client does not wait", async () => {
+    const { http, requests, waits } = withDeadline([{ status: 429, headers: { "retry-after": "5" } }], 3_000);
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/was not retried: waiting 5 s would pass TEST_DEADLINE/);
+    expect(waits).toEqual([]);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("when a GET hangs across the deadline, then it is cut short there, not at its timeout", async () => {
+    const { http } = withDeadline(["hang"], 30, { timeoutMs: 5_000 });
+    const started = Date.now();
+    const error = await http.request(get).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/was cut short at TEST_DEADLINE/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("when a POST (a token refresh) is in flight at the deadline, then it keeps its whole timeout", async () => {
+    const { http } = withDeadline(["hang"], 1, { timeoutMs: 80 });
+    const error = await http.request({ method: "POST", url: get.url, form: {} }).catch((e: unknown) => e);
+    // The refresh may have rotated the token at the provider: its answer is waited for.
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toMatch(/timed out after 80 ms/);
   });
 });

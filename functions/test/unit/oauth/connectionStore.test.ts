@@ -63,6 +63,8 @@ describe("connectionWrite", () => {
     expect((w.fields.nextSyncAt as Timestamp).toDate()).toEqual(NOW);
     expect("lastSuccessAt" in w.fields).toBe(false);
     expect("counts" in w.fields).toBe(false);
+    // A sync still running on the old grant loses its lease (its writes are fenced by it).
+    expect(w.fields.lease).toBeNull();
   });
 
   it("when a different provider account connects, then the old history is not carried over", () => {

@@ -1,5 +1,6 @@
 import { loadConfig } from "../../../src/config";
 import {
+  DeadlineExceededError,
   NotAllowedError,
   ProviderSchemaError,
   RateLimitedError,
@@ -96,6 +97,23 @@ describe("sync failure policy", () => {
       expect(d.nextSyncAt).toEqual(nextRegularSync(now, config));
     },
   );
+
+  it("when a sync ran past its deadline, then it is a `timeout`, counted like a failure, and not retried in place", () => {
+    const e = new DeadlineExceededError("The sync ran longer than SYNC_DEADLINE_SECONDS (420 s).");
+    const d = decideFailure(e, base);
+    expect(d).toMatchObject({
+      outcome: "timeout",
+      retry: false,
+      consecutiveFailures: 1,
+      status: "connected",
+      lastError: { code: "timeout", message: e.message },
+    });
+    expect(d.nextSyncAt).toEqual(nextRegularSync(now, config));
+    // At the threshold it backs off like any counted failure.
+    const third = decideFailure(e, { ...base, consecutiveFailures: config.FAILURE_BACKOFF_THRESHOLD - 1 });
+    expect(third).toMatchObject({ outcome: "timeout", status: "error" });
+    expect(third.nextSyncAt!.getTime() - now.getTime()).toBe(backoffMs(config.FAILURE_BACKOFF_THRESHOLD, config));
+  });
 
   it("when failures reach the threshold, then status is error and nextSyncAt backs off exponentially up to the cap", () => {
     const third = decideFailure(new ProviderSchemaError("drift"), { ...base, consecutiveFailures: 2 });

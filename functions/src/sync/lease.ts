@@ -4,7 +4,7 @@
  * manual sync overlapping a scheduled one, finds the lease and exits; a lease left by a crashed
  * run expires after LEASE_SECONDS and can then be taken.
  */
-import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { ConnectionDoc } from "../connections/model";
 import { type Provider, firestorePaths } from "../paths";
 import { isSyncable } from "./policy";
@@ -58,7 +58,7 @@ export async function acquireLease(
       return { kind: "rate_limited", until: c.rateLimitedUntil.toDate() } as const;
     }
     const lease = { holder: args.holder, expiresAt: Timestamp.fromMillis(now + args.leaseSeconds * 1000) };
-    tx.update(ref, { lease });
+    tx.update(ref, { lease, pendingTask: FieldValue.delete() });
     return { kind: "acquired", connection: { ...c, lease } } as const;
   });
 }

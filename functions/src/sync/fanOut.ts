@@ -3,7 +3,7 @@
  * its provider's queue.
  *
  * - Pages through collectionGroup("connections") where status == S and nextSyncAt <= now, ordered
- *   by nextSyncAt, with a cursor (FANOUT_PAGE_SIZE per page, only the nextSyncAt field read), for
+ *   by nextSyncAt, with a cursor (FANOUT_PAGE_SIZE per page, only nextSyncAt, app, pendingTask and lease read), for
  *   S in SYNCABLE_STATUSES: `connected`, and `error` whose backoff has expired. Memory holds one
  *   page (plus the next one, prefetched), never all users.
  * - Runs every SYNC_TICK_MINUTES (SYNC_SCHEDULE). Task id = hash(uid, provider, slot of

@@ -1,4 +1,5 @@
 import { loadConfig } from "../../../src/config";
+import { cloudTasksQueueRate } from "../../../src/sync/queueAdmin";
 import { nextQueueRate, queueRateBounds, queueRateDecision } from "../../../src/sync/queueRate";
 
 const bounds = { min: 1, max: 20, increase: 1, decreaseFactor: 0.5 };
@@ -80,3 +81,25 @@ function secrets(): Record<string, string> {
     YOUTUBE_CLIENT_SECRET: "s",
   };
 }
+
+describe("cloudTasksQueueRate", () => {
+  it("updates only the dispatch rate of the provider's queue (the operator's app's)", async () => {
+    const calls: unknown[] = [];
+    const client = {
+      updateQueue: async (req: unknown) => {
+        calls.push(req);
+        return [{}];
+      },
+    } as unknown as Parameters<typeof cloudTasksQueueRate>[0]["client"];
+    await cloudTasksQueueRate({ projectId: "p1", client }).setRate("spotify", 2.5);
+    expect(calls).toEqual([
+      {
+        queue: {
+          name: "projects/p1/locations/us-central1/queues/syncSpotify",
+          rateLimits: { maxDispatchesPerSecond: 2.5 },
+        },
+        updateMask: { paths: ["rate_limits.max_dispatches_per_second"] },
+      },
+    ]);
+  });
+});

@@ -6,7 +6,8 @@
  *   npm run fanout -- --project my-project  against a real project (ADC with permission to enqueue)
  *
  * Prints the summary as the only thing on stdout (one JSON document; log lines go to stderr):
- * { due, enqueued, skippedDuplicates, failed, ms, … }.
+ * { due, enqueued, skippedDuplicates, skippedPending, failed, capacity: [{ provider, lane, due,
+ * ratePerSecond, perHour, overCapacity }], ms, … }.
  */
 import { configWithoutSecrets, parseOptions, printResult, runMain, selectTarget } from "./ops/target";
 

@@ -1,6 +1,7 @@
 /**
  * `npm run status` — connections by provider and status, how many are due now, the app-wide
- * provider pauses (provider_state/{provider}) and the most recent errors.
+ * provider pauses (provider_state/{provider}), each provider queue's dispatch rate (the adaptive
+ * one when QUEUE_RATE_ADAPTIVE has recorded one, else the configured one) and the most recent errors.
  *
  *   npm run status                               against the emulators, a short summary for people
  *   npm run status -- --json                     the same as one JSON document (the only thing on stdout)
@@ -44,13 +45,27 @@ interface PauseView {
   active: boolean;
 }
 
+interface QueueRateView {
+  perSecond: number;
+  source: "adaptive" | "configured";
+  adjustedAt?: string;
+  reason?: string;
+}
+
 interface StatusReport {
   project: string;
   connections: number;
   dueNow: number;
+  /** Connections with a scheduled task waiting in their queue (pendingTask, not yet expired): the backlog. */
+  waitingInQueue: number;
   byStatus: Record<string, Record<string, number>>;
   /** The stored pause of each provider (null: none); `active` is false once it has ended. */
   providerPauses: Record<string, PauseView | null>;
+  /**
+   * Each provider queue's dispatch rate: `adaptive` when the fan-out recorded one
+   * (provider_state queueRate), else `configured` (<PREFIX>_QUEUE_MAX_DISPATCHES_PER_SECOND).
+   */
+  queueRates: Record<string, QueueRateView>;
   /** The stored pauses of people's own apps, by provider: each with its client id. */
   ownAppPauses: Record<string, Array<PauseView & { clientId: string }>>;
   lastErrors: LastError[];
@@ -92,11 +107,14 @@ runMain(async () => {
   const errors: LastError[] = [];
   let total = 0;
   let due = 0;
+  let waiting = 0;
   const now = Date.now();
+  const { parsePendingTask, pendingExpiryMs } = await import("../functions/src/sync/backlog");
+  const expiryMs = pendingExpiryMs(configWithoutSecrets());
   const base = db()
     .collectionGroup(CONNECTIONS)
     .orderBy("__name__")
-    .select("status", "lastError", "nextSyncAt", "reauthReason")
+    .select("status", "lastError", "nextSyncAt", "reauthReason", "pendingTask")
     .limit(500);
   let page = await base.get();
   while (!page.empty) {
@@ -109,6 +127,8 @@ runMain(async () => {
       byStatus[id.provider]![status] = (byStatus[id.provider]![status] ?? 0) + 1;
       const next = doc.get("nextSyncAt") as { toMillis(): number } | undefined;
       if ((status === "connected" || status === "error") && next && next.toMillis() <= now) due++;
+      const pending = parsePendingTask(doc.get("pendingTask"));
+      if (pending && now - pending.enqueuedAt.toMillis() < expiryMs) waiting++;
       const e = doc.get("lastError") as { code: string; message: string; at: { toDate(): Date } } | null | undefined;
       if (e && keep > 0) {
         errors.push({ ...id, status, code: e.code, message: e.message, at: e.at.toDate().toISOString() });
@@ -121,6 +141,22 @@ runMain(async () => {
   }
 
   const pauses = await describeProviderPauses(db(), new Date(now), configWithoutSecrets());
+  const { readQueueRates } = await import("../functions/src/sync/queueRate");
+  const { configuredDispatchRate } = await import("../functions/src/sync/backlog");
+  const recordedRates = await readQueueRates(db());
+  const queueRates: Record<string, QueueRateView> = {};
+  for (const p of PROVIDERS) {
+    // A rate recorded while QUEUE_RATE_ADAPTIVE was on is not in effect once it is off (the next deploy resets it).
+    const r = configWithoutSecrets().QUEUE_RATE_ADAPTIVE ? recordedRates[p] : null;
+    queueRates[p] = r
+      ? {
+          perSecond: r.perSecond,
+          source: "adaptive",
+          adjustedAt: r.adjustedAt.toDate().toISOString(),
+          reason: r.reason,
+        }
+      : { perSecond: configuredDispatchRate(configWithoutSecrets(), p), source: "configured" };
+  }
   const providerPauses: Record<string, PauseView | null> = {};
   for (const p of PROVIDERS) {
     const info = pauses[p];
@@ -151,8 +187,10 @@ runMain(async () => {
     project: target.projectId,
     connections: total,
     dueNow: due,
+    waitingInQueue: waiting,
     byStatus,
     providerPauses,
+    queueRates,
     ownAppPauses,
     lastErrors: errors,
     ...(liftedPause ? { liftedPause } : {}),
@@ -180,7 +218,7 @@ function summary(r: StatusReport, now: number): string[] {
     );
   }
   lines.push(
-    `Project ${r.project}: ${r.connections} connection${r.connections === 1 ? "" : "s"}, ${r.dueNow} due now.`,
+    `Project ${r.project}: ${r.connections} connection${r.connections === 1 ? "" : "s"}, ${r.dueNow} due now, ${r.waitingInQueue} with a task waiting in the queue.`,
   );
   for (const [provider, counts] of Object.entries(r.byStatus).sort(([a], [b]) => a.localeCompare(b))) {
     const parts = Object.entries(counts)
@@ -210,6 +248,13 @@ function summary(r: StatusReport, now: number): string[] {
       lines.push(`  ${"".padEnd(10)} app ${p.clientId} PAUSED until ${p.pausedUntil}: ${oneLine(p.reason)}`);
       lines.push(`  ${"".padEnd(10)} lift it with: npm run status -- --lift-pause ${provider} --app ${p.clientId}`);
     }
+  }
+  lines.push("Queue rates (dispatches per second; capacity per hour = rate × 3600):");
+  for (const [provider, q] of Object.entries(r.queueRates)) {
+    lines.push(
+      `  ${provider.padEnd(10)} ${q.perSecond}/s (${Math.floor(q.perSecond * 3600)}/h), ` +
+        (q.source === "adaptive" ? `adaptive, ${q.reason} at ${q.adjustedAt}` : "configured"),
+    );
   }
   if (r.lastErrors.length === 0) lines.push("Last errors: none.");
   else {

@@ -198,6 +198,27 @@ const GENERAL = {
   ),
   FANOUT_PAGE_SIZE: int(positiveInt.max(10_000), 500, "Due connections read per Firestore page during fan-out."),
   FANOUT_CONCURRENCY: int(positiveInt.max(1_000), 100, "Enqueue calls in flight at once during fan-out."),
+  PENDING_TASK_EXPIRY_MINUTES: int(
+    positiveInt.max(7 * 1_440),
+    180,
+    "Minutes a connection's enqueued, not yet started sync task keeps the fan-out from enqueueing another; older, it counts as lost (and the task, should it still arrive, exits as stale).",
+  ),
+  QUEUE_RATE_ADAPTIVE: flag(
+    false,
+    "Let the fan-out adjust each provider queue's dispatch rate every tick: up by QUEUE_RATE_INCREASE while no app-wide rate limit came back, down to QUEUE_RATE_DECREASE_PERCENT after one.",
+  ),
+  QUEUE_RATE_MIN: int(positiveInt, 1, "Lowest dispatch rate (tasks per second) the adaptive queue rate sets."),
+  QUEUE_RATE_MAX: int(positiveInt, 50, "Highest dispatch rate (tasks per second) the adaptive queue rate sets."),
+  QUEUE_RATE_INCREASE: int(
+    positiveInt,
+    1,
+    "Tasks per second the adaptive queue rate adds per fan-out tick without an app-wide rate limit.",
+  ),
+  QUEUE_RATE_DECREASE_PERCENT: int(
+    positiveInt.max(99),
+    50,
+    "Percent of its dispatch rate the adaptive queue rate keeps after an app-wide rate limit (a provider pause).",
+  ),
   MANUAL_SYNC_COOLDOWN_SECONDS: int(nonNegativeInt, 300, "Minimum seconds between two manual syncs of one connection."),
   LEASE_SECONDS: int(
     positiveInt,

@@ -35,6 +35,12 @@ export const ConnectionDoc = z.object({
   reauthReason: z.string().nullable(),
   /** Held by a running sync; expires so a crashed run does not block the connection forever. */
   lease: z.object({ holder: z.string(), expiresAt: timestamp }).nullable(),
+  /**
+   * The scheduled task the fan-out enqueued last and that has not started yet (sync/backlog.ts):
+   * while it is younger than PENDING_TASK_EXPIRY_MINUTES the fan-out enqueues no other. Taking
+   * the lease clears it. A malformed value reads as absent.
+   */
+  pendingTask: z.object({ id: z.string(), slot: timestamp, enqueuedAt: timestamp }).optional().catch(undefined),
   /** Item counts of the last successful sync (playlists, media, …). */
   counts: z.record(z.string(), z.number()),
   /**

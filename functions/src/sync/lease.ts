@@ -11,7 +11,7 @@
  * lease expired and another run took it, or the person disconnected or reconnected meanwhile —
  * writes nothing more.
  */
-import { type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { ConnectionDoc } from "../connections/model";
 import { type Provider, firestorePaths } from "../paths";
 import { isSyncable } from "./policy";
@@ -65,7 +65,7 @@ export async function acquireLease(
       return { kind: "rate_limited", until: c.rateLimitedUntil.toDate() } as const;
     }
     const lease = { holder: args.holder, expiresAt: Timestamp.fromMillis(now + args.leaseSeconds * 1000) };
-    tx.update(ref, { lease });
+    tx.update(ref, { lease, pendingTask: FieldValue.delete() });
     return { kind: "acquired", connection: { ...c, lease } } as const;
   });
 }

@@ -21,7 +21,7 @@
  * then probes the provider again. Operators see pauses in `npm run status` and lift one with
  * `npm run status -- --lift-pause <provider>`.
  */
-import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import type { Config } from "../config";
 import { RateLimitedError } from "../errors";
@@ -156,11 +156,16 @@ export async function pauseProvider(
   const changed = await db.runTransaction(async (tx) => {
     const current = PauseDoc.safeParse((await tx.get(ref)).data());
     if (current.success && effectiveEnd(current.data, args.limits).getTime() >= until.getTime()) return false;
-    tx.set(ref, {
-      pausedUntil: Timestamp.fromDate(until),
-      reason: args.reason.slice(0, 500),
-      since: Timestamp.fromDate(args.now),
-    });
+    // Merged: the document also holds the adaptive queue rate (queueRate.ts), which a pause must keep.
+    tx.set(
+      ref,
+      {
+        pausedUntil: Timestamp.fromDate(until),
+        reason: args.reason.slice(0, 500),
+        since: Timestamp.fromDate(args.now),
+      },
+      { merge: true },
+    );
     return true;
   });
   if (changed)
@@ -202,7 +207,10 @@ export async function liftProviderPause(db: Firestore, provider: Provider, clien
   const existed = await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) return false;
-    tx.delete(ref);
+    // The adaptive queue rate (queueRate.ts) outlives the pause: only the pause's fields go then.
+    if (snap.get("queueRate") === undefined) tx.delete(ref);
+    else if (snap.get("pausedUntil") === undefined) return false;
+    else tx.update(ref, { pausedUntil: FieldValue.delete(), reason: FieldValue.delete(), since: FieldValue.delete() });
     return true;
   });
   if (existed) logs.warn("sync.provider_pause_lifted", { provider, ownApp: clientId !== undefined });

@@ -1,6 +1,7 @@
 /**
  * Administration of the sync queues in a real project, with @google-cloud/tasks (the Cloud Tasks
- * API client). Used by `npm run queues`, never by the functions.
+ * API client). Used by `npm run queues`, and by the fan-out for the adaptive queue rate
+ * (cloudTasksQueueRate: updateQueue of the dispatch rate, queueRate.ts).
  *
  * Why two libraries: firebase-admin's task queue API only *enqueues* (and it speaks to the Cloud
  * Tasks emulator, so the product's code path is the same locally and in production); it cannot
@@ -10,6 +11,10 @@
 import { CloudTasksClient } from "@google-cloud/tasks";
 import type { Provider } from "../paths";
 import { type QueueLane, laneFunctionName } from "../providers/catalog";
+import type { QueueRatePort } from "./queueRate";
+
+/** The region the functions, and so their queues, are deployed to (the default; triggers set none). */
+export const FUNCTIONS_LOCATION = "us-central1";
 
 export const QUEUE_ACTIONS = ["describe", "pause", "resume", "purge"] as const;
 export type QueueAction = (typeof QUEUE_ACTIONS)[number];
@@ -45,5 +50,30 @@ export async function administerQueue(args: {
     rateLimits: queue.rateLimits,
     retryConfig: queue.retryConfig,
     ...(args.action === "purge" ? { purgeTime: queue.purgeTime } : {}),
+  };
+}
+
+/**
+ * The adaptive queue rate's port in production: sets `rateLimits.maxDispatchesPerSecond` of the
+ * provider's queue (the operator's app's) with updateQueue, touching nothing else of the queue.
+ * The functions' service account needs `cloudtasks.queues.update` (role Cloud Tasks Queue Admin).
+ */
+export function cloudTasksQueueRate(args: {
+  projectId: string;
+  location?: string;
+  client?: Pick<CloudTasksClient, "updateQueue">;
+}): QueueRatePort {
+  let client = args.client;
+  return {
+    async setRate(provider, perSecond) {
+      client ??= new CloudTasksClient();
+      await client.updateQueue({
+        queue: {
+          name: queueName(args.projectId, args.location ?? FUNCTIONS_LOCATION, provider),
+          rateLimits: { maxDispatchesPerSecond: perSecond },
+        },
+        updateMask: { paths: ["rate_limits.max_dispatches_per_second"] },
+      });
+    },
   };
 }

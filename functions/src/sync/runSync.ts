@@ -50,6 +50,7 @@ import { type Provider, firestorePaths } from "../paths";
 import { catalogEntry, providerName } from "../providers/catalog";
 import { withAccessToken } from "../providers/session";
 import type { ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
+import { staleTaskSkip } from "./backlog";
 import { type LeaseResult, acquireLease, holdsLease, leaseHeldBy } from "./lease";
 import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
 import {
@@ -114,7 +115,7 @@ export interface SyncResult {
   uid?: string;
   provider?: Provider;
   runId?: string;
-  skipped?: Exclude<LeaseResult["kind"], "acquired">;
+  skipped?: Exclude<LeaseResult["kind"], "acquired"> | "stale";
   error?: { code: string; message: string };
   counts?: Record<string, number>;
   snapshots?: { written: string[]; unchanged: string[]; split: Record<string, number> };
@@ -153,6 +154,11 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   }
   const { uid, provider, reason, requestedAt } = parsed.data;
   const { db, clock, config } = deps;
+  if (staleTaskSkip(parsed.data, clock.now(), config)) {
+    // Replaced by a newer task (backlog.ts): exits without a transaction.
+    logs.info("sync.skipped", { uid, provider, reason, skipped: "stale" });
+    return { outcome: "skipped", retry: false, uid, provider, skipped: "stale", ms: Date.now() - t0 };
+  }
   const startedAt = clock.now();
   const runId = (deps.newRunId ?? defaultRunId)(startedAt);
 

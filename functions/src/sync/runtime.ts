@@ -2,7 +2,7 @@
  * The production dependencies of the sync engine, assembled from the process's config and the
  * admin services. Call inside handlers (never at module load): getConfig() checks every setting.
  */
-import { bucket, db, taskQueueService } from "../admin";
+import { bucket, db, isEmulated, projectId, taskQueueService } from "../admin";
 import { type Config, getConfig } from "../config";
 import { ownAppStoreFromConfig } from "../apps/store";
 import { tokenStoreFromConfig } from "../crypto/tokenStore";
@@ -15,6 +15,7 @@ import type { FanOutDeps } from "./fanOut";
 import type { ManualSyncDeps } from "./manual";
 import type { Download } from "./mirror";
 import { systemClock } from "./ports";
+import { type QueueRatePort, recordOnlyQueueRate } from "./queueRate";
 import type { RetentionDeps } from "./retention";
 import type { SyncDeps } from "./runSync";
 import { firebaseTaskQueue } from "./taskQueue";
@@ -40,7 +41,21 @@ export function providerDownload(config: Config): Download {
 }
 
 export function fanOutDeps(config: Config = getConfig()): FanOutDeps {
-  return { db: db(), queue: firebaseTaskQueue(taskQueueService()), clock: systemClock, config };
+  // The Tasks emulator has no updateQueue: locally the adaptive rate is only recorded.
+  const project = projectId();
+  const queueRate = isEmulated() || !project ? recordOnlyQueueRate : lazyCloudTasksQueueRate(project);
+  return { db: db(), queue: firebaseTaskQueue(taskQueueService()), clock: systemClock, config, queueRate };
+}
+
+/** @google-cloud/tasks (gRPC) is loaded on the first adjustment only, not by every function's cold start. */
+function lazyCloudTasksQueueRate(projectId: string): QueueRatePort {
+  let port: Promise<QueueRatePort> | undefined;
+  return {
+    async setRate(provider, perSecond) {
+      port ??= import("./queueAdmin").then((m) => m.cloudTasksQueueRate({ projectId }));
+      await (await port).setRate(provider, perSecond);
+    },
+  };
 }
 
 export function retentionDeps(): RetentionDeps {

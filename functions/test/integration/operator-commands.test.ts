@@ -22,12 +22,12 @@ interface Run {
 }
 
 /** Runs `npx tsx scripts/<script> …args` from the project root, as an operator would. */
-function command(script: string, args: string[]): Promise<Run> {
+function command(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       "npx",
       ["tsx", `scripts/${script}`, ...args],
-      { cwd: ROOT, env: process.env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") return reject(error);
         resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
@@ -185,6 +185,34 @@ describe("operator commands", () => {
     const lifted = json<Status>(await command("status.ts", ["--json", "--lift-pause", "spotify", "--app", clientId]));
     expect(lifted.liftedPause).toEqual({ provider: "spotify", clientId, existed: true });
     expect((await ref.get()).exists).toBe(false);
+  });
+
+  it("when the adaptive queue rate recorded Spotify's rate, then status shows it, and the configured rate of the others", async () => {
+    await pauseRef().set({
+      queueRate: {
+        perSecond: 7.5,
+        adjustedAt: Timestamp.fromMillis(Date.parse("2026-04-01T10:00:00Z")),
+        reason: "increase",
+      },
+    });
+    const adaptive = { QUEUE_RATE_ADAPTIVE: "true" };
+    const status = json<Status & { queueRates: Record<string, unknown>; waitingInQueue: number }>(
+      await command("status.ts", ["--json"], adaptive),
+    );
+    expect(status.queueRates.spotify).toEqual({
+      perSecond: 7.5,
+      source: "adaptive",
+      adjustedAt: "2026-04-01T10:00:00.000Z",
+      reason: "increase",
+    });
+    expect(status.queueRates.instagram).toEqual({ perSecond: 5, source: "configured" });
+    expect(typeof status.waitingInQueue).toBe("number");
+    const text = await command("status.ts", [], adaptive);
+    expect(text.stdout).toMatch(/spotify\s+7\.5\/s \(27000\/h\), adaptive, increase at 2026-04-01T10:00:00\.000Z/);
+    // With the adaptive rate off, the recorded rate is not in effect.
+    const off = json<Status & { queueRates: Record<string, unknown> }>(await command("status.ts", ["--json"]));
+    expect(off.queueRates.spotify).toEqual({ perSecond: 5, source: "configured" });
+    await pauseRef().delete();
   });
 
   it("when --lift-pause names no provider, then status refuses with usage on stderr and nothing on stdout", async () => {

@@ -244,6 +244,11 @@ const GENERAL = {
   ),
   MAX_IMAGE_BYTES: int(positiveInt, 20 * 1024 * 1024, "Largest image or media file mirrored to Storage, in bytes."),
   MIRROR_CONCURRENCY: int(positiveInt.max(100), 8, "Images or media files downloaded and stored at once by one sync."),
+  MIRROR_RECONCILE_HOURS: int(
+    nonNegativeInt.max(24 * 30),
+    24,
+    "Hours between two listings of a connection's mirror folder (restoring missing objects, deleting orphans); in between the sync trusts the manifest on the connection and an unchanged sync makes no Storage call. 0 lists on every sync.",
+  ),
   EXPORT_TTL_HOURS: int(
     positiveInt.max(24 * 30),
     24,

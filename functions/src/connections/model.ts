@@ -13,6 +13,18 @@ export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 const timestamp = z.instanceof(Timestamp);
 
+/**
+ * What the image mirror (sync/mirror.ts) believes is in the connection's mirror folder, so a sync
+ * whose items did not change makes no Cloud Storage call: `objects` maps each object's name inside
+ * the folder (`{itemId}.{ext}`) to a digest of the MirrorItem version it was made from;
+ * `reconciledAt` is when the folder was last listed and made to match (MIRROR_RECONCILE_HOURS).
+ */
+export const MirrorManifest = z.object({
+  objects: z.record(z.string(), z.string()),
+  reconciledAt: timestamp,
+});
+export type MirrorManifest = z.infer<typeof MirrorManifest>;
+
 export const ConnectionDoc = z.object({
   uid: z.string().min(1),
   provider: z.enum(PROVIDERS),
@@ -76,6 +88,11 @@ export const ConnectionDoc = z.object({
   lastHistoryGap: HistoryGap.nullable().optional().catch(undefined),
   /** Gaps detected so far. */
   historyGaps: z.number().int().nonnegative().optional().catch(undefined),
+  /**
+   * The image mirror's manifest (MirrorManifest). Absent, null (erased, or too many objects to
+   * keep) or malformed: the next sync lists the folder and rebuilds it, so it never stops a sync.
+   */
+  mirror: MirrorManifest.nullable().optional().catch(undefined),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 

@@ -89,7 +89,8 @@ export function disconnectFields(now: Date, opts: { dataErased?: boolean } = {})
     updatedAt: at,
     reauthReason: null,
     lease: null,
-    ...(opts.dataErased ? { dataErasedAt: at } : {}),
+    // The erased objects leave the image mirror's manifest with them: a reconnect's first sync lists the folder.
+    ...(opts.dataErased ? { dataErasedAt: at, mirror: null } : {}),
   };
 }
 

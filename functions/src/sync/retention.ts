@@ -60,7 +60,8 @@ export async function expireStaleData(deps: RetentionDeps, provider: ProviderId)
     try {
       const documents = await deps.eraser.eraseDocuments(at.uid, provider);
       const objects = await deps.eraser.eraseObjects(at.uid, provider);
-      await doc.ref.update({ dataExpiredAt: Timestamp.fromDate(now) });
+      // The image mirror's manifest goes with the objects (the next sync, if any, lists the folder).
+      await doc.ref.update({ dataExpiredAt: Timestamp.fromDate(now), mirror: null });
       result.expired++;
       result.documents += documents;
       result.objects += objects;

@@ -52,7 +52,7 @@ import { withAccessToken } from "../providers/session";
 import type { ProviderApp, ProviderContext, ProviderModule, TokenSet } from "../providers/types";
 import { staleTaskSkip } from "./backlog";
 import { type LeaseResult, acquireLease, holdsLease, leaseHeldBy } from "./lease";
-import { type Download, type MirrorCounts, mirrorImages } from "./mirror";
+import { type Download, type MirrorCounts, type MirrorResult, mirrorImages, reconcileDue } from "./mirror";
 import {
   type FailureOutcome,
   type ListeningActivity,
@@ -279,15 +279,27 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       trimDue = fetched.plays !== undefined;
     }
     // A provider without a catalog mirror never touches Storage (no listing of an empty folder).
-    result.images =
-      catalogEntry(provider).mirror && !superseded
-        ? await mirrorImages(
-            { blobs: deps.blobs, download: deps.download, config },
-            { uid, provider, items: fetched.mirror, enabled: settings.mirror },
-          )
-        : { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
+    // The manifest read with the lease says what is stored: an unchanged sync makes no Storage call.
+    let mirror: MirrorResult | undefined;
+    if (catalogEntry(provider).mirror && !superseded) {
+      const manifest = connection.mirror ?? null;
+      mirror = await mirrorImages(
+        { blobs: deps.blobs, download: deps.download, config },
+        {
+          uid,
+          provider,
+          items: fetched.mirror,
+          enabled: settings.mirror,
+          manifest,
+          reconcile: reconcileDue(manifest, clock.now(), config),
+          now: clock.now(),
+        },
+      );
+    }
+    result.images = mirror?.counts ?? { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
     const now = clock.now();
     update = {
+      ...(mirror ? { mirror: mirror.manifest } : {}),
       status: "connected",
       counts: result.counts,
       consecutiveFailures: 0,
@@ -500,6 +512,10 @@ async function finishRun(
     if (typeof data.status === "string" && !isSyncable(data.status as never) && "status" in update)
       delete update.status;
     update.lease = null;
+    // Erased during the run (disconnect with deleteData): the run erases its objects after this, so
+    // it keeps the disconnect's empty manifest instead of recording what it stored.
+    if (data.dataErasedAt instanceof Timestamp && data.dataErasedAt.toMillis() >= args.startedAt.getTime())
+      delete update.mirror;
     let pointWritten = false;
     if (args.point && data.status !== "disconnected") {
       const history = ConnectionHistory.safeParse(data.history);

@@ -91,6 +91,8 @@ describe("disconnectFields", () => {
   it("when disconnecting with the data erased, then the erase time is recorded for a sync still running", () => {
     const f = disconnectFields(NOW, { dataErased: true });
     expect(f.dataErasedAt!.toDate()).toEqual(NOW);
+    expect(f.mirror).toBeNull(); // the image mirror's manifest goes with the erased objects
     expect(disconnectFields(NOW, { dataErased: false })).not.toHaveProperty("dataErasedAt");
+    expect(disconnectFields(NOW, { dataErased: false })).not.toHaveProperty("mirror");
   });
 });

@@ -1,0 +1,255 @@
+/**
+ * The image mirror's manifest across real syncs: runSync in-process with the production deps
+ * (the real provider clients against the fake provider server on 127.0.0.1:9090, the real
+ * download, the Firestore and Storage emulators), its BlobStore wrapped to count every call.
+ * Firestore operations are counted at the admin SDK's RPC funnel (scripts/bench/instrument.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { type DocumentReference, Timestamp } from "firebase-admin/firestore";
+import { bucket, db } from "../../src/admin";
+import { loadConfig } from "../../src/config";
+import { MirrorManifest, newConnection } from "../../src/connections/model";
+import { tokenStoreFromConfig } from "../../src/crypto/tokenStore";
+import { FirestoreConnectionStore } from "../../src/oauth/connectionStore";
+import { FirestoreStorageEraser, disconnect } from "../../src/oauth/disconnect";
+import { type Provider, firestorePaths } from "../../src/paths";
+import type { BlobStore } from "../../src/sync/ports";
+import { runSync } from "../../src/sync/runSync";
+import { syncDeps } from "../../src/sync/runtime";
+import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
+import {
+  diffCommits,
+  diffFirestore,
+  instrumentFirestore,
+  snapshotCommits,
+  snapshotFirestore,
+} from "../../../scripts/bench/instrument";
+
+const config = loadConfig();
+const tokens = tokenStoreFromConfig();
+let fake: FakeProviders;
+
+beforeAll(async () => {
+  fake = await startFakeProviders({ port: 9090 });
+  instrumentFirestore(db());
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+interface Calls {
+  list: number;
+  save: number;
+  delete: number;
+}
+
+/** The production BlobStore (sync/blobStore.ts) with a counter on every call. */
+function counting(inner: BlobStore, calls: Calls): BlobStore {
+  return {
+    list: (prefix) => (calls.list++, inner.list(prefix)),
+    save: (path, bytes, opts) => (calls.save++, inner.save(path, bytes, opts)),
+    delete: (path) => (calls.delete++, inner.delete(path)),
+  };
+}
+
+interface Conn {
+  uid: string;
+  provider: Provider;
+  accountId: string;
+}
+
+async function connect(provider: Provider, spec: { playlists?: number; media?: number } = {}): Promise<Conn> {
+  const uid = `mirror-${randomUUID()}`;
+  const { id } = fake.addAccount(provider, { playlists: 4, media: 4, ...spec });
+  await grant(uid, provider, id);
+  return { uid, provider, accountId: id };
+}
+
+/** Fresh tokens from the fake and a connection document as the OAuth callback leaves it. */
+async function grant(uid: string, provider: Provider, accountId: string): Promise<void> {
+  const t = fake.issueTokens(provider, accountId);
+  const now = new Date();
+  await tokens.save(uid, provider, {
+    accessToken: t.accessToken,
+    ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+    expiresAt: new Date(now.getTime() + t.expiresIn * 1000),
+    issuedAt: now,
+    scopes: t.scopes,
+  });
+  await db()
+    .doc(firestorePaths.connection(uid, provider))
+    .set(
+      newConnection({ uid, provider, providerAccountId: accountId, providerAccountName: null, scopes: t.scopes, now }),
+    );
+}
+
+const connRef = (c: Conn): DocumentReference => db().doc(firestorePaths.connection(c.uid, c.provider));
+const manifestOf = async (c: Conn) => MirrorManifest.parse((await connRef(c).get()).get("mirror"));
+const folder = (c: Conn) => (c.provider === "spotify" ? `${c.uid}/spotify/playlists/` : `${c.uid}/${c.provider}/`);
+
+async function objectsOf(c: Conn): Promise<Map<string, string>> {
+  const [files] = await bucket().getFiles({ prefix: folder(c) });
+  return new Map(files.map((f) => [f.name.slice(folder(c).length), String(f.metadata.generation)]));
+}
+
+/** One in-process sync (as the task handler runs it), counting its Storage calls and Firestore operations. */
+async function sync(c: Conn, overrides: Partial<typeof config> = {}) {
+  const calls: Calls = { list: 0, save: 0, delete: 0 };
+  const deps = syncDeps({ ...config, ...overrides });
+  deps.blobs = counting(deps.blobs, calls);
+  const fsBefore = snapshotFirestore();
+  const commitsBefore = snapshotCommits();
+  const r = await runSync(
+    deps,
+    { uid: c.uid, provider: c.provider, reason: "manual", requestedAt: Date.now() },
+    {
+      retryCount: 0,
+      lastAttempt: true,
+    },
+  );
+  const firestore = diffFirestore(fsBefore);
+  const commits = diffCommits(commitsBefore);
+  return { r, calls, firestore, snapshotWrites: commits.writesByCollection[c.provider] ?? 0, commits };
+}
+
+describe("the image mirror's manifest across syncs", () => {
+  it("when a Spotify sync finds nothing changed, then it makes no Storage call and writes no snapshot", async () => {
+    const c = await connect("spotify");
+    const first = await sync(c);
+    expect(first.r).toMatchObject({ outcome: "success", images: { saved: 4, failed: 0 } });
+    expect(first.calls).toEqual({ list: 1, save: 4, delete: 0 }); // no manifest yet: the folder is listed
+    const manifest = await manifestOf(c);
+    expect(Object.keys(manifest.objects).sort()).toEqual([...(await objectsOf(c)).keys()].sort());
+    const objects = await objectsOf(c);
+
+    const second = await sync(c);
+    expect(second.r).toMatchObject({ outcome: "success", images: { saved: 0, unchanged: 4, deleted: 0, failed: 0 } });
+    expect(second.calls).toEqual({ list: 0, save: 0, delete: 0 });
+    expect(second.snapshotWrites).toBe(0);
+    expect(second.r.snapshots?.written).toEqual([]);
+    expect(await objectsOf(c)).toEqual(objects); // same generations: nothing rewritten
+    expect(await manifestOf(c)).toEqual(manifest);
+    // The connection and its sync_runs row only, in the finishing transaction (plus the lease's).
+    expect(second.commits.writesByCollection).toEqual({ connections: 2, sync_runs: 1 });
+    process.stderr.write(
+      `[mirror] unchanged Spotify sync: Storage ${JSON.stringify(second.calls)}, Firestore ${JSON.stringify(second.firestore)}, writes by collection ${JSON.stringify(second.commits.writesByCollection)}\n`,
+    );
+  });
+
+  it("when one playlist changes, then only its cover is stored, without a listing", async () => {
+    const c = await connect("spotify");
+    await sync(c);
+    const before = await objectsOf(c);
+    const [changed] = fake.account("spotify", c.accountId).changeItems(1);
+    const r = await sync(c);
+    expect(r.calls).toEqual({ list: 0, save: 1, delete: 0 });
+    expect(r.r.images).toEqual({ saved: 1, unchanged: 3, deleted: 0, failed: 0 });
+    const after = await objectsOf(c);
+    for (const [name, generation] of after)
+      expect(generation === before.get(name)).toBe(!name.startsWith(`${changed}.`));
+  });
+
+  it("when the manifest is MIRROR_RECONCILE_HOURS old, then the sync lists, restores an object lost behind its back, deletes an orphan and stamps it", async () => {
+    const c = await connect("spotify");
+    await sync(c);
+    const names = [...(await objectsOf(c)).keys()].sort();
+    const lost = names[0]!;
+    await bucket()
+      .file(folder(c) + lost)
+      .delete();
+    await bucket()
+      .file(`${folder(c)}orphan.jpg`)
+      .save(Buffer.from("x"), { contentType: "image/jpeg", resumable: false });
+    // Within the period the manifest is trusted: nothing is noticed, nothing called.
+    expect((await sync(c)).calls).toEqual({ list: 0, save: 0, delete: 0 });
+
+    const stamped = Timestamp.fromMillis(Date.now() - (config.MIRROR_RECONCILE_HOURS * 3_600_000 + 60_000));
+    await connRef(c).update({ "mirror.reconciledAt": stamped });
+    const t = Date.now();
+    const r = await sync(c);
+    expect(r.calls).toEqual({ list: 1, save: 1, delete: 1 });
+    expect(r.r.images).toEqual({ saved: 1, unchanged: 3, deleted: 1, failed: 0 });
+    expect([...(await objectsOf(c)).keys()].sort()).toEqual(names);
+    const m = await manifestOf(c);
+    expect(Object.keys(m.objects).sort()).toEqual(names);
+    expect(m.reconciledAt.toMillis()).toBeGreaterThanOrEqual(t);
+    // And the next one trusts the fresh manifest again.
+    expect((await sync(c)).calls).toEqual({ list: 0, save: 0, delete: 0 });
+  });
+
+  it("when a save fails, then the next sync stores the cover again", async () => {
+    const c = await connect("spotify");
+    const calls: Calls = { list: 0, save: 0, delete: 0 };
+    const deps = syncDeps(config);
+    let failOnce = true;
+    const inner = deps.blobs;
+    deps.blobs = counting(
+      {
+        ...inner,
+        save: async (path, bytes, opts) => {
+          if (failOnce) {
+            failOnce = false;
+            throw new Error("503 from Storage");
+          }
+          return inner.save(path, bytes, opts);
+        },
+      },
+      calls,
+    );
+    const payload = () => ({ uid: c.uid, provider: c.provider, reason: "manual" as const, requestedAt: Date.now() });
+    const first = await runSync(deps, payload(), { retryCount: 0, lastAttempt: true });
+    expect(first.images).toMatchObject({ saved: 3, failed: 1 });
+    expect(Object.keys((await manifestOf(c)).objects)).toHaveLength(3);
+    const second = await sync(c);
+    expect(second.calls).toEqual({ list: 0, save: 1, delete: 0 });
+    expect(second.r.images).toEqual({ saved: 1, unchanged: 3, deleted: 0, failed: 0 });
+    expect((await objectsOf(c)).size).toBe(4);
+  });
+
+  it("when the person disconnects with their data erased and reconnects the same account, then the first sync lists and restores every cover", async () => {
+    const c = await connect("spotify");
+    await sync(c);
+    const names = [...(await objectsOf(c)).keys()].sort();
+    await disconnect(
+      {
+        now: () => new Date(),
+        connections: new FirestoreConnectionStore(db(), tokens),
+        eraser: new FirestoreStorageEraser(db(), bucket()),
+        revoke: async () => false,
+      },
+      c.uid,
+      { provider: "spotify", deleteData: true },
+    );
+    expect((await objectsOf(c)).size).toBe(0);
+    expect((await connRef(c).get()).get("mirror")).toBeNull();
+    // The same account again, through the callback's write (which keeps the document's other fields).
+    const store = new FirestoreConnectionStore(db(), tokens);
+    const t = fake.issueTokens("spotify", c.accountId);
+    const now = new Date();
+    await store.saveConnected({
+      uid: c.uid,
+      provider: "spotify",
+      tokens: {
+        accessToken: t.accessToken,
+        ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+        expiresAt: new Date(now.getTime() + t.expiresIn * 1000),
+        issuedAt: now,
+        scopes: t.scopes,
+      },
+      account: { id: c.accountId, displayName: null },
+      scopes: t.scopes,
+      now,
+    });
+    const r = await sync(c);
+    expect(r.calls).toMatchObject({ list: 1, save: names.length });
+    expect([...(await objectsOf(c)).keys()].sort()).toEqual(names);
+  });
+
+  it("when MIRROR_RECONCILE_HOURS is 0, then every sync lists (the behaviour before the manifest)", async () => {
+    const c = await connect("instagram");
+    await sync(c, { MIRROR_RECONCILE_HOURS: 0 });
+    const r = await sync(c, { MIRROR_RECONCILE_HOURS: 0 });
+    expect(r.calls).toEqual({ list: 1, save: 0, delete: 0 });
+    expect(r.r.images).toMatchObject({ saved: 0, failed: 0 });
+  });
+});

@@ -41,5 +41,8 @@ export { exportData, requestExport } from "./triggers/exports";
 /** Listening history: delete the plays of a date range or an artist (callable); the aggregates follow. */
 export { eraseHistory } from "./triggers/history";
 
+/** The operator view (people with the `admin` claim): the overview of every connection, lifting a provider pause. */
+export { operator } from "./triggers/operator";
+
 /** Emulator-only probe used by the harness tests; absent from `firebase deploy`. */
 export const devProbe = process.env.FUNCTIONS_EMULATOR === "true" ? dev.devProbe : undefined;

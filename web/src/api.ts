@@ -216,3 +216,20 @@ export async function removeOwnApp(
   const d = isObj(data) ? data : {};
   return { removed: d.removed === true, disconnected: d.disconnected === true };
 }
+
+/**
+ * The `operator` callable (people with the `admin` claim only): the overview as the server sends
+ * it (functions/src/operator/overview.ts; read defensively by web/src/views/operator.ts), or lifting a
+ * provider's pause. A refusal is an ApiError with the server's sentence (permission-denied for
+ * someone who is not an operator).
+ */
+export async function operatorCall(
+  s: Services,
+  input: { action: "overview" } | { action: "liftPause"; provider: ProviderId; clientId?: string },
+): Promise<unknown> {
+  try {
+    return (await httpsCallable(s.functions, "operator", { timeout: 120_000 })(input)).data;
+  } catch (e) {
+    throw callableError(e, input.action === "overview" ? "Loading the operator view" : "Lifting the pause");
+  }
+}

@@ -1,6 +1,7 @@
 /**
- * The web app: sign up / sign in, connections, dashboard. Hash routes (#/signin, #/signup,
- * #/dashboard, #/connections) so Hosting needs no rewrites for pages.
+ * The web app: sign up / sign in, connections, dashboard, and the operator view for people whose
+ * ID token carries the `admin` claim. Hash routes (#/signin, #/signup, #/dashboard, #/connections,
+ * #/operator) so Hosting needs no rewrites for pages.
  */
 import { type User, onAuthStateChanged, signOut } from "firebase/auth";
 import { isProviderId, providerName } from "../../functions/src/providers/catalog";
@@ -11,12 +12,15 @@ import { WEB_PROVIDERS } from "./providers/registry";
 import { authView } from "./views/auth";
 import { connectionsView } from "./views/connections";
 import { dashboardView } from "./views/dashboard";
+import { operatorView } from "./views/operator";
 
-type Route = "signin" | "signup" | "dashboard" | "connections";
+type Route = "signin" | "signup" | "dashboard" | "connections" | "operator";
 
 function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, "").split(/[?/]/)[0];
-  return r === "signup" || r === "connections" || r === "dashboard" || r === "signin" ? r : "dashboard";
+  return r === "signup" || r === "connections" || r === "dashboard" || r === "signin" || r === "operator"
+    ? r
+    : "dashboard";
 }
 
 /**
@@ -68,6 +72,10 @@ function takeOAuthOutcome(): { text: string; tone: "info" | "error" } | null {
 
 class App {
   private user: User | null | undefined = undefined;
+  /** Whether the signed-in person's ID token has `admin: true` (undefined: not read yet). */
+  private admin: boolean | undefined = undefined;
+  private route: Route = "dashboard";
+  private navEl: HTMLElement | null = null;
   private view: View | null = null;
   private readonly media;
   private flash = takeOAuthOutcome();
@@ -85,7 +93,31 @@ class App {
   setUser(user: User | null) {
     if (this.user && (!user || user.uid !== this.user.uid)) this.media.clear();
     this.user = user;
+    this.admin = user ? undefined : false;
+    if (user) void this.readClaims(user);
     this.render();
+  }
+
+  /**
+   * Reads the `admin` claim from the person's ID token. Only the navigation changes when it is
+   * known (the page stays as it is), unless the operator view was waiting for it. A claim granted
+   * after sign-in shows once the person signs in again (or the token refreshes).
+   */
+  private async readClaims(user: User) {
+    let admin = false;
+    try {
+      admin = (await user.getIdTokenResult()).claims.admin === true;
+    } catch {
+      admin = false;
+    }
+    if (this.user !== user) return;
+    this.admin = admin;
+    if (this.route === "operator") this.render();
+    else if (this.navEl) {
+      const nav = this.nav(this.route);
+      this.navEl.replaceWith(nav);
+      this.navEl = nav;
+    }
   }
 
   render() {
@@ -99,6 +131,12 @@ class App {
       location.replace("#/dashboard");
       route = "dashboard";
     }
+    if (route === "operator" && this.admin === false) {
+      // Not an operator: the view does not exist for them (the callable would refuse anyway).
+      location.replace("#/dashboard");
+      route = "dashboard";
+    }
+    this.route = route;
     this.view?.dispose();
     const flash = this.flash
       ? h("p", { class: `flash ${this.flash.tone}`, role: "status", "data-role": "flash" }, this.flash.text)
@@ -108,9 +146,14 @@ class App {
       ? authView(this.s, route === "signup" ? "signup" : "signin")
       : route === "connections"
         ? connectionsView(this.s, this.user.uid, flash)
-        : dashboardView(this.s, this.user.uid, this.media);
-    this.root.replaceChildren(this.nav(route), this.view.el);
-    document.title = `${{ signin: "Sign in", signup: "Sign up", dashboard: "Dashboard", connections: "Connections" }[route]} · Metrics sync`;
+        : route === "operator"
+          ? this.admin
+            ? operatorView(this.s)
+            : { el: loading("Checking your access…"), dispose: () => undefined }
+          : dashboardView(this.s, this.user.uid, this.media);
+    this.navEl = this.nav(route);
+    this.root.replaceChildren(this.navEl, this.view.el);
+    document.title = `${{ signin: "Sign in", signup: "Sign up", dashboard: "Dashboard", connections: "Connections", operator: "Operator" }[route]} · Metrics sync`;
   }
 
   private nav(route: Route): HTMLElement {
@@ -128,6 +171,7 @@ class App {
         ? [
             link("dashboard", "Dashboard"),
             link("connections", "Connections"),
+            this.admin ? link("operator", "Operator") : null,
             h("span", { class: "who", "data-role": "who" }, this.user.email ?? ""),
             h(
               "button",

@@ -6,6 +6,7 @@ import { cpus, release, totalmem } from "node:os";
 import { PROVIDERS, type ProviderId, providerName } from "../../functions/src/providers/catalog";
 import type { FanOutResult } from "./fanout";
 import type { HistoryBenchResult } from "./history";
+import type { SharingResult } from "./sharing";
 import type { SyncCostResult } from "./syncCost";
 import type { DesignRun, SyncTimeResult } from "./syncTime";
 
@@ -35,6 +36,7 @@ export interface BenchResults {
   fanOut?: FanOutResult;
   syncTime?: SyncTimeResult;
   syncCost?: SyncCostResult;
+  sharing?: SharingResult;
   history?: HistoryBenchResult;
   metrics: Metric[];
   targets: Target[];
@@ -370,19 +372,22 @@ export function markdown(r: BenchResults): string {
   if (r.fanOut) {
     out.push("**Fan-out** (find + enqueue N due connections; one fresh process per run)", "");
     out.push(
-      "| N | enqueue into | time | tasks/s | peak RSS | peak heap | notes |",
-      "| ---: | --- | ---: | ---: | ---: | ---: | --- |",
+      "| N | enqueue into | time | tasks/s | peak RSS | peak heap | heap after GC | notes |",
+      "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     );
     for (const x of r.fanOut.runs) {
       const notes = [
         x.refused ? `${fmt(x.refused)} refused by the emulator` : "",
         x.failed ? `${fmt(x.failed)} failed` : "",
         x.delivered !== undefined ? `emulator delivered ${fmt(x.delivered)} in ${fmt(x.drainMs ?? 0)} ms more` : "",
+        x.retainedHeapMb
+          ? `at most ${x.retainedHeapMb} MB heap held (full GC every ${fmt(r.fanOut!.gcEveryMs ?? 0)} ms)`
+          : "",
       ]
         .filter(Boolean)
         .join("; ");
       out.push(
-        `| ${fmt(x.n)} | ${x.port === "tasks" ? "Tasks emulator" : "port, +20 ms/call"} | ${fmt(x.ms)} ms | ${fmt(x.tasksPerSecond)} | ${x.peakRssMb} MB | ${x.peakHeapMb} MB | ${notes} |`,
+        `| ${fmt(x.n)} | ${x.port === "tasks" ? "Tasks emulator" : "port, +20 ms/call"} | ${fmt(x.ms)} ms | ${fmt(x.tasksPerSecond)} | ${x.peakRssMb} MB | ${x.peakHeapMb} MB | ${x.heapAfterGcMb ?? "–"} MB | ${notes} |`,
       );
     }
     const split = r.fanOut.runs
@@ -441,6 +446,24 @@ export function markdown(r: BenchResults): string {
         `| ${x.provider} | ${x.kind} | ${x.design === "product" ? "product" : "write everything"} | ${x.firestore.reads} / ${x.firestore.writes} / ${x.firestore.deletes} | ${x.storage.classA} | ${x.storage.saves} (${fmt(x.storage.bytesWritten)}) | ${x.requests.api} + ${x.requests.token} + ${x.requests.cdn} | ${fmt(x.ms)} ms |`,
       );
     }
+    out.push("");
+  }
+  if (r.sharing) {
+    const sh = r.sharing;
+    out.push(
+      `**Many syncs in one process** (unchanged syncs of ${sh.usersPerProvider} connections per provider, fake latency ${sh.latencyMs} ms, at most C in flight; this process's CPU time, user + system)`,
+      "",
+      "| provider | C | round | mean sync | CPU per sync | CPU ÷ round time | peak heap | outcomes |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const x of sh.rounds)
+      out.push(
+        `| ${x.provider} | ${x.concurrency} | ${fmt(x.elapsedMs)} ms | ${fmt(x.meanSyncMs)} ms | ${x.cpuMsPerSync} ms | ${Math.round(x.cpuUtilization * 1000) / 10}% | ${x.peakHeapMb} MB | ${Object.entries(
+          x.outcomes,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")} |`,
+      );
     out.push("");
   }
   out.push("**Targets**", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |");

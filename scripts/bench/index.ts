@@ -71,6 +71,8 @@ async function main(): Promise<number> {
         users: quick ? 20 : 200,
         latencyMs: LATENCY_MS,
         tag,
+        ceilingConnections: quick ? 20 : 100,
+        adaptiveSlots: quick ? 4 : 8,
       });
       savePartial();
     }
@@ -86,8 +88,8 @@ async function main(): Promise<number> {
     if (only.has("sharing")) {
       const { benchSharing } = await import("./sharing");
       results.sharing = await benchSharing(fake, config, {
-        users: quick ? 10 : 40,
-        levels: quick ? [1, 10] : [1, 10, 40],
+        users: quick ? 10 : 30,
+        levels: quick ? [1, 10] : [1, 10, 30],
         latencyMs: LATENCY_MS,
         tag,
       });

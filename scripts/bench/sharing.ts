@@ -19,7 +19,9 @@ import type { Config } from "../../functions/src/config";
 import { providerSettings } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
 import { PROVIDERS, type Provider } from "../../functions/src/paths";
+import { db } from "../../functions/src/admin";
 import { mapPool } from "../../functions/src/sync/pool";
+import { liftProviderPause } from "../../functions/src/sync/providerPause";
 import { runSync } from "../../functions/src/sync/runSync";
 import type { BenchFake } from "./fakeProcess";
 import { benchSyncDeps } from "./deps";
@@ -64,7 +66,10 @@ export async function benchSharing(
   opts: { users: number; levels: number[]; latencyMs: number; tag: string },
 ): Promise<SharingResult> {
   await fake.latency(opts.latencyMs);
-  for (const provider of PROVIDERS) await fake.rateLimit(provider, null);
+  for (const provider of PROVIDERS) {
+    await fake.rateLimit(provider, null);
+    await liftProviderPause(db(), provider); // an earlier bench's 429s may have paused it
+  }
   const clock = new MovableClock(Date.now());
   const deps = benchSyncDeps(config, newStorageCounts(), clock);
   const tokens = tokenStoreFromConfig();

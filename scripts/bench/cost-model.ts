@@ -23,6 +23,8 @@ import {
 } from "../../functions/src/providers/catalog";
 import { ROOT } from "../lib/local-env";
 import type { BenchResults } from "./report";
+import { SYNC_TASK_CONCURRENCY } from "../../functions/src/sync/taskQueue";
+import { instanceSharing } from "./sharing";
 import type { PerSync, SyncKind } from "./syncCost";
 
 interface Price {
@@ -44,7 +46,18 @@ interface Inputs {
     };
     functionMemoryGib: { value: number };
     functionVcpu: { value: number };
-    instanceSharing: { value: number };
+    /**
+     * How many syncs share one instance's billed time: "measured" (from the bench's sharing rounds,
+     * the queue settings and the functions' concurrency: sync/sharing.ts instanceSharing), or a number.
+     */
+    instanceSharing: { value: number | "measured" };
+    /** Cloud Run's autoscaling target: it adds instances past this CPU utilization (bounds the sharing). */
+    targetCpuUtilization?: { value: number };
+    /**
+     * Lists of a connection's mirror folder a day once the mirror keeps a manifest (unchanged syncs
+     * list nothing; a daily reconciliation lists the folder); null: every sync lists, as measured.
+     */
+    mirrorListsPerConnectionPerDay?: { value: number | null };
     tasksOperationsPerSync: { value: number };
     firestoreStorageOverhead: { value: number };
     syncRunsKeptDays: { value: number };
@@ -95,7 +108,19 @@ export interface ProviderCost {
   writes: number;
   deletes: number;
   classA: number;
+  /** Billed instance seconds of its syncs: Σ wall time ÷ sharing. */
   seconds: number;
+  /** Syncs one instance serves at once (the divisor of the billed time), and what bounds it. */
+  sharing: number;
+  sharingLimitedBy: string;
+  /** Inputs of the sharing: mean wall s of a sync, CPU s of a sync (measured, null if not), the queue's rate. */
+  syncSeconds: number;
+  cpuSecondsPerSync: number | null;
+  dispatchesPerSecond: number;
+  maxConcurrentDispatches: number;
+  /** Storage Class A: object writes and lists of the mirror folder. */
+  classAWrites: number;
+  classALists: number;
   firestoreBytes: number;
   storageBytes: number;
   usd: number;
@@ -139,7 +164,36 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   };
   const billedSeconds = (r: PerSync) => Math.ceil(r.ms / 100) / 10;
   const stored = bench.syncCost.stored;
-  const share = s.instanceSharing.value;
+  const daysPerMonth = hourlyPerMonth / 24;
+  const listsPerDay = s.mirrorListsPerConnectionPerDay?.value ?? null;
+  const sharingOf = (provider: Provider, syncSeconds: number) => {
+    const q = catalogEntry(provider).queue;
+    const rounds = bench.sharing?.rounds.filter((x) => x.provider === provider) ?? [];
+    // The CPU a sync costs with the most syncs in flight the bench ran.
+    const busiest = rounds.reduce<(typeof rounds)[number] | undefined>(
+      (a, x) => (!a || x.concurrency > a.concurrency ? x : a),
+      undefined,
+    );
+    const cpuSecondsPerSync = busiest ? busiest.cpuMsPerSync / 1000 : null;
+    const base = {
+      cpuSecondsPerSync,
+      dispatchesPerSecond: q.maxDispatchesPerSecond,
+      maxConcurrentDispatches: q.maxConcurrent,
+    };
+    if (s.instanceSharing.value !== "measured")
+      return { ...base, sharing: s.instanceSharing.value, limitedBy: "assumed" };
+    if (cpuSecondsPerSync === null) return { ...base, sharing: 1, limitedBy: "not measured" };
+    const r = instanceSharing({
+      dispatchesPerSecond: q.maxDispatchesPerSecond,
+      syncSeconds,
+      maxConcurrentDispatches: q.maxConcurrent,
+      concurrency: SYNC_TASK_CONCURRENCY,
+      cpuSecondsPerSync,
+      vcpu: s.functionVcpu.value,
+      targetUtilization: s.targetCpuUtilization?.value ?? 0.6,
+    });
+    return { ...base, sharing: r.sharing, limitedBy: r.limitedBy };
+  };
   const perProvider: ProviderCost[] = providers.map((provider) => {
     const intervalMinutes = syncIntervalMinutes(provider);
     const syncsPerConnection = syncsPerConnectionPerMonth(provider, hourlyPerMonth);
@@ -147,6 +201,19 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
     const b = stored.find((x) => x.provider === provider);
     // sync_runs documents a connection keeps: its syncs a day × the TTL in days.
     const runsKept = ((24 * 60) / intervalMinutes) * s.syncRunsKeptDays.value;
+    const syncSeconds = mix(provider, (r) => r.ms / 1000);
+    const sh = sharingOf(provider, syncSeconds);
+    // Billed instance time: alone, each sync rounded up to 100 ms; shared, the instance's busy time.
+    const seconds = sh.sharing > 1 ? (n * syncSeconds) / sh.sharing : n * mix(provider, billedSeconds);
+    const classAWrites = n * mix(provider, (r) => r.storage.saves);
+    // With a manifest: one list (a page per 1,000 objects) a connection a day, for a provider that mirrors.
+    const mirrors = (b?.storageObjects ?? 0) > 0;
+    const classALists =
+      listsPerDay === null
+        ? n * mix(provider, (r) => r.storage.classA - r.storage.saves)
+        : mirrors
+          ? users * daysPerMonth * listsPerDay * Math.max(1, Math.ceil((b?.storageObjects ?? 0) / 1000))
+          : 0;
     return {
       provider,
       intervalMinutes,
@@ -155,8 +222,16 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       reads: n * mix(provider, (r) => r.firestore.reads),
       writes: n * mix(provider, (r) => r.firestore.writes),
       deletes: n * mix(provider, (r) => r.firestore.deletes),
-      classA: n * mix(provider, (r) => r.storage.classA),
-      seconds: n * mix(provider, billedSeconds),
+      classA: classAWrites + classALists,
+      classAWrites,
+      classALists,
+      seconds,
+      sharing: sh.sharing,
+      sharingLimitedBy: sh.limitedBy,
+      syncSeconds,
+      cpuSecondsPerSync: sh.cpuSecondsPerSync,
+      dispatchesPerSecond: sh.dispatchesPerSecond,
+      maxConcurrentDispatches: sh.maxConcurrentDispatches,
       firestoreBytes:
         users * (b ? b.firestoreDocBytes + runsKept * b.syncRunBytes : 0) * s.firestoreStorageOverhead.value,
       storageBytes: users * (b?.storageBytes ?? 0),
@@ -167,8 +242,8 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   for (const c of perProvider) {
     c.usd =
       (c.syncs / 1e6) * p("functionsRequestsPerMillion") +
-      ((c.seconds * s.functionVcpu.value) / share) * p("functionsVcpuSecond") +
-      ((c.seconds * s.functionMemoryGib.value) / share) * p("functionsGibSecond") +
+      c.seconds * s.functionVcpu.value * p("functionsVcpuSecond") +
+      c.seconds * s.functionMemoryGib.value * p("functionsGibSecond") +
       ((c.syncs * s.tasksOperationsPerSync.value) / 1e6) * p("tasksOperationsPerMillion") +
       (c.reads / 1e5) * p("firestoreReadsPer100k") +
       (c.writes / 1e5) * p("firestoreWritesPer100k") +
@@ -203,8 +278,9 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   seconds += fanOutRuns * fanOutSeconds;
 
   const items: LineItem[] = [];
-  const vcpuSeconds = (seconds * s.functionVcpu.value) / share;
-  const gibSeconds = (seconds * s.functionMemoryGib.value) / share;
+  // `seconds`: the syncs' billed instance time (already ÷ their sharing) + the fan-out's (it runs alone).
+  const vcpuSeconds = seconds * s.functionVcpu.value;
+  const gibSeconds = seconds * s.functionMemoryGib.value;
   const invocations = syncs + fanOutRuns;
   items.push(
     {
@@ -220,7 +296,7 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       item: "CPU",
       quantity: vcpuSeconds,
       unit: "vCPU-s",
-      formula: "Σ billed s × vCPU ÷ sharing × price",
+      formula: "Σ_p S_p × wall s_p ÷ sharing_p × vCPU × price (+ fan-out s)",
       usd: vcpuSeconds * p("functionsVcpuSecond"),
     },
     {
@@ -228,7 +304,7 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       item: "memory",
       quantity: gibSeconds,
       unit: "GiB-s",
-      formula: "Σ billed s × GiB ÷ sharing × price",
+      formula: "Σ_p S_p × wall s_p ÷ sharing_p × GiB × price (+ fan-out s)",
       usd: gibSeconds * p("functionsGibSecond"),
     },
   );
@@ -281,7 +357,10 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       item: "Class A operations",
       quantity: classA,
       unit: "operations",
-      formula: "syncs × (list pages + object writes)/sync × price/1k",
+      formula:
+        listsPerDay === null
+          ? "syncs × (list pages + object writes)/sync × price/1k"
+          : `syncs × object writes/sync + connections that mirror × ${listsPerDay} list/day × ${Math.round(daysPerMonth * 100) / 100} days, × price/1k`,
       usd: (classA / 1000) * p("storageClassAPer1000"),
     },
     {
@@ -313,8 +392,8 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   // The fan-out and the scheduler job serve every provider.
   const sharedUsd =
     (fanOutRuns / 1e6) * p("functionsRequestsPerMillion") +
-    ((fanOutRuns * fanOutSeconds * s.functionVcpu.value) / share) * p("functionsVcpuSecond") +
-    ((fanOutRuns * fanOutSeconds * s.functionMemoryGib.value) / share) * p("functionsGibSecond") +
+    fanOutRuns * fanOutSeconds * s.functionVcpu.value * p("functionsVcpuSecond") +
+    fanOutRuns * fanOutSeconds * s.functionMemoryGib.value * p("functionsGibSecond") +
     (fanOutReads / 1e5) * p("firestoreReadsPer100k") +
     p("schedulerJobMonth");
 
@@ -376,6 +455,7 @@ export function render(bench: BenchResults, inputs: Inputs): string {
   const m = costModel(bench, inputs, "product");
   const w = costModel(bench, inputs, "write-everything");
   const s = inputs.scenario;
+  const listsPerDay = s.mirrorListsPerConnectionPerDay?.value ?? null;
   const byService = new Map<string, number>();
   for (const i of m.items) byService.set(i.service, (byService.get(i.service) ?? 0) + i.usd);
   const out: string[] = [];
@@ -408,14 +488,32 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     `                       (due = users × Σ_p ${SLOT_MINUTES} ÷ interval_p connections an hour; + the empty "error" query, each provider's pause document, each retention query)`,
     `                     + stored GiB × overhead × $/GiB-month   (snapshots, connection, tokens, 1,440 ÷ interval_p × ${ttl} sync_runs per connection)`,
     `Cloud Functions      = (Σ_p S_p + ${hourly}) × $/request`,
-    "                     + Σ billed seconds × (vCPU × $/vCPU-s + GiB × $/GiB-s) ÷ instance sharing",
-    "                       (billed seconds = the sync's measured wall time rounded up to 100 ms; fan-out: due ÷ tasks/s)",
+    "                     + Σ_p S_p × W_p ÷ sharing_p × (vCPU × $/vCPU-s + GiB × $/GiB-s)   (billed instance time)",
+    "                     + fan-outs × fan-out s × (vCPU × $/vCPU-s + GiB × $/GiB-s)",
+    "                       W_p = the sync's measured wall time (the unchanged / small-change mix); fan-out s = due ÷ tasks/s",
+    "sharing_p            = max(1, min(rate_p × W_p, maxConcurrent_p, util × concurrency, util × vCPU × W_p ÷ cpu_p))",
+    "                       (Little's law: syncs in flight while the queue drains at its dispatch rate; Cloud Tasks sends at most",
+    "                        maxConcurrent_p at once; Cloud Run adds an instance past `util` (60%) of its concurrency or of its CPU;",
+    "                        cpu_p = measured CPU s of one sync with many in flight; sharing 1: each sync billed alone, rounded up to 100 ms)",
     `Cloud Tasks          = Σ_p S_p × ${s.tasksOperationsPerSync.value} operations (create + delivery) × $/operation`,
-    "Cloud Storage        = Σ_p S_p × Class A ops_p × $/op + mirrored GiB × $/GiB-month (the sync has no egress)",
+    listsPerDay === null
+      ? "Cloud Storage        = Σ_p S_p × Class A ops_p × $/op + mirrored GiB × $/GiB-month (the sync has no egress)"
+      : `Cloud Storage        = (Σ_p S_p × object writes_p + users × ${listsPerDay} list/day × ${Math.round((hourly / 24) * 100) / 100} days per mirroring provider) × $/op + mirrored GiB × $/GiB-month`,
     "Cloud Scheduler      = 1 job × $/job-month (per project, not per user)",
     "```",
     "",
-    `Assumptions (docs/unit-prices.json → scenario): change shares ${JSON.stringify(s.shareOfSyncsWithChange.value)}; ${s.functionVcpu.value} vCPU, ${s.functionMemoryGib.value} GiB per instance, instance sharing ${s.instanceSharing.value} (every sync billed alone: an upper bound — v2 functions serve up to 80 requests per instance); ${s.tasksOperationsPerSync.value} Cloud Tasks operations per sync; Firestore storage overhead ×${s.firestoreStorageOverhead.value}. List prices beyond free tiers (the free tiers — e.g. 2 M function requests, 1 M task operations, 50,000 Firestore reads a day — would absorb most of a 1,000-user bill). The sync's wall time includes the fake provider's 100 ms per request, i.e. it assumes providers answer in about 100 ms.`,
+    `Assumptions (docs/unit-prices.json → scenario): change shares ${JSON.stringify(s.shareOfSyncsWithChange.value)}; ${s.functionVcpu.value} vCPU, ${s.functionMemoryGib.value} GiB per instance; instance sharing ${s.instanceSharing.value === "measured" ? `measured (concurrency ${SYNC_TASK_CONCURRENCY} per instance, functions/src/sync/taskQueue.ts; Cloud Run's autoscaling target ${s.targetCpuUtilization?.value ?? 0.6} CPU)` : `${s.instanceSharing.value} (assumed)`}; ${listsPerDay === null ? "every sync lists the mirror folder (as measured)" : `the mirror keeps a manifest: an unchanged sync lists nothing, a daily reconciliation lists the folder (${listsPerDay} a connection a day; the measured lists per sync are not used)`}; ${s.tasksOperationsPerSync.value} Cloud Tasks operations per sync; Firestore storage overhead ×${s.firestoreStorageOverhead.value}. List prices beyond free tiers (the free tiers — e.g. 2 M function requests, 1 M task operations, 50,000 Firestore reads a day — would absorb most of a 1,000-user bill). The sync's wall time includes the fake provider's 100 ms per request, i.e. it assumes providers answer in about 100 ms.`,
+    "",
+    "## Syncs per instance (the sharing)",
+    "",
+    "| provider | W (wall s a sync) | CPU s a sync (measured, many in flight) | queue rate × W | maxConcurrent | sharing | bounded by | billed instance s a month |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ...m.perProvider.map(
+      (c) =>
+        `| ${providerName(c.provider)} | ${c.syncSeconds.toFixed(3)} | ${c.cpuSecondsPerSync === null ? "–" : c.cpuSecondsPerSync.toFixed(4)} | ${c.dispatchesPerSecond} × ${c.syncSeconds.toFixed(2)} = ${(c.dispatchesPerSecond * c.syncSeconds).toFixed(2)} | ${c.maxConcurrentDispatches} | ${c.sharing.toFixed(2)} | ${c.sharingLimitedBy} | ${qty(c.seconds)} |`,
+    ),
+    "",
+    "The queue rate and maxConcurrent are the catalog defaults (`<PROVIDER>_QUEUE_MAX_DISPATCHES_PER_SECOND`, `…_MAX_CONCURRENT`): a faster queue keeps more syncs in flight and so shares more, until concurrency or CPU bounds it.",
     "",
     "## Per 1,000 users per month",
     "",

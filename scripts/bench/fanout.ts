@@ -31,6 +31,10 @@ export interface FanOutRun {
   baselineRssMb: number;
   peakRssMb: number;
   peakHeapMb: number;
+  /** Heap left after one full GC once runFanOut returned (what the run kept; null without --expose-gc). */
+  heapAfterGcMb?: number | null;
+  /** With `gcEveryMs`: the largest heap left after a forced full GC during the run (what it held). */
+  retainedHeapMb?: number | null;
   /** Tasks enqueued per provider (delay port: calls; Tasks emulator: accepted). */
   byProvider?: Partial<Record<Provider, number>>;
   /** Tasks emulator only: tasks it delivered to the sink, and how long it took to drain after the fan-out. */
@@ -43,6 +47,8 @@ export interface FanOutResult {
   runs: FanOutRun[];
   pageSize: number;
   concurrency: number;
+  /** fanoutChild's --gc-every-ms (0: the children ran with V8's own GC only). */
+  gcEveryMs?: number;
 }
 
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -120,7 +126,12 @@ function runChild(args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(__dirname, "fanoutChild.ts"), ...args], {
       cwd: ROOT,
-      env: { ...process.env, FANOUT_PAGE_SIZE: String(BENCH_FANOUT_PAGE_SIZE) },
+      env: {
+        ...process.env,
+        FANOUT_PAGE_SIZE: String(BENCH_FANOUT_PAGE_SIZE),
+        // gc() for the child's heap-after-GC readings (no GC is forced unless --gc-every-ms).
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --expose-gc`.trim(),
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
@@ -137,8 +148,14 @@ function runChild(args: string[]): Promise<Record<string, unknown>> {
   });
 }
 
-export async function benchFanOut(sizes: number[]): Promise<FanOutResult> {
-  const result: FanOutResult = { seeding: [], runs: [], pageSize: 0, concurrency: 0 };
+export interface FanOutOptions {
+  /** Force a full GC in the child every this many ms and report the heap it leaves (0: never; see fanoutChild.ts). */
+  gcEveryMs?: number;
+  ports?: readonly FanOutRun["port"][];
+}
+
+export async function benchFanOut(sizes: number[], opts: FanOutOptions = {}): Promise<FanOutResult> {
+  const result: FanOutResult = { seeding: [], runs: [], pageSize: 0, concurrency: 0, gcEveryMs: opts.gcEveryMs ?? 0 };
   const sink = await startSink();
   let seeded = 0;
   let slot = 0;
@@ -148,8 +165,9 @@ export async function benchFanOut(sizes: number[]): Promise<FanOutResult> {
       const ms = await seed(seeded, n);
       result.seeding.push({ n: n - seeded, ms: Math.round(ms), docsPerSecond: Math.round(((n - seeded) / ms) * 1000) });
       seeded = n;
-      for (const port of ["delay20", "tasks"] as const) {
+      for (const port of opts.ports ?? (["delay20", "tasks"] as const)) {
         const args = ["--n", String(n), "--port", port, "--slot", String(slot++)];
+        if (opts.gcEveryMs) args.push("--gc-every-ms", String(opts.gcEveryMs));
         const names = PROVIDERS.map((p) => `benchfanout-${n}-${p}`);
         if (port === "tasks") {
           for (const q of names) await createQueue(q, sink.url);
@@ -179,6 +197,8 @@ export async function benchFanOut(sizes: number[]): Promise<FanOutResult> {
           baselineRssMb: r.baselineRssMb as number,
           peakRssMb: r.peakRssMb as number,
           peakHeapMb: r.peakHeapMb as number,
+          heapAfterGcMb: r.heapAfterGcMb as number | null,
+          retainedHeapMb: r.retainedHeapMb as number | null,
           byProvider: r.byProvider as Partial<Record<Provider, number>>,
         };
         result.pageSize = r.pageSize as number;
@@ -192,7 +212,7 @@ export async function benchFanOut(sizes: number[]): Promise<FanOutResult> {
           run.drainMs = Math.round(performance.now() - t0);
         }
         say(
-          `fan-out: N=${n} ${port}: ${run.enqueued} enqueued in ${run.ms} ms (${run.tasksPerSecond}/s), peak RSS ${run.peakRssMb} MB`,
+          `fan-out: N=${n} ${port}: ${run.enqueued} enqueued in ${run.ms} ms (${run.tasksPerSecond}/s), peak RSS ${run.peakRssMb} MB, heap ${run.peakHeapMb} MB peak / ${run.heapAfterGcMb} MB after GC${run.retainedHeapMb ? ` / ${run.retainedHeapMb} MB retained at most` : ""}`,
         );
         result.runs.push(run);
       }

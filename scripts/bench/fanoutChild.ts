@@ -2,9 +2,13 @@
  * One fan-out measurement in a fresh process (so its peak memory is its own): runs the product's
  * runFanOut over the connections the parent seeded and prints one JSON line.
  *
- *   tsx scripts/bench/fanoutChild.ts --n N --port tasks|delay20 --slot K [--queues Q1,Q2,…]
+ *   tsx scripts/bench/fanoutChild.ts --n N --port tasks|delay20 --slot K [--queues Q1,Q2,…] [--gc-every-ms MS]
  *
  * `--queues`: one Tasks-emulator queue per provider, in catalog order (PROVIDERS).
+ * `--gc-every-ms`: with node's --expose-gc (the parent passes it), force a full GC every MS during
+ * the run and record the heap left after it — what the fan-out really holds, as opposed to
+ * garbage V8 has not collected yet (which is what peak RSS mostly measures). 0 = no forced GC.
+ * Whatever it is, the child reports the heap after one full GC once runFanOut has returned.
  */
 import "./quiet";
 import { parseArgs } from "node:util";
@@ -17,6 +21,7 @@ async function main(): Promise<void> {
       port: { type: "string" },
       slot: { type: "string" },
       queues: { type: "string" },
+      "gc-every-ms": { type: "string" },
     },
   });
   requireEmulators();
@@ -25,7 +30,7 @@ async function main(): Promise<void> {
   const { db, taskQueueService } = await import("../../functions/src/admin");
   const { runFanOut } = await import("../../functions/src/sync/fanOut");
   const { firebaseTaskQueue } = await import("../../functions/src/sync/taskQueue");
-  const { memorySampler, mb } = await import("./instrument");
+  const { memorySampler, mb, retainedHeapSampler } = await import("./instrument");
   const { PROVIDERS } = await import("../../functions/src/paths");
   const config = loadConfig();
 
@@ -67,11 +72,15 @@ async function main(): Promise<void> {
   const now = new Date(FANOUT_EPOCH_MS + (Number(values.slot) + 1) * 3_600_000);
   await db().collection("bench-warmup").limit(1).get(); // open the channel before measuring
   const baselineRssMb = mb(process.memoryUsage().rss);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const gcEveryMs = Number(values["gc-every-ms"] ?? 0);
+  const retained = retainedHeapSampler(gc, gcEveryMs);
   const sampler = memorySampler(20);
   const t0 = performance.now();
   const summary = await runFanOut({ db: db(), queue, clock: { now: () => now }, config });
   const ms = performance.now() - t0;
   const mem = sampler.stop();
+  const kept = retained.stop();
   process.stdout.write(
     `${JSON.stringify({
       n: Number(values.n),
@@ -83,6 +92,7 @@ async function main(): Promise<void> {
       tasksPerSecond: Math.round((summary.enqueued / ms) * 1000),
       baselineRssMb,
       ...mem,
+      ...kept,
       pageSize: config.FANOUT_PAGE_SIZE,
       concurrency: config.FANOUT_CONCURRENCY,
     })}\n`,

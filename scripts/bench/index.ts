@@ -4,8 +4,10 @@
  *   npm run bench                      full run (N = 1,000 / 10,000 / 100,000; 200 users × every provider)
  *   npm run bench -- --quick           smaller N for CI-like runs (N = 1,000 / 5,000; 20 users × every provider)
  *   npm run bench -- --publish         also writes docs/bench-latest.json (for the README)
- *   npm run bench -- --only fanout,time,cost,history,import   (the default: all of them)
+ *   npm run bench -- --only fanout,time,cost,sharing,history,import   (the default: all of them)
  *   npm run bench -- --only import     the streaming-history import (100,000 plays; --quick: 20,000)
+ *   npm run bench -- --only fanout --fanout-sizes 10000,30000,100000 [--fanout-gc-ms 2000] [--fanout-ports tasks]
+ *                                      the fan-out at other N; forced GCs to read the heap it holds (fanoutChild.ts)
  *
  * Prints a table to stdout and writes bench-results/latest.json (+ latest.md, the README tables).
  * The product's own logs go to bench-results/bench.log.
@@ -24,10 +26,17 @@ const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, publish: { type: "boolean" }, only: { type: "string" } },
+    options: {
+      quick: { type: "boolean" },
+      publish: { type: "boolean" },
+      only: { type: "string" },
+      "fanout-sizes": { type: "string" },
+      "fanout-gc-ms": { type: "string" },
+      "fanout-ports": { type: "string" },
+    },
   });
   const quick = values.quick ?? false;
-  const only = new Set((values.only ?? "fanout,time,cost,history,import").split(","));
+  const only = new Set((values.only ?? "fanout,time,cost,sharing,history,import").split(","));
   requireEmulators();
   setupEnv();
   const started = performance.now();
@@ -62,6 +71,8 @@ async function main(): Promise<number> {
         users: quick ? 20 : 200,
         latencyMs: LATENCY_MS,
         tag,
+        ceilingConnections: quick ? 20 : 100,
+        adaptiveSlots: quick ? 4 : 8,
       });
       savePartial();
     }
@@ -69,6 +80,16 @@ async function main(): Promise<number> {
       const { benchSyncCost } = await import("./syncCost");
       results.syncCost = await benchSyncCost(fake, config, {
         usersPerProvider: quick ? 2 : 3,
+        latencyMs: LATENCY_MS,
+        tag,
+      });
+      savePartial();
+    }
+    if (only.has("sharing")) {
+      const { benchSharing } = await import("./sharing");
+      results.sharing = await benchSharing(fake, config, {
+        users: quick ? 10 : 30,
+        levels: quick ? [1, 10] : [1, 10, 30],
         latencyMs: LATENCY_MS,
         tag,
       });
@@ -86,7 +107,10 @@ async function main(): Promise<number> {
     }
     if (only.has("fanout")) {
       const { benchFanOut } = await import("./fanout");
-      results.fanOut = await benchFanOut(quick ? [1_000, 5_000] : [1_000, 10_000, 100_000]);
+      const sizes =
+        values["fanout-sizes"]?.split(",").map(Number) ?? (quick ? [1_000, 5_000] : [1_000, 10_000, 100_000]);
+      const ports = values["fanout-ports"]?.split(",") as ("tasks" | "delay20")[] | undefined;
+      results.fanOut = await benchFanOut(sizes, { gcEveryMs: Number(values["fanout-gc-ms"] ?? 0), ports });
     }
   } finally {
     await fake.stop();

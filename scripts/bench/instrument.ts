@@ -185,4 +185,31 @@ export function memorySampler(everyMs = 20): { stop(): { peakRssMb: number; peak
   };
 }
 
+/**
+ * The heap that is really held (not garbage waiting for V8): a full GC (`gc`, from node's
+ * --expose-gc) every `everyMs` (0 = never) and once at stop, with heapUsed read right after each.
+ * Without `gc` it reports nulls.
+ */
+export function retainedHeapSampler(
+  gc: (() => void) | undefined,
+  everyMs: number,
+): { stop(): { retainedHeapMb: number | null; heapAfterGcMb: number | null; forcedGcs: number } } {
+  let peak = 0;
+  let forced = 0;
+  const collect = () => {
+    gc!();
+    forced++;
+    return process.memoryUsage().heapUsed;
+  };
+  const timer = gc && everyMs > 0 ? setInterval(() => (peak = Math.max(peak, collect())), everyMs) : undefined;
+  return {
+    stop() {
+      if (timer) clearInterval(timer);
+      if (!gc) return { retainedHeapMb: null, heapAfterGcMb: null, forcedGcs: 0 };
+      const end = collect();
+      return { retainedHeapMb: timer ? mb(Math.max(peak, end)) : null, heapAfterGcMb: mb(end), forcedGcs: forced };
+    },
+  };
+}
+
 export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;

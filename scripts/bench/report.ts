@@ -6,6 +6,7 @@ import { cpus, release, totalmem } from "node:os";
 import { PROVIDERS, type ProviderId, providerName } from "../../functions/src/providers/catalog";
 import type { FanOutResult } from "./fanout";
 import type { HistoryBenchResult } from "./history";
+import type { SharingResult } from "./sharing";
 import type { SyncCostResult } from "./syncCost";
 import type { DesignRun, SyncTimeResult } from "./syncTime";
 
@@ -35,6 +36,7 @@ export interface BenchResults {
   fanOut?: FanOutResult;
   syncTime?: SyncTimeResult;
   syncCost?: SyncCostResult;
+  sharing?: SharingResult;
   history?: HistoryBenchResult;
   metrics: Metric[];
   targets: Target[];
@@ -279,15 +281,39 @@ export function buildTargets(r: Pick<BenchResults, "fanOut" | "syncTime" | "sync
       measured: `${peakAt(maxN)} MB at N=${fmt(maxN)}, ${peakAt(minN)} MB at N=${fmt(minN)}`,
       met: peakAt(maxN) < 300 && peakAt(maxN) - peakAt(minN) <= 50,
     });
+    // What the run kept, per path: the heap after a full GC once runFanOut returned.
+    const kept = all.filter((x) => typeof x.heapAfterGcMb === "number");
+    if (kept.length > 0) {
+      const span = (port: string) => {
+        const xs = kept.filter((x) => x.port === port).map((x) => x.heapAfterGcMb!);
+        return xs.length ? { min: Math.min(...xs), max: Math.max(...xs) } : null;
+      };
+      const spans = (["delay20", "tasks"] as const).map((p) => [p, span(p)] as const).filter(([, v]) => v);
+      t.push({
+        name: "fan-out holds nothing per connection",
+        target: "heap after a full GC flat in N (within 5 MB) on both paths",
+        measured: spans
+          .map(([p, v]) => `${p === "tasks" ? "Tasks emulator" : "port"} ${v!.min}–${v!.max} MB`)
+          .join(", "),
+        met: spans.every(([, v]) => v!.max - v!.min <= 5),
+      });
+    }
   }
   if (r.syncTime) {
     const f = r.syncTime.fanOut;
     t.push({
       name: "fan-out uses the provider's rate budget",
-      target: `≥ 80% of the ${raced(f).names} budget`,
-      measured: `${Math.round(f.budgetUsed * 1000) / 10}%`,
-      met: f.budgetUsed >= 0.8,
+      target: `≥ 90% of the ${raced(f).names} budget, within 1.1× of its lower bound`,
+      measured: `${Math.round(f.budgetUsed * 1000) / 10}%, ${f.timeRatio ?? "?"}× (${f.racedSeconds} s against ${f.lowerBoundSeconds ?? "?"} s)`,
+      met: f.budgetUsed >= 0.9 && (f.timeRatio ?? Infinity) <= 1.1,
     });
+    if (f.machineCpu)
+      t.push({
+        name: "the machine is not the bottleneck",
+        target: "CPU idle during the race (mean busy < 80% of both cores)",
+        measured: `${Math.round(f.machineCpu.meanBusy * 100)}% busy on average, ${Math.round(f.machineCpu.peakBusy * 100)}% in the busiest second`,
+        met: f.machineCpu.meanBusy < 0.8,
+      });
     t.push({
       name: "requests rate-limited because of us",
       target: "≤ 1%",
@@ -370,19 +396,22 @@ export function markdown(r: BenchResults): string {
   if (r.fanOut) {
     out.push("**Fan-out** (find + enqueue N due connections; one fresh process per run)", "");
     out.push(
-      "| N | enqueue into | time | tasks/s | peak RSS | peak heap | notes |",
-      "| ---: | --- | ---: | ---: | ---: | ---: | --- |",
+      "| N | enqueue into | time | tasks/s | peak RSS | peak heap | heap after GC | notes |",
+      "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     );
     for (const x of r.fanOut.runs) {
       const notes = [
         x.refused ? `${fmt(x.refused)} refused by the emulator` : "",
         x.failed ? `${fmt(x.failed)} failed` : "",
         x.delivered !== undefined ? `emulator delivered ${fmt(x.delivered)} in ${fmt(x.drainMs ?? 0)} ms more` : "",
+        x.retainedHeapMb
+          ? `at most ${x.retainedHeapMb} MB heap held (full GC every ${fmt(r.fanOut!.gcEveryMs ?? 0)} ms)`
+          : "",
       ]
         .filter(Boolean)
         .join("; ");
       out.push(
-        `| ${fmt(x.n)} | ${x.port === "tasks" ? "Tasks emulator" : "port, +20 ms/call"} | ${fmt(x.ms)} ms | ${fmt(x.tasksPerSecond)} | ${x.peakRssMb} MB | ${x.peakHeapMb} MB | ${notes} |`,
+        `| ${fmt(x.n)} | ${x.port === "tasks" ? "Tasks emulator" : "port, +20 ms/call"} | ${fmt(x.ms)} ms | ${fmt(x.tasksPerSecond)} | ${x.peakRssMb} MB | ${x.peakHeapMb} MB | ${x.heapAfterGcMb ?? "–"} MB | ${notes} |`,
       );
     }
     const split = r.fanOut.runs
@@ -423,6 +452,36 @@ export function markdown(r: BenchResults): string {
       `Option A takes **${t.ratio}×** as long as the fan-out${t.racedRatio !== undefined ? ` (${t.racedRatio}× until the ${names} connections are synced)` : ""}.`,
       "",
     );
+    if (t.ceiling) {
+      const c = t.ceiling;
+      const cpu = (m?: { meanBusy: number; peakBusy: number }) =>
+        m ? `${Math.round(m.meanBusy * 100)}% (busiest second ${Math.round(m.peakBusy * 100)}%)` : "–";
+      out.push(
+        `The machine's own ceiling (measured apart): **${c.syncsPerSecond} ${names} syncs/s** (${fmt(c.connections)} first syncs, ${c.concurrency} at once, no rate limit, ${c.seconds} s; ${c.apiRequestsPerSync} API requests per sync = ${c.apiRequestsPerSecond} requests/s; CPU of both cores busy ${cpu(c.machineCpu)}). The race's budget is sized below it: ${fmt(t.budget)} requests per ${t.windowSeconds} s (${Math.round((t.budget / t.windowSeconds) * 10) / 10}/s, ${Math.round((t.budget / t.windowSeconds / c.apiRequestsPerSecond) * 100)}% of the ceiling's), and the known-rate queue dispatches ${t.knownRate}/s (0.95 × budget ÷ window ÷ requests per sync).`,
+        "",
+        `| design | ${names} synced | lower bound (requests ÷ budget per s) | × lower bound | budget used | rate-limited | CPU busy (2 cores) |`,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      );
+      for (const d of [t.fanOut, t.optionA])
+        out.push(
+          `| ${d.design === "fan-out" ? "fan-out, known rate" : "Option A (one loop)"} | ${d.racedSeconds} s | ${d.lowerBoundSeconds ?? "–"} s | ${d.timeRatio ?? "–"}× | ${Math.round(d.budgetUsed * 1000) / 10}% | ${Math.round(d.rateLimitedShare * 10000) / 100}% | ${cpu(d.machineCpu)} |`,
+        );
+      out.push("");
+    }
+    if (t.adaptive) {
+      const a = t.adaptive;
+      out.push(
+        `Adaptive rate (${a.controller}; bounds ${JSON.stringify(a.bounds)}), from ${a.startRate}/s (a tenth of the known ${a.knownRate}/s, at least the minimum), slots of ${a.slotSeconds} s, never told the budget: ${a.convergedAtSlot ? `first app-wide 429 (the budget found) in slot **${a.convergedAtSlot}**; after it ${a.budgetUsedAfter !== null ? `${Math.round(a.budgetUsedAfter * 1000) / 10}%` : "–"} of the budget used, ${a.rateLimitedShareAfter !== null ? `${Math.round(a.rateLimitedShareAfter * 10000) / 100}%` : "–"} of requests rate-limited` : "it never reached the budget"}.`,
+        "",
+        "| slot | rate /s | dispatched | accepted | rate-limited | slot length | budget used |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ...a.slots.map(
+          (x) =>
+            `| ${x.slot} | ${x.ratePerSecond} | ${x.dispatched} | ${x.accepted} | ${x.rateLimited} | ${x.seconds} s | ${Math.round(x.budgetUsed * 1000) / 10}% |`,
+        ),
+        "",
+      );
+    }
   }
   if (r.syncCost) {
     const gaps = r.syncCost.roundGapMinutes
@@ -441,6 +500,24 @@ export function markdown(r: BenchResults): string {
         `| ${x.provider} | ${x.kind} | ${x.design === "product" ? "product" : "write everything"} | ${x.firestore.reads} / ${x.firestore.writes} / ${x.firestore.deletes} | ${x.storage.classA} | ${x.storage.saves} (${fmt(x.storage.bytesWritten)}) | ${x.requests.api} + ${x.requests.token} + ${x.requests.cdn} | ${fmt(x.ms)} ms |`,
       );
     }
+    out.push("");
+  }
+  if (r.sharing) {
+    const sh = r.sharing;
+    out.push(
+      `**Many syncs in one process** (unchanged syncs of ${sh.usersPerProvider} connections per provider, fake latency ${sh.latencyMs} ms, at most C in flight; this process's CPU time, user + system)`,
+      "",
+      "| provider | C | round | mean sync | CPU per sync | CPU ÷ round time | peak heap | outcomes |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const x of sh.rounds)
+      out.push(
+        `| ${x.provider} | ${x.concurrency} | ${fmt(x.elapsedMs)} ms | ${fmt(x.meanSyncMs)} ms | ${x.cpuMsPerSync} ms | ${Math.round(x.cpuUtilization * 1000) / 10}% | ${x.peakHeapMb} MB | ${Object.entries(
+          x.outcomes,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")} |`,
+      );
     out.push("");
   }
   out.push("**Targets**", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |");

@@ -131,6 +131,13 @@ export class SimQueue {
     );
   }
 
+  /** Drops every task not yet dispatched (the end of a slot); resolves when the running ones end. */
+  async stop(): Promise<number> {
+    const dropped = this.pending.splice(0).length;
+    await this.idle();
+    return dropped;
+  }
+
   /** Resolves when nothing is waiting or running (including retries not yet due). */
   idle(): Promise<void> {
     if (this.pending.length === 0 && this.running === 0) return Promise.resolve();

@@ -14,6 +14,16 @@ import { type EnqueueResult, type QueueLane, type SyncTaskPayload, type TaskQueu
 /** A sync task may run as long as its function may (triggers/sync.ts: timeoutSeconds). */
 export const SYNC_TASK_DISPATCH_DEADLINE_SECONDS = SYNC_FUNCTION_TIMEOUT_SECONDS;
 
+/**
+ * Sync tasks one instance of a sync task function serves at once. A sync mostly waits on the
+ * provider and Firestore (the bench's `sharing` rounds: tens of ms of CPU in a sync of about a
+ * second), so one instance holds many; Cloud Run allows concurrency > 1 only with ≥ 1 vCPU. The
+ * queue's maxConcurrentDispatches still bounds what arrives at once (docs/cost-model.md).
+ */
+export const SYNC_TASK_CONCURRENCY = 40;
+/** vCPUs of a sync task instance (set explicitly: concurrency > 1 needs at least 1). */
+export const SYNC_TASK_CPU = 1;
+
 export function isTaskAlreadyExists(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === "functions/task-already-exists";
 }

@@ -22,7 +22,7 @@ import { ManualSyncRefusedError, requestManualSync } from "../sync/manual";
 import { runSync } from "../sync/runSync";
 import { expireStaleData, providersWithMaxAge } from "../sync/retention";
 import { fanOutDeps, manualSyncDeps, retentionDeps, syncDeps } from "../sync/runtime";
-import { SYNC_TASK_DISPATCH_DEADLINE_SECONDS } from "../sync/taskQueue";
+import { SYNC_TASK_CONCURRENCY, SYNC_TASK_CPU, SYNC_TASK_DISPATCH_DEADLINE_SECONDS } from "../sync/taskQueue";
 
 /** Every SYNC_SCHEDULE (default hourly): enqueue one task per due connection. */
 export const syncFanOut = onSchedule(
@@ -68,6 +68,9 @@ function syncQueue(provider: ProviderId, lane: QueueLane) {
       secrets: ALL_SECRETS,
       timeoutSeconds: SYNC_TASK_DISPATCH_DEADLINE_SECONDS,
       memory: "512MiB",
+      // Many syncs per instance: they wait on the provider, and share its billed time.
+      cpu: SYNC_TASK_CPU,
+      concurrency: SYNC_TASK_CONCURRENCY,
     },
     async (req) => {
       const result = await runSync(syncDeps(), req.data, { retryCount: req.retryCount, taskId: req.id });

@@ -173,7 +173,7 @@ export async function writeSnapshot(
       return "superseded";
     }
     if (!(parsedCurrent?.success && parsedCurrent.data.storage === "inline")) {
-      await deleteStaleParts(db, uid, provider, name, step);
+      await deleteStaleParts(db, uid, provider, name, opts);
     }
     return 0;
   }
@@ -195,7 +195,7 @@ export async function writeSnapshot(
     (tx) => void tx.set(head, { storage: "parts", hash, bytes, updatedAt, generation, parts: count }),
   );
   if (!switched) return "superseded";
-  await deleteStaleParts(db, uid, provider, name, step);
+  await deleteStaleParts(db, uid, provider, name, opts);
   return count;
 }
 
@@ -225,13 +225,14 @@ async function deleteStaleParts(
   uid: string,
   provider: Provider,
   name: string,
-  step: (point: SnapshotWritePoint, write: (tx: Transaction) => Promise<void>) => Promise<boolean>,
+  opts: SnapshotWriteOptions,
 ): Promise<void> {
+  await opts.beforeWrite?.("delete_parts", name);
   const head = db.doc(firestorePaths.snapshot(uid, provider, name));
   const refs = await db.collection(firestorePaths.snapshotParts(uid, provider, name)).listDocuments();
   for (let i = 0; i < refs.length; i += 400) {
     const chunk: DocumentReference[] = refs.slice(i, i + 400);
-    const done = await step("delete_parts", async (tx) => {
+    const done = await fenced(db, opts.fence, async (tx) => {
       const current = SnapshotHead.safeParse((await tx.get(head)).data());
       const keep = current.success && current.data.storage === "parts" ? current.data.generation : undefined;
       for (const r of chunk) if (keep === undefined || !r.id.startsWith(`${keep}-`)) tx.delete(r);

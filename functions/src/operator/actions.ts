@@ -78,10 +78,11 @@ export function parseOperatorInput(data: unknown): OperatorInput {
       segment("client id", parsed.data.clientId);
     return parsed.data;
   }
-  const field = String(parsed.error.issues[0]?.path[0] ?? "action");
+  const issue = parsed.error.issues[0];
+  const field = issue?.path[0];
   if (field === "provider") throw new InvalidInputError(`provider must be one of ${PROVIDERS.join(", ")}.`);
   if (field === "clientId") throw new InvalidInputError("clientId must be the client id of an own app.");
-  if (field === "action") throw new InvalidInputError('action must be "overview" or "liftPause".');
+  if (issue?.code !== "unrecognized_keys") throw new InvalidInputError('action must be "overview" or "liftPause".');
   throw new InvalidInputError(
     'Say what to do with action ("overview"), or action "liftPause" with provider and optionally clientId.',
   );

@@ -252,3 +252,18 @@ describe("server-only top-level collections", () => {
     await assertFails(setDoc(doc(as(ALICE), "elsewhere/y"), { n: 1 }));
   });
 });
+
+describe("the admin custom claim (the operator view)", () => {
+  const asAdmin = () => env.authenticatedContext(ALICE, { admin: true }).firestore();
+  it("when an operator's client reads the operator view's data directly, then every read is denied (only the callable serves it)", async () => {
+    await assertFails(getDoc(doc(asAdmin(), "provider_state/spotify")));
+    await assertFails(getDoc(doc(asAdmin(), "users/bob/connections/spotify")));
+    await assertFails(getDocs(query(collectionGroup(asAdmin(), "connections"), orderBy("lastError.at", "desc"))));
+    await assertFails(getDocs(query(collectionGroup(asAdmin(), "sync_runs"), orderBy("finishedAt", "desc"))));
+    await assertFails(getDocs(collection(asAdmin(), "ops")));
+  });
+  it("when an operator's client lifts a pause or writes another person's connection directly, then it is denied", async () => {
+    await assertFails(deleteDoc(doc(asAdmin(), "provider_state/spotify")));
+    await assertFails(updateDoc(doc(asAdmin(), "users/bob/connections/spotify"), { status: "paused" }));
+  });
+});

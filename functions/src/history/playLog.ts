@@ -25,6 +25,7 @@ import {
 import { InvalidInputError } from "../errors";
 import { logs } from "../logs";
 import { type Provider, firestorePaths } from "../paths";
+import { leaseHeldBy } from "../sync/lease";
 import { isSyncable } from "../sync/policy";
 import { addPlaysToMonths, parseMonthStats } from "./aggregates";
 import {
@@ -141,8 +142,8 @@ async function commitChunk(
   return db.runTransaction(async (tx): Promise<ChunkResult> => {
     const snap = await tx.get(connRef);
     if (!snap.exists) return { kind: "superseded" };
-    const data = snap.data() as { status?: unknown; lease?: { holder?: unknown } | null; history?: unknown };
-    if (data.lease?.holder !== a.runId) return { kind: "superseded" };
+    const data = snap.data() as { status?: unknown; history?: unknown };
+    if (!leaseHeldBy(data, a.runId)) return { kind: "superseded" };
     if (typeof data.status !== "string" || !isSyncable(data.status as never)) return { kind: "superseded" };
     const parsed = data.history === undefined ? null : ConnectionHistory.safeParse(data.history);
     const known = parsed?.success ? parsed.data : null;

@@ -45,8 +45,11 @@ export const ConnectionDoc = z.object({
   rateLimitedUntil: timestamp.nullable(),
   /** Human-readable reason shown when status is needs_reauth. */
   reauthReason: z.string().nullable(),
-  /** Held by a running sync; expires so a crashed run does not block the connection forever. */
-  lease: z.object({ holder: z.string(), expiresAt: timestamp }).nullable(),
+  /**
+   * Held by a running sync; expires so a crashed run does not block the connection forever.
+   * `taskId`: the Cloud Tasks task of the run, whose redelivery may take the lease over (sync/lease.ts).
+   */
+  lease: z.object({ holder: z.string(), expiresAt: timestamp, taskId: z.string().optional() }).nullable(),
   /**
    * The scheduled task the fan-out enqueued last and that has not started yet (sync/backlog.ts):
    * while it is younger than PENDING_TASK_EXPIRY_MINUTES the fan-out enqueues no other. Taking

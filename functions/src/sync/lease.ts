@@ -1,8 +1,17 @@
 /**
- * The lease on a connection: a sync holds `lease = { holder, expiresAt }` on the connection
- * document while it works, taken in a transaction. A second delivery of the same task, or a
- * manual sync overlapping a scheduled one, finds the lease and exits; a lease left by a crashed
- * run expires after LEASE_SECONDS and can then be taken.
+ * The lease on a connection: a sync holds `lease = { holder, expiresAt, taskId? }` on the
+ * connection document while it works, taken in a transaction. Another task (a manual sync
+ * overlapping a scheduled one, the next slot's task) finds the lease and exits; a lease left by a
+ * crashed run expires after LEASE_SECONDS and can then be taken.
+ *
+ * Takeover by a redelivery: the lease records the Cloud Tasks task id of the run that took it. A
+ * delivery of the SAME task id may take a live lease over. Cloud Tasks redelivers a task only
+ * after the earlier attempt failed or passed its dispatch deadline (the function timeout), so the
+ * attempt that holds the lease is dead (its worker was killed, or it timed out): without the
+ * takeover its retry would exit as `leased` and the sync would be lost until the lease expires
+ * (LEASE_SECONDS is longer than the timeout plus the retry delay by design). Should the earlier
+ * attempt still be alive somehow (a duplicate delivery), the new holder id fences its writes, so
+ * only one run's writes land. A run without a task id (npm run sync, tests) never takes over.
  *
  * The lease also fences a run's writes: every write of a run (snapshot parts and heads, deletion
  * of old parts, the play log, the outcome) is made in a transaction that reads the connection and
@@ -18,7 +27,8 @@ import { isSyncable } from "./policy";
 import type { SyncReason } from "./ports";
 
 export type LeaseResult =
-  | { kind: "acquired"; connection: ConnectionDoc }
+  /** `tookOverFrom`: the run whose live lease this redelivery of its task took over. */
+  | { kind: "acquired"; connection: ConnectionDoc; tookOverFrom?: string }
   | { kind: "missing" }
   | { kind: "invalid" }
   | { kind: "not_syncable"; status: string }
@@ -35,6 +45,8 @@ export async function acquireLease(
     now: Date;
     leaseSeconds: number;
     reason: SyncReason;
+    /** The Cloud Tasks task id of this delivery: a live lease taken by the same task is taken over. */
+    taskId?: string;
     /**
      * The payload's requestedAt: for a scheduled task the moment the fan-out found the connection
      * due, for a connect task the moment the callback saved it due.
@@ -51,8 +63,9 @@ export async function acquireLease(
     const c = parsed.data;
     const now = args.now.getTime();
     if (!isSyncable(c.status)) return { kind: "not_syncable", status: c.status } as const;
-    if (c.lease && c.lease.expiresAt.toMillis() > now)
-      return { kind: "leased", until: c.lease.expiresAt.toDate() } as const;
+    const live = c.lease !== null && c.lease.expiresAt.toMillis() > now;
+    const redelivery = live && args.taskId !== undefined && c.lease?.taskId === args.taskId;
+    if (live && !redelivery) return { kind: "leased", until: c.lease!.expiresAt.toDate() } as const;
     // A scheduled (or connect) task is due when the connection is still as due as it was when the
     // task was made: any sync since (this task delivered twice, a manual sync, the fan-out's task
     // for the same connection) moved nextSyncAt past requestedAt.
@@ -64,9 +77,17 @@ export async function acquireLease(
     if (args.reason === "manual" && c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now) {
       return { kind: "rate_limited", until: c.rateLimitedUntil.toDate() } as const;
     }
-    const lease = { holder: args.holder, expiresAt: Timestamp.fromMillis(now + args.leaseSeconds * 1000) };
+    const lease = {
+      holder: args.holder,
+      expiresAt: Timestamp.fromMillis(now + args.leaseSeconds * 1000),
+      ...(args.taskId !== undefined ? { taskId: args.taskId } : {}),
+    };
     tx.update(ref, { lease, pendingTask: FieldValue.delete() });
-    return { kind: "acquired", connection: { ...c, lease } } as const;
+    return {
+      kind: "acquired",
+      connection: { ...c, lease },
+      ...(redelivery ? { tookOverFrom: c.lease!.holder } : {}),
+    } as const;
   });
 }
 

@@ -170,11 +170,15 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     leaseSeconds: config.LEASE_SECONDS,
     reason,
     requestedAt,
+    ...(attempt.taskId !== undefined ? { taskId: attempt.taskId } : {}),
   });
   if (lease.kind !== "acquired") {
     logs.info("sync.skipped", { uid, provider, reason, skipped: lease.kind });
     return { outcome: "skipped", retry: false, uid, provider, skipped: lease.kind, ms: Date.now() - t0 };
   }
+  if (lease.tookOverFrom !== undefined)
+    // A redelivery of this task: the earlier attempt died holding the lease (lease.ts).
+    logs.warn("sync.lease_taken_over", { uid, provider, runId, from: lease.tookOverFrom });
   const connection = lease.connection;
   const module = deps.provider(provider);
   const settings = providerSettings(config, provider);

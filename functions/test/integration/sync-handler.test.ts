@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { deleteApp, initializeApp } from "firebase-admin/app";
-import { type Firestore, Timestamp, getFirestore } from "firebase-admin/firestore";
+import { type DocumentReference, type Firestore, Timestamp, getFirestore } from "firebase-admin/firestore";
 import { deleteAccountData } from "../../src/account/deleteAccount";
 import { bucket, db } from "../../src/admin";
 import { loadConfig } from "../../src/config";
@@ -118,6 +118,14 @@ const payload = (s: Setup, reason: "scheduled" | "manual" = "scheduled") => ({
   requestedAt: s.clock.t,
 });
 const connection = async (s: Setup) => (await db().doc(firestorePaths.connection(s.uid, s.provider.id)).get()).data()!;
+/** Waits until a run of task `taskId` holds the connection's lease. */
+async function waitForLease(ref: DocumentReference, taskId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await ref.get()).get("lease.taskId") === taskId) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no run of task ${taskId} took the lease within 10 s`);
+}
 const objects = async (uid: string) => (await bucket().getFiles({ prefix: `${uid}/` }))[0].map((f) => f.name).sort();
 
 describe("a sync run", () => {
@@ -207,6 +215,55 @@ describe("leases", () => {
     s.clock.advance(61_000);
     expect((await runSync(s.deps, payload(s), { retryCount: 0 })).outcome).toBe("success");
     expect((await ref.get()).get("lease")).toBeNull();
+  });
+
+  it("when a worker dies holding the lease, then the redelivery of the same task takes it over and another task still finds it", async () => {
+    const s = await setup();
+    const ref = db().doc(firestorePaths.connection(s.uid, "spotify"));
+    // The first attempt of task t1 holds the lease and never comes back (its fetch hangs: a killed worker).
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const original = s.provider.fetchImpl;
+    s.provider.fetchImpl = async (t) => {
+      await gate;
+      return {
+        ...(await original(t)),
+        snapshots: { profile: { id: "stale-attempt" }, playlists: { items: [], total: 0 } },
+      };
+    };
+    const first = runSync(s.deps, payload(s), { retryCount: 0, taskId: "t1" });
+    await waitForLease(ref, "t1");
+    s.provider.fetchImpl = original;
+
+    // Another task (the next slot's, or a manual sync) finds the live lease and exits.
+    expect(await runSync(s.deps, payload(s, "manual"), { retryCount: 0, taskId: "t2" })).toMatchObject({
+      outcome: "skipped",
+      skipped: "leased",
+    });
+    // The redelivery of t1 (Cloud Tasks retries only after the attempt failed or passed its deadline) takes it over.
+    const retry = await runSync(s.deps, payload(s), { retryCount: 1, taskId: "t1" });
+    expect(retry.outcome).toBe("success");
+    expect((await ref.get()).get("lease")).toBeNull();
+
+    // Were the first attempt alive after all, the new holder fenced it: it writes nothing but its own row.
+    release();
+    expect((await first).superseded).toMatchObject({ by: "overtaken" });
+    expect(await readSnapshot(db(), s.uid, "spotify", "profile")).toEqual({ id: `acct-${s.uid}`, owner: s.uid });
+    expect((await readSnapshot(db(), s.uid, "spotify", "playlists")) as { total: number }).toMatchObject({ total: 3 });
+    const runs = (await db().collection(firestorePaths.syncRuns(s.uid)).get()).docs.map((d) => d.data());
+    // A skipped delivery writes no row.
+    expect(runs.map((r) => [r.taskId, r.attempt, r.outcome]).sort()).toEqual([
+      ["t1", 1, "superseded"],
+      ["t1", 2, "success"],
+    ]);
+  });
+
+  it("when a live lease was taken without a task id, then no delivery takes it over", async () => {
+    const s = await setup();
+    const ref = db().doc(firestorePaths.connection(s.uid, "spotify"));
+    await ref.update({ lease: { holder: "in-process", expiresAt: Timestamp.fromMillis(s.clock.t + 600_000) } });
+    expect((await runSync(s.deps, payload(s), { retryCount: 1, taskId: "t1" })).skipped).toBe("leased");
+    expect(s.provider.calls.fetch).toBe(0);
   });
 
   it("when a scheduled task arrives after the connection already synced this slot, then it is skipped as not due", async () => {

@@ -98,11 +98,12 @@ const seeded = {
   pending: `${PREFIX}pend-${run}`,
   connected: `${PREFIX}ok-${run}`,
 };
-const pendingSlot = new Date(slotStart(new Date(now.getTime() - 3_600_000), config.SYNC_TICK_MINUTES));
-// The overview lists the newest errors and runs. Other test files' fake clocks leave runs and
-// errors dated years ahead in the shared emulator, so the seeded ones are dated after any of them.
+// The overview lists the newest errors, runs and fan-out slots. Other test files' fake clocks leave
+// runs, errors and pending tasks dated years ahead in the shared emulator, so the seeded ones are
+// dated after any of them.
 const newest = new Date(Date.UTC(2900, 0, 1) + Math.floor(Math.random() * 86_400_000));
 const runStarted = new Date(newest.getTime() - 5 * 60_000);
+const pendingSlot = new Date(slotStart(new Date(newest.getTime() - 3_600_000), config.SYNC_TICK_MINUTES));
 
 async function seedConnection(uid: string, provider: Provider, fields: Record<string, unknown>): Promise<void> {
   await db()

@@ -32,7 +32,7 @@ export const CONTROL_OPERATIONS: Record<string, string> = {
   app: `{"provider","clientId","action"?,"args"?} → runs ${APP_ACTIONS.join("/")} on an own app; returns its summary`,
   apps: '{"provider"?} → summaries of the own apps {"clientId","name","redirectUris","users"} (no secrets)',
   fault:
-    '{"provider","fault":{"kind","accountId"?,"clientId"?,"endpoint"?,"retryAfterSeconds"?,"delayMs"?,"times"?,"status"?}} → {"id"}',
+    '{"provider","fault":{"kind","accountId"?,"clientId"?,"endpoint"?,"retryAfterSeconds"?,"delayMs"?,"times"?,"skip"?,"status"?}} → {"id"}',
   clearFault: '{"id"}',
   faults: "{} → the active faults",
   clearFaults: "{}",

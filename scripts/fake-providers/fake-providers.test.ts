@@ -92,10 +92,22 @@ describe("faults", () => {
     expect(t.take("spotify", "me/playlists", "api", "a")?.kind).toBe("hang");
   });
 
+  test("when a fault has skip=2 and times=1, then the third matching request is the one it hits", () => {
+    const t = new FaultTable();
+    t.add("spotify", { kind: "hang", endpoint: "cdn", accountId: "a", skip: 2, times: 1 });
+    expect(t.take("spotify", "cdn", "cdn", "b")).toBeUndefined();
+    expect(t.take("spotify", "cdn", "cdn", "a")).toBeUndefined();
+    expect(t.take("spotify", "cdn", "cdn", "a")).toBeUndefined();
+    expect(t.take("spotify", "cdn", "cdn", "a")?.kind).toBe("hang");
+    expect(t.take("spotify", "cdn", "cdn", "a")).toBeUndefined();
+    expect(t.list()).toEqual([]);
+  });
+
   test("when a fault is malformed, then add() throws a sentence", () => {
     const t = new FaultTable();
     expect(() => t.add("spotify", { kind: "nope" as never })).toThrow(/Unknown fault kind "nope"/);
     expect(() => t.add("spotify", { kind: "5xx", times: 0 })).toThrow(/positive integer/);
+    expect(() => t.add("spotify", { kind: "5xx", skip: -1 })).toThrow(/"skip" must be an integer >= 0/);
   });
 
   test("when bodies are broken, then malformed is not JSON, schema breaks the envelope, bad-item breaks one item", () => {

@@ -38,6 +38,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** How many matching requests it hits before it clears itself (default: all). */
   times?: number;
+  /** How many matching requests it lets through before it starts hitting (default 0). */
+  skip?: number;
   /** "5xx": the status (default 503). */
   status?: number;
 }
@@ -50,6 +52,8 @@ export interface ActiveFault extends FaultSpec {
   provider: ProviderId;
   remaining: number;
   fired: number;
+  /** Matching requests let through so far (up to `skip`). */
+  passed: number;
 }
 
 export class FaultTable {
@@ -63,12 +67,16 @@ export class FaultTable {
     if (spec.times !== undefined && !(Number.isInteger(spec.times) && spec.times > 0)) {
       throw new Error(`Fault "times" must be a positive integer (got ${String(spec.times)}).`);
     }
+    if (spec.skip !== undefined && !(Number.isInteger(spec.skip) && spec.skip >= 0)) {
+      throw new Error(`Fault "skip" must be an integer >= 0 (got ${String(spec.skip)}).`);
+    }
     const fault: ActiveFault = {
       ...spec,
       id: `f${this.nextId++}`,
       provider,
       remaining: spec.times ?? Number.POSITIVE_INFINITY,
       fired: 0,
+      passed: 0,
     };
     this.faults.push(fault);
     return fault;
@@ -104,6 +112,10 @@ export class FaultTable {
         endpointMatches(f, endpoint, routeKind),
     );
     if (!fault) return undefined;
+    if (fault.passed < (fault.skip ?? 0)) {
+      fault.passed++;
+      return undefined;
+    }
     fault.fired++;
     fault.remaining--;
     if (fault.remaining <= 0) this.remove(fault.id);

@@ -20,10 +20,10 @@ import type { BaseUrlsOf, IssueOptions, IssuedTokens } from "./fake";
 import type { ActiveFault, FaultSpec, RateLimitSpec } from "./faults";
 import { type AccountOf, type AccountSpec, FAKES } from "./registry";
 import type { Reply } from "./reply";
-import { FakeServer, type ProviderHandlers } from "./server";
+import { FakeServer, type HungRequest, type ProviderHandlers } from "./server";
 import { FakeState, type Stats } from "./state";
 
-export type { AccountSpec, FaultSpec, IssueOptions, IssuedTokens, ProviderId, RateLimitSpec, Stats };
+export type { AccountSpec, FaultSpec, HungRequest, IssueOptions, IssuedTokens, ProviderId, RateLimitSpec, Stats };
 export type { AppAction, OwnAppSpec, OwnAppSummary };
 export type { AccountOf, FakeAccount } from "./registry";
 export type { FakeProvider } from "./fake";
@@ -87,6 +87,8 @@ export interface FakeProviders {
   /** Clears one fault by the id faults() shows; false when it is no longer active. */
   clearFault(id: string): boolean;
   clearFaults(): void;
+  /** The requests a "hang" fault holds now, with the client's port (to find the process that made one). */
+  hung(): HungRequest[];
   /**
    * Rolling window per app, like Spotify's; null turns it off. Without `clientId` (or with the
    * operator's): the operator's app; with an own app's client id: that app's own budget.
@@ -205,6 +207,7 @@ function apiOf(state: FakeState, server: FakeServer, url: string): FakeProviders
     faults: () => state.faults.list(),
     clearFault: (id) => state.faults.remove(id),
     clearFaults: () => state.faults.clear(),
+    hung: () => server.hung(),
     rateLimit(provider, r, clientId) {
       if (clientId === undefined || clientId === FAKES[provider].app.clientId) return state.limiters[provider].set(r);
       knownApp(provider, clientId);

@@ -1,7 +1,8 @@
 /**
  * The HTTP server: routes a request to its provider handler, then applies (in order) an injected
  * fault, the rolling rate limit (API routes only), the handler, and the global latency.
- * Hung requests are held until the client gives up or the server stops.
+ * Hung requests are held until the client gives up or the server stops; `hung()` lists them with
+ * the client's port, so a test can find the process that made one (chaos tests kill it).
  */
 import * as http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
@@ -34,13 +35,24 @@ export interface ProviderHandlers {
   rateLimited: (retryAfterSeconds: number) => Reply;
 }
 
+/** A request the server holds (a "hang" fault): the client's side of the socket. */
+export interface HungRequest {
+  method: string;
+  path: string;
+  /** The fake account the request concerns, where the route knows it (token owner, file owner). */
+  accountId: string | undefined;
+  /** The client's port on its side of the connection (its local port). */
+  remotePort: number | undefined;
+  since: number;
+}
+
 export type ControlHandler = (op: string, body: unknown) => Promise<unknown>;
 
 const MAX_BODY_BYTES = 1 << 20;
 
 export class FakeServer {
   readonly http: http.Server;
-  private readonly hung = new Set<http.ServerResponse>();
+  private readonly held = new Map<http.ServerResponse, HungRequest>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly routes: Route[];
 
@@ -76,11 +88,16 @@ export class FakeServer {
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const res of this.hung) res.destroy();
-    this.hung.clear();
+    for (const res of this.held.keys()) res.destroy();
+    this.held.clear();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeAllConnections();
     await closed;
+  }
+
+  /** The requests held now (oldest first). */
+  hung(): HungRequest[] {
+    return [...this.held.values()];
   }
 
   private sleep(ms: number): Promise<void> {
@@ -95,10 +112,17 @@ export class FakeServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const bodyText = await readBody(req);
-    const answer = await this.respond(req.method ?? "GET", req.url ?? "/", req.headers, bodyText);
+    const seen: { accountId?: string } = {};
+    const answer = await this.respond(req.method ?? "GET", req.url ?? "/", req.headers, bodyText, seen);
     if (answer === HANG) {
-      this.hung.add(res);
-      res.on("close", () => this.hung.delete(res));
+      this.held.set(res, {
+        method: req.method ?? "GET",
+        path: new URL(req.url ?? "/", "http://fake").pathname,
+        accountId: seen.accountId,
+        remotePort: req.socket.remotePort,
+        since: Date.now(),
+      });
+      res.on("close", () => this.held.delete(res));
       return;
     }
     send(res, answer);
@@ -107,9 +131,15 @@ export class FakeServer {
   /**
    * What the server answers to one request, without a socket: the control API, or the route with
    * its fault, rate limit, handler and latency. The HTTP handler writes it; unit tests (where
-   * sockets are refused) call it directly.
+   * sockets are refused) call it directly. `seen` receives the account the route names.
    */
-  async respond(method: string, path: string, headers: IncomingHttpHeaders, bodyText: string): Promise<Answer> {
+  async respond(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    bodyText: string,
+    seen: { accountId?: string } = {},
+  ): Promise<Answer> {
     const url = new URL(path, this.state.baseUrl || "http://127.0.0.1");
 
     if (url.pathname === "/_control" || url.pathname.startsWith("/_control/")) {
@@ -151,7 +181,9 @@ export class FakeServer {
     this.state.count(route.provider, route.endpoint);
     const handlers = this.providers[route.provider];
     const clientId = route.app?.(rq);
-    const fault = this.state.faults.take(route.provider, route.endpoint, route.kind, route.account?.(rq), clientId);
+    const accountId = route.account?.(rq);
+    if (accountId !== undefined) seen.accountId = accountId;
+    const fault = this.state.faults.take(route.provider, route.endpoint, route.kind, accountId, clientId);
 
     let answer: Answer | undefined;
     if (fault) {

@@ -5,10 +5,9 @@
  * Storage emulators. Each test uses fresh uids and fake accounts.
  */
 import { randomUUID } from "node:crypto";
-import { type DocumentReference, Timestamp } from "firebase-admin/firestore";
+import { Timestamp } from "firebase-admin/firestore";
 import { bucket, db, taskQueueService } from "../../src/admin";
 import { loadConfig } from "../../src/config";
-import { newConnection } from "../../src/connections/model";
 import { tokenStoreFromConfig } from "../../src/crypto/tokenStore";
 import { type Provider, firestorePaths } from "../../src/paths";
 import { runFanOut } from "../../src/sync/fanOut";
@@ -20,6 +19,7 @@ import { firebaseTaskQueue } from "../../src/sync/taskQueue";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
 import { EMULATORS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { seedDemo } from "../../../scripts/local/seed";
+import { type FakeConnection, connectFake, connectionRef } from "../support/fake-connections";
 import { FakeClock } from "../support/sync-fakes";
 import { waitFor } from "../support/wait";
 
@@ -37,36 +37,15 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-interface Conn {
-  uid: string;
-  provider: Provider;
-  accountId: string;
-}
+type Conn = FakeConnection;
 
-async function connect(
+const connect = (
   provider: Provider,
   spec: { playlists?: number; media?: number } = {},
   opts: { uid?: string; expiresInMs?: number } = {},
-): Promise<Conn> {
-  const uid = opts.uid ?? `e2e-${randomUUID()}`;
-  const { id } = fake.addAccount(provider, { playlists: 3, media: 3, ...spec });
-  const t = fake.issueTokens(provider, id);
-  const now = new Date();
-  await tokens.save(uid, provider, {
-    accessToken: t.accessToken,
-    ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
-    expiresAt: new Date(now.getTime() + (opts.expiresInMs ?? t.expiresIn * 1000)),
-    issuedAt: now,
-    scopes: t.scopes,
-  });
-  await connRef({ uid, provider }).set(
-    newConnection({ uid, provider, providerAccountId: id, providerAccountName: null, scopes: t.scopes, now }),
-  );
-  return { uid, provider, accountId: id };
-}
+): Promise<Conn> => connectFake(fake, provider, { playlists: 3, media: 3, ...spec }, { prefix: "e2e-", ...opts });
 
-const connRef = (c: { uid: string; provider: Provider }): DocumentReference =>
-  db().doc(firestorePaths.connection(c.uid, c.provider));
+const connRef = connectionRef;
 const manual = (c: Conn): SyncTaskPayload => ({
   uid: c.uid,
   provider: c.provider,

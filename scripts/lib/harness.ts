@@ -87,6 +87,17 @@ function cachedFirestoreJar(): string | undefined {
   return jar ? join(dir, jar) : undefined;
 }
 
+/**
+ * A jar that holds the Firestore emulator (FIRESTORE_EMULATOR_BINARY_PATH, firebase-tools' cache,
+ * or the Google Cloud CLI's), for running one outside firebase-tools (chaos tests restart one).
+ * Run it as `java -cp <jar> ${FIRESTORE_EMULATOR_MAIN} --host=… --port=…`.
+ */
+export function firestoreEmulatorJar(): string | undefined {
+  return process.env.FIRESTORE_EMULATOR_BINARY_PATH || cachedFirestoreJar() || gcloudFirestoreJar();
+}
+
+export const FIRESTORE_EMULATOR_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
+
 /** A zip holding only META-INF/MANIFEST.MF (stored, uncompressed): a jar whose Class-Path points elsewhere. */
 function manifestOnlyJar(manifest: string): Buffer {
   const name = Buffer.from("META-INF/MANIFEST.MF");
@@ -144,7 +155,7 @@ export function resolveFirestoreEmulator(): Record<string, string> {
     const wrapper = join(WORK_DIR, "firestore-emulator-wrapper.jar");
     const manifest =
       "Manifest-Version: 1.0\r\n" +
-      "Main-Class: com.google.cloud.datastore.emulator.firestore.CloudFirestore\r\n" +
+      `Main-Class: ${FIRESTORE_EMULATOR_MAIN}\r\n` +
       `Class-Path: file:${installed}\r\n\r\n`;
     writeFileSync(wrapper, manifestOnlyJar(manifest));
     say(`Firestore emulator: Google Cloud CLI's ${installed} (via ${wrapper})`);

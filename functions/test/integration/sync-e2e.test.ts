@@ -130,7 +130,10 @@ describe("50 users × 2 providers through the fan-out and the task queues", () =
     expect(seen.filter((k) => mine.has(k)).sort()).toEqual([...mine].sort());
     const second = await runFanOut({ db: db(), queue, clock, config });
     expect(second.enqueued).toBe(0);
-    expect(second.skippedDuplicates).toBe(second.due);
+    // Other files leave due connections in the shared emulator (some with an older slot's task
+    // pending): ours are among the duplicates, and nothing is enqueued a second time.
+    expect(second.skippedDuplicates).toBeGreaterThanOrEqual(mine.size);
+    expect(second.skippedDuplicates + second.skippedPending + second.skippedPaused).toBe(second.due);
     expect(first.failed + second.failed).toBe(0);
 
     await waitForSyncs(all(), start);

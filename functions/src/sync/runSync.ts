@@ -18,8 +18,8 @@
  *
  * Every write of the run is fenced by its lease (lease.ts): snapshot parts, documents and the
  * deletion of old parts (snapshots.ts), the play log (playLog.ts) and the outcome are transactions
- * that write only while `lease.holder` is this run's id; the image mirror starts only after a
- * lease check. A run whose lease was taken by another run (it expired), or cleared by a disconnect
+ * that write only while `lease.holder` is this run's id; the image mirror checks the lease before
+ * its first save and before its first delete (Storage writes cannot join a transaction). A run whose lease was taken by another run (it expired), or cleared by a disconnect
  * or a reconnect, stops writing where it notices, and records only its own `sync_runs` row
  * (outcome `superseded`), leaving the connection to whoever holds it now.
  *
@@ -269,23 +269,13 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       result.counts.playsDuplicate = duplicates;
       activity = { playsLogged: logged, gap };
     }
-    // Storage writes cannot join a transaction: the mirror starts only while the lease is held.
-    if (!superseded && catalogEntry(provider).mirror) {
-      await deps.beforeWrite?.("mirror");
-      superseded = !(await holdsLease(db, fence));
-    }
-    // Overtaken (disconnected, deleted, or the lease expired and another run took it): no mirror,
-    // no daily point; finishRun decides what the run leaves behind.
-    const today = timeZone ? dayOf(clock.now(), timeZone) : null;
-    if (!superseded && today && connection.history?.lastPointDay !== today) {
-      const p = module.historyPoint?.(fetched.snapshots) ?? null;
-      if (p) point = { update: pointUpdate(db, uid, provider, today, p, clock.now()), day: today };
-      trimDue = fetched.plays !== undefined;
-    }
+    // Storage writes cannot join a transaction: the mirror checks the lease before its first save
+    // and before its first delete (stillHolds), so an unchanged sync reads nothing more for it.
     // A provider without a catalog mirror never touches Storage (no listing of an empty folder).
     // The manifest read with the lease says what is stored: an unchanged sync makes no Storage call.
     let mirror: MirrorResult | undefined;
     if (catalogEntry(provider).mirror && !superseded) {
+      await deps.beforeWrite?.("mirror");
       const manifest = connection.mirror ?? null;
       mirror = await mirrorImages(
         { blobs: deps.blobs, download: deps.download, config },
@@ -297,8 +287,18 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
           manifest,
           reconcile: reconcileDue(manifest, clock.now(), config),
           now: clock.now(),
+          stillHolds: () => holdsLease(db, fence),
         },
       );
+      if (mirror.superseded) superseded = true;
+    }
+    // Overtaken (disconnected, deleted, or the lease expired and another run took it): no daily
+    // point; finishRun decides what the run leaves behind.
+    const today = timeZone ? dayOf(clock.now(), timeZone) : null;
+    if (!superseded && today && connection.history?.lastPointDay !== today) {
+      const p = module.historyPoint?.(fetched.snapshots) ?? null;
+      if (p) point = { update: pointUpdate(db, uid, provider, today, p, clock.now()), day: today };
+      trimDue = fetched.plays !== undefined;
     }
     result.images = mirror?.counts ?? { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
     const now = clock.now();

@@ -58,6 +58,22 @@ export function snapshotCommits(): { commits: number; writesByCollection: Record
   return { commits: commitCounts.commits, writesByCollection: { ...commitCounts.writesByCollection } };
 }
 
+/** Documents read by a get (found or missing) by the id of their collection, as writesByCollection. */
+export const readsByCollection: Record<string, number> = {};
+
+/** `after − before` of the reads by collection (only the collections that changed). */
+export function diffReadsByCollection(
+  before: Record<string, number>,
+  after: Record<string, number> = readsByCollection,
+): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const [k, n] of Object.entries(after)) {
+    const d = n - (before[k] ?? 0);
+    if (d !== 0) by[k] = d;
+  }
+  return by;
+}
+
 /** `after − before` of snapshotCommits(). */
 export function diffCommits(
   before: ReturnType<typeof snapshotCommits>,
@@ -114,10 +130,15 @@ export function instrumentFirestore(instance: ReturnType<typeof db>): void {
     // Count responses as they pass, without changing the stream's mode (it starts paused).
     stream.emit = function (this: Readable, event: string | symbol, ...args: unknown[]) {
       if (event === "data") {
-        const r = args[0] as { found?: unknown; missing?: unknown; document?: unknown };
+        const r = args[0] as { found?: { name?: unknown }; missing?: unknown; document?: unknown };
         if (r.found || r.missing || r.document) {
           docs++;
           firestoreCounts.reads++;
+          const name = typeof r.missing === "string" ? r.missing : r.found?.name;
+          if (typeof name === "string") {
+            const collection = collectionOf(name);
+            readsByCollection[collection] = (readsByCollection[collection] ?? 0) + 1;
+          }
         }
       } else if (event === "end" && docs === 0 && method === "runQuery") {
         firestoreCounts.reads++; // a query that returns nothing is billed one read

@@ -96,6 +96,13 @@ export const ConnectionDoc = z.object({
    * keep) or malformed: the next sync lists the folder and rebuilds it, so it never stops a sync.
    */
   mirror: MirrorManifest.nullable().optional().catch(undefined),
+  /**
+   * The content hash of each snapshot document as the last successful sync left it
+   * (sync/snapshots.ts `known`): an unchanged sync compares against these instead of reading the
+   * documents. Null after anything else that may have changed them (a failed or overtaken run,
+   * a disconnect, a reconnect, an erase); absent, null or malformed: the next sync reads them.
+   */
+  snapshotHashes: z.record(z.string(), z.string()).nullable().optional().catch(undefined),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 

@@ -146,6 +146,12 @@ export const ConnectionHistory = z.object({
   lastNewPlayAt: timestamp.nullable(),
   /** The local day ("2026-12-02") of the last daily point written. */
   lastPointDay: z.string().nullable(),
+  /**
+   * When the next daily point is due: the local midnight after the last one, in the time zone the
+   * person had then. Before it a sync without new plays needs no time zone (no profile read); a
+   * changed time zone counts from the next point. Absent: due.
+   */
+  nextPointAt: timestamp.nullable().optional(),
 });
 export type ConnectionHistory = z.infer<typeof ConnectionHistory>;
 

@@ -74,6 +74,8 @@ export function connectionWrite(
       reauthReason: null,
       // A sync still running on the old grant loses its lease: its writes are fenced by it (sync/lease.ts).
       lease: null,
+      // …and may have written snapshots before: the next sync reads them (snapshots.ts `known`).
+      snapshotHashes: null,
     },
   };
 }
@@ -89,6 +91,8 @@ export function disconnectFields(now: Date, opts: { dataErased?: boolean } = {})
     updatedAt: at,
     reauthReason: null,
     lease: null,
+    // A sync cut off here may have written snapshots its outcome never recorded: the next reads them.
+    snapshotHashes: null,
     // The erased objects leave the image mirror's manifest with them: a reconnect's first sync lists the folder.
     ...(opts.dataErased ? { dataErasedAt: at, mirror: null } : {}),
   };

@@ -27,8 +27,11 @@ import { isSyncable } from "./policy";
 import type { SyncReason } from "./ports";
 
 export type LeaseResult =
-  /** `tookOverFrom`: the run whose live lease this redelivery of its task took over. */
-  | { kind: "acquired"; connection: ConnectionDoc; tookOverFrom?: string }
+  /**
+   * `tookOverFrom`: the run whose live lease this redelivery of its task took over. `inherited`:
+   * a lease was still recorded (taken over, or expired): the run before did not record its outcome.
+   */
+  | { kind: "acquired"; connection: ConnectionDoc; tookOverFrom?: string; inherited: boolean }
   | { kind: "missing" }
   | { kind: "invalid" }
   | { kind: "not_syncable"; status: string }
@@ -86,6 +89,7 @@ export async function acquireLease(
     return {
       kind: "acquired",
       connection: { ...c, lease },
+      inherited: c.lease !== null,
       ...(redelivery ? { tookOverFrom: c.lease!.holder } : {}),
     } as const;
   });

@@ -61,7 +61,7 @@ export async function expireStaleData(deps: RetentionDeps, provider: ProviderId)
       const documents = await deps.eraser.eraseDocuments(at.uid, provider);
       const objects = await deps.eraser.eraseObjects(at.uid, provider);
       // The image mirror's manifest goes with the objects (the next sync, if any, lists the folder).
-      await doc.ref.update({ dataExpiredAt: Timestamp.fromDate(now), mirror: null });
+      await doc.ref.update({ dataExpiredAt: Timestamp.fromDate(now), mirror: null, snapshotHashes: null });
       result.expired++;
       result.documents += documents;
       result.objects += objects;

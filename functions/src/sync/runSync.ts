@@ -28,6 +28,11 @@
  * stop past it with DeadlineExceededError, before anything is written, and the run records
  * `timeout` (a counted failure, policy.ts) and releases its lease while the function still runs.
  *
+ * An unchanged sync reads little besides the connection: the snapshot hashes its last successful
+ * run left are on the connection (`snapshotHashes`, trusted only when that run released its lease:
+ * snapshots.ts `known`), plays the connection's history already lists need no transaction
+ * (playLog.ts `known`), and the image mirror's manifest is on the connection too (mirror.ts).
+ *
  * Listening history (a provider whose fetch returns plays): after the snapshots, the plays read
  * are logged (history/playLog.ts, fenced by the lease: a run that lost it logs nothing and stops
  * its remaining work). A sync that logged new plays or found a gap is followed sooner
@@ -40,7 +45,8 @@ import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { type Config, providerSettings } from "../config";
 import { DeadlineExceededError, isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
 import { ConnectionHistory } from "../history/model";
-import { commitPlays, emptyHistory, timeZoneOf } from "../history/playLog";
+import { commitPlays, emptyHistory, knownPlays, timeZoneOf } from "../history/playLog";
+import { nextMidnight } from "../time";
 import { type PointUpdate, pointUpdate } from "../history/points";
 import { dayOf } from "../history/read";
 import { retentionCutoff, trimPlays } from "../history/retention";
@@ -199,8 +205,10 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   let update: Record<string, unknown>;
   let account: { id: string; displayName: string | null } | undefined;
   let pausedUntil: Date | null = null;
-  let point: { update: PointUpdate; day: string } | undefined;
+  let point: { update: PointUpdate; day: string; nextAt: Date } | undefined;
   let trimDue = false;
+  /** The run began writing snapshots: a failure after it leaves the known hashes in doubt. */
+  let snapshotsTouched = false;
 
   try {
     // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
@@ -233,6 +241,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     result.requests = fetched.requests;
     result.counts = { ...fetched.counts };
     account = fetched.account;
+    snapshotsTouched = true;
     const { superseded: snapshotsSuperseded, ...snapshots } = await writeSnapshots(
       db,
       uid,
@@ -242,24 +251,35 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       {
         fence,
         ...(deps.beforeWrite ? { beforeWrite: (point, name) => deps.beforeWrite!(`snapshot.${point}`, name) } : {}),
+        // What the last successful run left, unless a run since may have written unrecorded.
+        ...(!lease.inherited && connection.snapshotHashes ? { known: connection.snapshotHashes } : {}),
       },
     );
-    result.snapshots = snapshots;
-    // The person's day and month boundaries: one profile read, only when history is kept.
-    const timeZone = fetched.plays || module.historyPoint ? await timeZoneOf(db, uid) : null;
+    const { hashes: snapshotHashes, ...snapshotCounts } = snapshots;
+    result.snapshots = snapshotCounts;
+    // The person's day and month boundaries: one profile read, only when a play may be new (its
+    // month) or the daily point is due (its day). Plays the history lists are duplicates as they are.
+    const knownPlayCommit = fetched.plays ? knownPlays(connection.history, fetched.plays.items) : null;
+    const nextPointAt = connection.history?.nextPointAt?.toMillis() ?? 0;
+    const pointDue = module.historyPoint !== undefined && nextPointAt <= clock.now().getTime();
+    const needsTimeZone = (fetched.plays !== undefined && knownPlayCommit === null) || pointDue;
+    const timeZone = needsTimeZone ? await timeZoneOf(db, uid) : null;
     let activity: ListeningActivity | null = null;
     let superseded = snapshotsSuperseded === true;
-    if (fetched.plays && timeZone && !superseded) {
+    if (fetched.plays && (timeZone || knownPlayCommit) && !superseded) {
       await deps.beforeWrite?.("plays");
-      const committed = await commitPlays(db, {
-        uid,
-        provider,
-        runId,
-        plays: fetched.plays.items,
-        gapCheck: { fullWindow: fetched.plays.fullWindow },
-        now: clock.now(),
-        timeZone,
-      });
+      const committed =
+        knownPlayCommit ??
+        (await commitPlays(db, {
+          uid,
+          provider,
+          runId,
+          plays: fetched.plays.items,
+          gapCheck: { fullWindow: fetched.plays.fullWindow },
+          now: clock.now(),
+          timeZone: timeZone!,
+          known: connection.history ?? null,
+        }));
       superseded = committed.kind === "superseded";
       const logged = committed.kind === "committed" ? committed.logged : 0;
       const duplicates = committed.kind === "committed" ? committed.duplicates : 0;
@@ -297,13 +317,19 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     const today = timeZone ? dayOf(clock.now(), timeZone) : null;
     if (!superseded && today && connection.history?.lastPointDay !== today) {
       const p = module.historyPoint?.(fetched.snapshots) ?? null;
-      if (p) point = { update: pointUpdate(db, uid, provider, today, p, clock.now()), day: today };
+      if (p)
+        point = {
+          update: pointUpdate(db, uid, provider, today, p, clock.now()),
+          day: today,
+          nextAt: nextMidnight(clock.now(), timeZone!),
+        };
       trimDue = fetched.plays !== undefined;
     }
     result.images = mirror?.counts ?? { saved: 0, unchanged: 0, deleted: 0, failed: 0 };
     const now = clock.now();
     update = {
       ...(mirror ? { mirror: mirror.manifest } : {}),
+      snapshotHashes,
       status: "connected",
       counts: result.counts,
       consecutiveFailures: 0,
@@ -339,6 +365,8 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     result.retry = d.retry;
     result.error = d.lastError;
     update = {
+      // The run may have written snapshots before it failed: the next one reads them.
+      ...(snapshotsTouched ? { snapshotHashes: null } : {}),
       consecutiveFailures: d.consecutiveFailures,
       lastError: { ...d.lastError, at: Timestamp.fromDate(now) },
       ...(d.status ? { status: d.status } : {}),
@@ -493,7 +521,7 @@ async function finishRun(
     update: Record<string, unknown>;
     run: Record<string, unknown>;
     /** Today's daily point, written unless the connection is gone or disconnected, or has it already. */
-    point?: { update: PointUpdate; day: string };
+    point?: { update: PointUpdate; day: string; nextAt: Date };
   },
 ): Promise<RunFate> {
   const ref = db.doc(firestorePaths.connection(args.uid, args.provider));
@@ -527,8 +555,11 @@ async function finishRun(
         const p = args.point.update;
         tx.set(p.ref, p.data, p.options);
         // The play log's fields are kept (commitPlays may have moved them during this run).
-        if (history.success) update["history.lastPointDay"] = args.point.day;
-        else update.history = { ...emptyHistory(), lastPointDay: args.point.day };
+        const nextPointAt = Timestamp.fromDate(args.point.nextAt);
+        if (history.success) {
+          update["history.lastPointDay"] = args.point.day;
+          update["history.nextPointAt"] = nextPointAt;
+        } else update.history = { ...emptyHistory(), lastPointDay: args.point.day, nextPointAt };
         pointWritten = true;
       }
     }

@@ -18,6 +18,11 @@
  * reconnect came between) leave one consistent snapshot: the document always points at parts
  * that exist and match its hash. An overtaken run may leave parts no document points at; the next
  * write of that snapshot deletes them.
+ *
+ * Known hashes (SnapshotWriteOptions.known): the connection document keeps the hash of every
+ * snapshot its last successful run left (`snapshotHashes`, written with the outcome, runSync.ts),
+ * so an unchanged sync compares against the document it already read and reads no snapshot
+ * document. A name whose hash is not known, or differs, is read and written as above.
  */
 import { createHash } from "node:crypto";
 import { type DocumentReference, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
@@ -106,6 +111,8 @@ export interface SnapshotWriteResult {
   split: Record<string, number>;
   /** The run lost its lease (the fence): it stopped there, and the remaining snapshots were not written. */
   superseded?: boolean;
+  /** The content hash of every snapshot written or found unchanged (what the documents now hold). */
+  hashes: Record<string, string>;
 }
 
 /** The steps of a snapshot write, in order (SnapshotWriteOptions.beforeWrite). */
@@ -116,6 +123,11 @@ export interface SnapshotWriteOptions {
   fence?: LeaseFence;
   /** Tests only: awaited before each write step (to interleave another run there). */
   beforeWrite?: (point: SnapshotWritePoint, name: string) => Promise<void>;
+  /**
+   * Hashes the stored documents are known to hold (the connection's `snapshotHashes`): a snapshot
+   * whose content hashes to its known hash is unchanged without reading its document.
+   */
+  known?: Readonly<Record<string, string>>;
 }
 
 /** Writes each snapshot whose content changed; leaves the others untouched. */
@@ -127,10 +139,14 @@ export async function writeSnapshots(
   now: Date,
   opts: SnapshotWriteOptions = {},
 ): Promise<SnapshotWriteResult> {
-  const result: SnapshotWriteResult = { written: [], unchanged: [], split: {} };
+  const result: SnapshotWriteResult = { written: [], unchanged: [], split: {}, hashes: {} };
   for (const [name, value] of Object.entries(snapshots)) {
-    const outcome = await writeSnapshot(db, uid, provider, name, value, now, opts);
+    const json = canonicalJson(value);
+    const hash = contentHash(json);
+    const outcome =
+      opts.known?.[name] === hash ? "unchanged" : await writeSnapshot(db, uid, provider, name, value, now, opts, json);
     if (outcome === "superseded") return { ...result, superseded: true };
+    result.hashes[name] = hash;
     if (outcome === "unchanged") result.unchanged.push(name);
     else {
       result.written.push(name);
@@ -153,9 +169,9 @@ export async function writeSnapshot(
   value: unknown,
   now: Date,
   opts: SnapshotWriteOptions = {},
+  json: string = canonicalJson(value),
 ): Promise<"unchanged" | "superseded" | number> {
   const head = db.doc(firestorePaths.snapshot(uid, provider, name));
-  const json = canonicalJson(value);
   const hash = contentHash(json);
   const bytes = Buffer.byteLength(json);
   const current = await head.get();

@@ -14,13 +14,15 @@ import { FirestoreConnectionStore } from "../../src/oauth/connectionStore";
 import { FirestoreStorageEraser, disconnect } from "../../src/oauth/disconnect";
 import { type Provider, firestorePaths } from "../../src/paths";
 import type { BlobStore } from "../../src/sync/ports";
-import { runSync } from "../../src/sync/runSync";
+import { type SyncDeps, runSync } from "../../src/sync/runSync";
 import { syncDeps } from "../../src/sync/runtime";
 import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-providers";
 import {
   diffCommits,
   diffFirestore,
+  diffReadsByCollection,
   instrumentFirestore,
+  readsByCollection,
   snapshotCommits,
   snapshotFirestore,
 } from "../../../scripts/bench/instrument";
@@ -93,12 +95,14 @@ async function objectsOf(c: Conn): Promise<Map<string, string>> {
 }
 
 /** One in-process sync (as the task handler runs it), counting its Storage calls and Firestore operations. */
-async function sync(c: Conn, overrides: Partial<typeof config> = {}) {
+async function sync(c: Conn, overrides: Partial<typeof config> = {}, beforeWrite?: SyncDeps["beforeWrite"]) {
   const calls: Calls = { list: 0, save: 0, delete: 0 };
   const deps = syncDeps({ ...config, ...overrides });
   deps.blobs = counting(deps.blobs, calls);
+  if (beforeWrite) deps.beforeWrite = beforeWrite;
   const fsBefore = snapshotFirestore();
   const commitsBefore = snapshotCommits();
+  const readsBefore = { ...readsByCollection };
   const r = await runSync(
     deps,
     { uid: c.uid, provider: c.provider, reason: "manual", requestedAt: Date.now() },
@@ -109,7 +113,8 @@ async function sync(c: Conn, overrides: Partial<typeof config> = {}) {
   );
   const firestore = diffFirestore(fsBefore);
   const commits = diffCommits(commitsBefore);
-  return { r, calls, firestore, snapshotWrites: commits.writesByCollection[c.provider] ?? 0, commits };
+  const reads = diffReadsByCollection(readsBefore);
+  return { r, calls, firestore, reads, snapshotWrites: commits.writesByCollection[c.provider] ?? 0, commits };
 }
 
 describe("the image mirror's manifest across syncs", () => {
@@ -131,6 +136,10 @@ describe("the image mirror's manifest across syncs", () => {
     expect(await manifestOf(c)).toEqual(manifest);
     // The connection and its sync_runs row only, in the finishing transaction (plus the lease's).
     expect(second.commits.writesByCollection).toEqual({ connections: 2, sync_runs: 1 });
+    // No snapshot document read (the connection's snapshotHashes), no play-log transaction and no
+    // time zone (no new play, today's point written), no lease check before a mirror that saves
+    // nothing: the connection in the lease's and the finishing transaction, the pause, the tokens.
+    expect(second.reads).toEqual({ connections: 2, provider_state: 1, oauth_tokens: 1 });
     process.stderr.write(
       `[mirror] unchanged Spotify sync: Storage ${JSON.stringify(second.calls)}, Firestore ${JSON.stringify(second.firestore)}, writes by collection ${JSON.stringify(second.commits.writesByCollection)}\n`,
     );
@@ -251,5 +260,56 @@ describe("the image mirror's manifest across syncs", () => {
     const r = await sync(c, { MIRROR_RECONCILE_HOURS: 0 });
     expect(r.calls).toEqual({ list: 1, save: 0, delete: 0 });
     expect(r.r.images).toMatchObject({ saved: 0, failed: 0 });
+  });
+});
+
+describe("the known snapshot hashes on the connection", () => {
+  const snapshotRef = (c: Conn, name: string) => db().doc(firestorePaths.snapshot(c.uid, c.provider, name));
+  const knownHashes = async (c: Conn) =>
+    (await connRef(c).get()).get("snapshotHashes") as Record<string, string> | null;
+
+  it("when a sync succeeds, then the connection keeps the hash of every snapshot document it left", async () => {
+    const c = await connect("spotify");
+    const first = await sync(c);
+    expect(first.r.outcome).toBe("success");
+    const known = await knownHashes(c);
+    expect(Object.keys(known ?? {}).sort()).toEqual([...first.r.snapshots!.written].sort());
+    for (const [name, hash] of Object.entries(known!))
+      expect((await snapshotRef(c, name).get()).get("hash")).toBe(hash);
+  });
+
+  it("when a sync fails after writing a snapshot, then the hashes are forgotten and the next sync reads every snapshot document", async () => {
+    const c = await connect("spotify");
+    const first = await sync(c);
+    const names = first.r.snapshots!.written;
+    fake.account("spotify", c.accountId).changeItems(1);
+    const failed = await sync(c, {}, async (point) => {
+      if (point === "plays") throw new Error("cut off after the snapshots");
+    });
+    expect(failed.r.outcome).not.toBe("success");
+    expect(failed.r.snapshots?.written).toContain("playlists");
+    expect(await knownHashes(c)).toBeNull();
+
+    const next = await sync(c);
+    expect(next.r.outcome).toBe("success");
+    expect(next.reads[c.provider]).toBe(names.length); // each snapshot document read, none written
+    expect(next.r.snapshots?.written).toEqual([]);
+    expect(Object.keys((await knownHashes(c)) ?? {}).sort()).toEqual([...names].sort());
+  });
+
+  it("when the run before never recorded its outcome (its lease is still there) and wrote a snapshot, then the next sync reads the documents and restores it", async () => {
+    const c = await connect("spotify");
+    await sync(c);
+    const known = (await knownHashes(c))!;
+    const good = (await snapshotRef(c, "playlists").get()).data()!;
+    // What an overtaken run may leave: a snapshot it wrote, and its expired lease, no outcome.
+    await snapshotRef(c, "playlists").set({ ...good, hash: "written-by-a-run-that-died", data: { items: [] } });
+    await connRef(c).update({ lease: { holder: "dead-run", expiresAt: Timestamp.fromMillis(Date.now() - 1_000) } });
+
+    const next = await sync(c);
+    expect(next.r.outcome).toBe("success");
+    expect(next.reads[c.provider]).toBe(Object.keys(known).length);
+    expect(next.r.snapshots?.written).toEqual(["playlists"]);
+    expect((await snapshotRef(c, "playlists").get()).get("hash")).toBe(known.playlists);
   });
 });

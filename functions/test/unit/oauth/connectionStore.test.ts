@@ -63,8 +63,10 @@ describe("connectionWrite", () => {
     expect((w.fields.nextSyncAt as Timestamp).toDate()).toEqual(NOW);
     expect("lastSuccessAt" in w.fields).toBe(false);
     expect("counts" in w.fields).toBe(false);
-    // A sync still running on the old grant loses its lease (its writes are fenced by it).
+    // A sync still running on the old grant loses its lease (its writes are fenced by it)…
     expect(w.fields.lease).toBeNull();
+    // …and may have written snapshots it never recorded: the next sync reads them.
+    expect(w.fields.snapshotHashes).toBeNull();
   });
 
   it("when a different provider account connects, then the old history is not carried over", () => {
@@ -81,9 +83,11 @@ describe("connectionWrite", () => {
 });
 
 describe("disconnectFields", () => {
-  it("when disconnecting, then only status, time, reason and lease change", () => {
+  it("when disconnecting, then only status, time, reason, lease and the known snapshot hashes change", () => {
     const f = disconnectFields(NOW);
-    expect(Object.keys(f).sort()).toEqual(["lease", "reauthReason", "status", "updatedAt"]);
+    expect(Object.keys(f).sort()).toEqual(["lease", "reauthReason", "snapshotHashes", "status", "updatedAt"]);
+    // A sync cut off by the disconnect may have written snapshots it never recorded.
+    expect(f.snapshotHashes).toBeNull();
     expect(f.status).toBe("disconnected");
     expect(f.updatedAt!.toDate()).toEqual(NOW);
   });

@@ -33,6 +33,7 @@ import {
   TransientError,
 } from "../errors";
 import { logs } from "../logs";
+import type { RateGate } from "./rateGate";
 
 /** First backoff step; attempt n waits between half and all of BACKOFF_BASE_MS × 2^n. */
 export const BACKOFF_BASE_MS = 200;
@@ -127,6 +128,11 @@ export interface HttpClientOptions {
   rateLimitScope?: "app" | "account";
   /** The end of the whole job (see the file comment), read on `now` (the job's clock). */
   deadline?: HttpDeadline;
+  /**
+   * The app's rate gate in this process (rateGate.ts), for a provider whose 429s are app-wide:
+   * API requests wait at it while another request's short Retry-After runs, and set it on one.
+   */
+  rateGate?: RateGate;
   deps?: HttpDeps;
 }
 
@@ -157,7 +163,18 @@ export class HttpClient {
     const info: RequestInfo = { service: this.opts.service, method: req.method, path: safePath(req.url) };
     const idempotent = req.idempotent ?? req.method === "GET";
     const { maxRetries, retryAfterCapSeconds } = this.opts.limits;
+    const gate = req.purpose === "download" ? undefined : this.opts.rateGate;
     for (let attempt = 0; ; attempt++) {
+      // The app's rate gate (rateGate.ts): asked again after each wait, another may have gone first.
+      for (let held = gate?.waitMs() ?? 0; held > 0; held = gate!.waitMs()) {
+        if (this.timeLeft(info) <= held) {
+          throw this.pastDeadline(
+            info,
+            `was not sent: waiting ${Math.ceil(held / 1000)} s for the app's rate limit would pass`,
+          );
+        }
+        await this.sleep(held);
+      }
       const left = this.timeLeft(info);
       const res = await this.attempt(req, info, idempotent ? left : Infinity);
       if (res.status >= 200 && res.status < 300) return res;
@@ -202,7 +219,10 @@ export class HttpClient {
         attempt,
         delayMs,
       });
-      await this.sleep(delayMs);
+      // The whole app was refused: the gate holds this instance's other requests of the app too and
+      // learns the budget; this one waits at it with them (its turn may come after the Retry-After).
+      if (gate && status === 429) gate.refused(delayMs);
+      else await this.sleep(delayMs);
     }
   }
 

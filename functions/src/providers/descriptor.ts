@@ -5,6 +5,7 @@
  * lives in the provider's own code. Names, settings and queue defaults live in the provider's
  * catalog entry (catalog.ts); a descriptor names base URLs by their catalog key ("API").
  */
+import { appRateGate } from "../http/rateGate";
 import { z } from "zod";
 import { type Config, providerSettingNames, providerSettings } from "../config";
 import { DeadlineExceededError, ProviderSchemaError, ReauthRequiredError } from "../errors";
@@ -65,6 +66,8 @@ export interface ProviderDescriptor {
         style: "retry-after";
         /** Whose limit a 429 is: `app` pauses every connection of the provider until Retry-After. */
         scope: "app" | "account";
+        /** An app-wide limit's rolling window: the instance's rate gate learns the budget in it (http/rateGate.ts). */
+        windowSeconds?: number;
       }
     | {
         style: "usage-headers";
@@ -155,11 +158,15 @@ export function cleanCode(d: ProviderDescriptor, code: string): string {
 
 /** A client for one provider step (a sync, an exchange, a refresh), with the provider's error reading. */
 export function providerClient(d: ProviderDescriptor, ctx: ProviderContext, classify?: ErrorClassifier): HttpClient {
+  const window =
+    d.rateLimit.style === "retry-after" && d.rateLimit.scope === "app" ? d.rateLimit.windowSeconds : undefined;
   return new HttpClient({
     service: d.name,
     limits: httpLimits(ctx.config),
     classify,
     rateLimitScope: d.rateLimit.style === "retry-after" ? d.rateLimit.scope : "account",
+    // Tests that replace the transport (ctx.http) keep their own timing: no process-wide gate.
+    ...(window !== undefined && !ctx.http ? { rateGate: appRateGate(d.id, appOf(d, ctx).clientId, window) } : {}),
     ...(ctx.deadline ? { deadline: { ...ctx.deadline, now: ctx.now } } : {}),
     deps: ctx.http,
   });

@@ -19,7 +19,7 @@ export const spotifyDescriptor = {
   images: { hostSuffixes: ["scdn.co", "spotifycdn.com"] },
   refresh: { style: "refresh_token" },
   // Spotify counts requests per app in a rolling 30 s window: a long Retry-After is everyone's.
-  rateLimit: { style: "retry-after", scope: "app" },
+  rateLimit: { style: "retry-after", scope: "app", windowSeconds: 30 },
 } as const satisfies ProviderDescriptor;
 
 /** The three windows of Spotify's top items, each stored in the top-* snapshots. */

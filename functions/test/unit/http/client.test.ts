@@ -8,6 +8,7 @@ import {
   TransientError,
 } from "../../../src/errors";
 import { BACKOFF_BASE_MS, HttpClient, type HttpLimits, parseRetryAfter } from "../../../src/http/client";
+import { RateGate } from "../../../src/http/rateGate";
 import { type FakeAnswer, fakeHttp } from "../../support/http-fake";
 
 const limits: HttpLimits = { timeoutMs: 50, maxResponseBytes: 1_000, maxRetries: 3, retryAfterCapSeconds: 30 };
@@ -228,5 +229,65 @@ describe("HttpClient deadline", () => {
     // The refresh may have rotated the token at the provider: its answer is waited for.
     expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).message).toMatch(/timed out after 80 ms/);
+  });
+});
+
+describe("HttpClient behind an app's rate gate", () => {
+  /** A clock that the fake's sleeps move, shared by the gate (a 10 s window). */
+  function gated(answer: (n: number) => FakeAnswer) {
+    let t = 0;
+    const gate = new RateGate(10_000, () => t, 100);
+    let n = 0;
+    const fake = fakeHttp(() => answer(n++), { now: () => NOW });
+    const sleeps: number[] = [];
+    const deps = {
+      ...fake.deps,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        t += ms;
+      },
+    };
+    const make = () => new HttpClient({ service: "Test", limits, rateLimitScope: "app", rateGate: gate, deps });
+    return { gate, make, sleeps, requests: fake.requests, clock: { advance: (ms: number) => (t += ms) } };
+  }
+
+  it("when one request meets an app-wide 429, then another request of the app waits for the Retry-After instead of being sent into the full window", async () => {
+    const g = gated((n) => (n === 0 ? { status: 429, headers: { "retry-after": "2" } } : { status: 200, body: {} }));
+    await g.make().request(get); // refused once, waits 2 s at the gate, then succeeds
+    expect(g.sleeps).toEqual([2_000]);
+    g.clock.advance(-1_500); // a request of another sync, 0.5 s after the 429
+    await g.make().request(get);
+    // It waited for the gate's next turn (the first waiter's turn + 100 ms), then was sent once.
+    expect(g.sleeps).toEqual([2_000, 1_600]);
+    expect(g.requests).toHaveLength(3);
+  });
+
+  it("when the gate is open, then a request is sent at once", async () => {
+    const g = gated(() => ({ status: 200, body: {} }));
+    await g.make().request(get);
+    expect(g.sleeps).toEqual([]);
+  });
+
+  it("when waiting at the gate would pass the job's deadline, then the request is not sent", async () => {
+    const g = gated(() => ({ status: 200, body: {} }));
+    g.gate.refused(5_000);
+    const fake = fakeHttp(() => ({ status: 200, body: {} }), { now: () => NOW });
+    const http = new HttpClient({
+      service: "Test",
+      limits,
+      rateLimitScope: "app",
+      rateGate: g.gate,
+      deadline: { at: new Date(NOW.getTime() + 1_000), now: () => NOW, name: "the test's deadline" },
+      deps: fake.deps,
+    });
+    await expect(http.request(get)).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("when a download is made, then it does not wait at the gate", async () => {
+    const g = gated(() => ({ status: 200, body: "x", headers: { "content-type": "image/jpeg" } }));
+    g.gate.refused(5_000);
+    await g.make().request({ ...get, purpose: "download", allowedContentTypes: ["image/jpeg"] });
+    expect(g.sleeps).toEqual([]);
   });
 });

@@ -203,8 +203,8 @@ describe("backlog control", () => {
         due: 1,
         enqueued: 1,
         skippedPending: 0,
-        ratePerSecond: 5,
-        perHour: 18_000,
+        ratePerSecond: 20, // Instagram's default (its budget grows with its people)
+        perHour: 72_000,
         overCapacity: false,
       },
       {
@@ -258,8 +258,8 @@ describe("the adaptive queue rate", () => {
       reason: "increase",
       adjustedAt: Timestamp.fromMillis(T0),
     });
-    // Nothing due for Instagram: nothing learned, its configured rate is kept.
-    expect((await state("instagram"))?.queueRate).toMatchObject({ perSecond: 5, reason: "idle" });
+    // Nothing due for Instagram: nothing learned, its configured rate (20) is kept within the bounds.
+    expect((await state("instagram"))?.queueRate).toMatchObject({ perSecond: 10, reason: "idle" });
     expect(applied).toContainEqual(["spotify", 5]);
     expect(first.capacity).toEqual([
       expect.objectContaining({ provider: "spotify", ratePerSecond: 5, perHour: 18_000 }),

@@ -255,7 +255,7 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   const sum = (f: (c: ProviderCost) => number) => perProvider.reduce((a, c) => a + f(c), 0);
   const syncs = sum((c) => c.syncs);
   let reads = sum((c) => c.reads);
-  const writes = sum((c) => c.writes);
+  let writes = sum((c) => c.writes);
   const deletes = sum((c) => c.deletes);
   const classA = sum((c) => c.classA);
   let seconds = sum((c) => c.seconds);
@@ -275,6 +275,11 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
   const fanOutSeconds = Math.ceil((duePerRun / rate) * 10) / 10 + 0.1;
   const fanOutReads = fanOutRuns * (duePerRun + fanOutExtraReads);
   reads += fanOutReads;
+  // Backlog control (sync/backlog.ts): the fan-out records each task it enqueues on its
+  // connection (`pendingTask`, one document write each; the lease that takes it clears it in the
+  // lease's own write).
+  const fanOutWrites = fanOutRuns * duePerRun;
+  writes += fanOutWrites;
   seconds += fanOutRuns * fanOutSeconds;
 
   const items: LineItem[] = [];
@@ -331,7 +336,7 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       item: "writes",
       quantity: writes,
       unit: "writes",
-      formula: "syncs × writes/sync × price/100k",
+      formula: "(syncs × writes/sync + fan-outs × due connections, the pendingTask records) × price/100k",
       usd: (writes / 1e5) * p("firestoreWritesPer100k"),
     },
     {
@@ -395,6 +400,7 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
     fanOutRuns * fanOutSeconds * s.functionVcpu.value * p("functionsVcpuSecond") +
     fanOutRuns * fanOutSeconds * s.functionMemoryGib.value * p("functionsGibSecond") +
     (fanOutReads / 1e5) * p("firestoreReadsPer100k") +
+    (fanOutWrites / 1e5) * p("firestoreWritesPer100k") +
     p("schedulerJobMonth");
 
   // Free but limited provider quotas: what the scenario's syncs use of them.
@@ -486,6 +492,7 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     "Firestore            = Σ_p S_p × (reads_p × $/read + writes_p × $/write + deletes_p × $/delete)",
     `                     + ${hourly} fan-outs × (due + ${m.fanOutExtraReads}) reads × $/read`,
     `                       (due = users × Σ_p ${SLOT_MINUTES} ÷ interval_p connections an hour; + the empty "error" query, each provider's pause document, each retention query)`,
+    `                     + ${hourly} fan-outs × due writes × $/write   (each enqueued task recorded on its connection: pendingTask, sync/backlog.ts)`,
     `                     + stored GiB × overhead × $/GiB-month   (snapshots, connection, tokens, 1,440 ÷ interval_p × ${ttl} sync_runs per connection)`,
     `Cloud Functions      = (Σ_p S_p + ${hourly}) × $/request`,
     "                     + Σ_p S_p × W_p ÷ sharing_p × (vCPU × $/vCPU-s + GiB × $/GiB-s)   (billed instance time)",

@@ -25,9 +25,10 @@
  *    each run to show it was not busy;
  * 3. "known rate": the measured providers' queues dispatch at RATE_SHARE × budget ÷ window ÷
  *    requests per sync (the README's formula), with room to keep that many syncs in flight;
- * 4. adaptive: slots of SLOT_WINDOWS windows each, the queue's rate set before each slot by a
- *    RateController (AIMD) from whether the last slot saw an app-wide 429, starting from a tenth
- *    of the known rate (never below the bounds' minimum), never told the budget.
+ * 4. adaptive: slots of SLOT_WINDOWS windows each, the queue's rate set before each slot by the
+ *    product's controller (queueRate.ts nextQueueRate: AIMD) from whether the last slot saw an
+ *    app-wide 429, starting from a tenth of the known rate (never below the bounds' minimum),
+ *    never told the budget.
  */
 import { db } from "../../functions/src/admin";
 import { type Config, providerSettings } from "../../functions/src/config";
@@ -47,6 +48,7 @@ import { liftProviderPause } from "../../functions/src/sync/providerPause";
 import type { TaskQueue } from "../../functions/src/sync/ports";
 import { type QueueSettings, SimQueue, simTaskQueue } from "./simQueue";
 import { createUsers } from "./users";
+import { type QueueRateBounds, nextQueueRate } from "../../functions/src/sync/queueRate";
 
 /** API requests per provider, and the 429s of the measured providers (keys `<id>ApiRequests`, `<id>RateLimited`). */
 type RequestCounts = { [P in Provider as `${P}ApiRequests`]: number } & {
@@ -120,22 +122,16 @@ export interface AdaptiveRun {
 }
 
 /**
- * The adaptive rate's decision, as functions/src/sync/queueRate.ts's `nextQueueRate(current,
- * {appRateLimited}, bounds)` has it (pure): the bench takes any function of this shape.
+ * The adaptive rate's decision: a function of the product's shape, `nextQueueRate(current,
+ * {appRateLimited}, bounds)` (functions/src/sync/queueRate.ts, pure), which the bench runs by default.
  */
-export interface RateBounds {
-  min: number;
-  max: number;
-  increase: number;
-  decreaseFactor: number;
-}
+export type RateBounds = QueueRateBounds;
 export type RateController = (current: number, outcome: { appRateLimited: boolean }, bounds: RateBounds) => number;
 
-/** Additive increase, multiplicative decrease, within the bounds (the bench's own, same shape as the product's). */
-export const aimd: RateController = (current, outcome, b) => {
-  const now = Math.min(b.max, Math.max(b.min, current));
-  const next = outcome.appRateLimited ? now * b.decreaseFactor : now + b.increase;
-  return Math.round(Math.min(b.max, Math.max(b.min, next)) * 1000) / 1000;
+/** The product's controller: what the fan-out calls each tick with QUEUE_RATE_ADAPTIVE on. */
+export const PRODUCT_CONTROLLER = {
+  name: "the product's nextQueueRate (functions/src/sync/queueRate.ts)",
+  next: nextQueueRate satisfies RateController,
 };
 
 /**
@@ -148,13 +144,16 @@ export const DEFAULT_RATE_BOUNDS: RateBounds = { min: 0.1, max: 50, increase: 0.
 /** The race's budget: at most this share of the API requests per second the machine can make. */
 export const BUDGET_SHARE_OF_CEILING = 0.5;
 /** …and small enough that the measured requests fill at least this many windows. */
-export const MIN_WINDOWS = 6;
-/** The race's rolling window (shorter than the fake's 30 s, so the run spans many windows). */
-export const RACE_WINDOW_SECONDS = 10;
+export const MIN_WINDOWS = 4;
+/**
+ * The race's rolling window: the fake's and Spotify's 30 s, which the product's rate gate knows
+ * from the provider's descriptor (functions/src/http/rateGate.ts learns the budget in it).
+ */
+export const RACE_WINDOW_SECONDS = 30;
 /** The known-rate queue dispatches at this share of the budget. */
 export const RATE_SHARE = 0.95;
 /** An adaptive slot lasts this many windows. */
-export const SLOT_WINDOWS = 2;
+export const SLOT_WINDOWS = 1;
 
 /** The race's budget from the machine's ceiling and the requests to make (see the file comment). */
 export function sizeBudget(x: {
@@ -515,7 +514,7 @@ export async function benchSyncTime(
     race,
     knownRate,
     slots: opts.adaptiveSlots,
-    controller: opts.controller ?? { name: "the bench's AIMD (scripts/bench/syncTime.ts aimd)", next: aimd },
+    controller: opts.controller ?? PRODUCT_CONTROLLER,
     bounds: opts.bounds ?? DEFAULT_RATE_BOUNDS,
     settings: perProvider((p) => settings[p]),
   });

@@ -63,4 +63,24 @@ describe("the in-process Cloud Tasks stand-in", () => {
     expect(attempts).toEqual([0, 1, 2]);
     expect(q.stats.gaveUp).toBe(1);
   });
+
+  it("when paused, then nothing more is dispatched and the queued tasks stay; resumed at a new rate, they go on", async () => {
+    const started: number[] = [];
+    const q = new SimQueue("q", { ...settings, maxConcurrentDispatches: 10, maxDispatchesPerSecond: 1 }, async () => {
+      started.push(Date.now());
+      return { retry: false };
+    });
+    for (let i = 0; i < 6; i++) q.enqueue(payload(`u${i}`), `id${i}`);
+    await new Promise((r) => setTimeout(r, 50));
+    await q.pause();
+    const before = q.stats.dispatched;
+    expect(before).toBe(1); // one token in the bucket at 1/s
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(q.stats.dispatched).toBe(before); // paused: no dispatch though tokens refilled
+    expect(q.waiting).toBe(5);
+    q.setRate(100);
+    q.resume();
+    await q.idle();
+    expect(q.stats.dispatched).toBe(6);
+  });
 });

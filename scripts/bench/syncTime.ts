@@ -539,11 +539,12 @@ export async function benchSyncTime(
 
 /**
  * The adaptive rate against the fake's budget: `slots` slots of SLOT_WINDOWS windows each. Before
- * a slot the clocks move 61 minutes (the set's connections are due again, tokens refreshed) and
- * the fan-out enqueues the set's connections into queues whose measured providers dispatch at the
- * current rate; the slot ends after its time (what was not dispatched is dropped, as the next
- * slot's fan-out enqueues it again); the controller then sets the next rate from whether an
- * app-wide 429 came back. Only the set's own connections are enqueued (the other sets are due too).
+ * a slot the clocks move 61 minutes (the connections synced last slot are due again, tokens
+ * refreshed) and the fan-out enqueues the set's due connections into one queue per measured
+ * provider that lives through the run and dispatches at the current rate (a connection whose task
+ * still waits there is skipped: backlog control); the slot ends after its time, once the syncs in
+ * flight have ended (the queue pauses, its waiting tasks stay); the controller then sets the next
+ * rate from whether an app-wide 429 came back. Only the set's own connections are enqueued.
  */
 async function adaptiveRun(
   fake: BenchFake,
@@ -573,47 +574,50 @@ async function adaptiveRun(
   const startRate = Math.max(opts.bounds.min, Math.round((opts.knownRate / 10) * 1000) / 1000);
   let rate = startRate;
   const slots: AdaptiveSlot[] = [];
+  // One queue per provider for the whole run, as in production: a slot's fan-out adds to what the
+  // last one left queued (backlog control skips a connection whose task still waits), and the
+  // controller changes the queue's rate as updateQueue does, keeping the queued tasks.
+  const queues = Object.fromEntries(
+    RACED.map((p) => [
+      p,
+      new SimQueue(queueFunctionName(p), { ...opts.settings[p], maxDispatchesPerSecond: rate }, async (payload, a) => {
+        const r = await runSync(deps, payload, { retryCount: a.retryCount, taskId: a.id });
+        return { retry: r.retry };
+      }),
+    ]),
+  ) as Record<Provider, SimQueue>;
+  const own: TaskQueue = {
+    enqueue: async (provider, payload, o) =>
+      RACED.includes(provider) && payload.uid.startsWith(`${prefix}-`)
+        ? queues[provider].enqueue(payload, o.id)
+        : "enqueued",
+  };
+  for (const p of RACED)
+    await fake.rateLimit(p, {
+      windowSeconds: opts.race.windowSeconds,
+      budget: Math.floor(opts.race.budget / RACED.length),
+    });
   for (let k = 1; k <= opts.slots; k++) {
+    // Between slots nothing is in flight (each queue paused), so the clocks can move.
     const gap = 61 * 60_000;
     clock.t += gap;
     await fake.advanceClock(gap);
-    for (const p of RACED)
-      await fake.rateLimit(p, {
-        windowSeconds: opts.race.windowSeconds,
-        budget: Math.floor(opts.race.budget / RACED.length),
-      });
     await fake.resetStats();
-    const queues = Object.fromEntries(
-      RACED.map((p) => [
-        p,
-        new SimQueue(
-          queueFunctionName(p),
-          { ...opts.settings[p], maxDispatchesPerSecond: rate },
-          async (payload, a) => {
-            const r = await runSync(deps, payload, { retryCount: a.retryCount, taskId: a.id });
-            return { retry: r.retry };
-          },
-        ),
-      ]),
-    ) as Record<Provider, SimQueue>;
-    const own: TaskQueue = {
-      enqueue: async (provider, payload, o) =>
-        RACED.includes(provider) && payload.uid.startsWith(`${prefix}-`)
-          ? queues[provider].enqueue(payload, o.id)
-          : "enqueued",
-    };
+    const dispatchedBefore = RACED.reduce((sum, p) => sum + queues[p].stats.dispatched, 0);
+    for (const p of RACED) queues[p].setRate(rate);
     const t0 = Date.now();
     await runFanOut({ db: db(), queue: own, clock, config });
+    for (const p of RACED) queues[p].resume();
     await new Promise((r) => setTimeout(r, Math.max(0, slotSeconds * 1000 - (Date.now() - t0))));
-    for (const p of RACED) await queues[p].stop();
     // The slot lasts until its last sync ends (a sync that met a 429 may wait in place first).
+    for (const p of RACED) await queues[p].pause();
     const elapsed = (Date.now() - t0) / 1000;
     const stats = await fake.stats();
     const raced = acceptedRaced(stats);
     const slot: AdaptiveSlot = {
       slot: k,
       ratePerSecond: rate,
-      dispatched: RACED.reduce((sum, p) => sum + queues[p].stats.dispatched, 0),
+      dispatched: RACED.reduce((sum, p) => sum + queues[p].stats.dispatched, 0) - dispatchedBefore,
       accepted: raced.accepted,
       rateLimited: raced.rateLimited,
       seconds: Math.round(elapsed * 10) / 10,
@@ -623,6 +627,7 @@ async function adaptiveRun(
     say(`sync time: adaptive slot ${k}: ${JSON.stringify(slot)}`);
     rate = opts.controller.next(rate, { appRateLimited: raced.rateLimited > 0 }, opts.bounds);
   }
+  for (const p of RACED) await queues[p].stop();
   // A 429 paused the provider until a time on this run's clock, hours ahead of the real one.
   for (const p of RACED) await liftProviderPause(db(), p);
   const first = slots.find((x) => x.rateLimited > 0);

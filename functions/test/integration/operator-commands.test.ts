@@ -205,7 +205,7 @@ describe("operator commands", () => {
       adjustedAt: "2026-04-01T10:00:00.000Z",
       reason: "increase",
     });
-    expect(status.queueRates.instagram).toEqual({ perSecond: 5, source: "configured" });
+    expect(status.queueRates.instagram).toEqual({ perSecond: 20, source: "configured" });
     expect(typeof status.waitingInQueue).toBe("number");
     const text = await command("status.ts", [], adaptive);
     expect(text.stdout).toMatch(/spotify\s+7\.5\/s \(27000\/h\), adaptive, increase at 2026-04-01T10:00:00\.000Z/);

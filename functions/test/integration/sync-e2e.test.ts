@@ -131,8 +131,13 @@ describe("50 users × 2 providers through the fan-out and the task queues", () =
     const second = await runFanOut({ db: db(), queue, clock, config });
     expect(second.enqueued).toBe(0);
     // Other files leave due connections in the shared emulator (some with an older slot's task
-    // pending): ours are among the duplicates, and nothing is enqueued a second time.
-    expect(second.skippedDuplicates).toBeGreaterThanOrEqual(mine.size);
+    // pending): ours are among the duplicates, and nothing is enqueued a second time. A fast queue
+    // (Instagram's dispatches 20 a second) may already have synced some of ours between the two
+    // fan-outs: those are no longer due, so they are not duplicates either.
+    const syncedBetween = (await db().getAll(...all().map(connRef))).filter(
+      (s) => ((s.get("lastSyncAt") as Timestamp | null)?.toMillis() ?? 0) >= start,
+    ).length;
+    expect(second.skippedDuplicates).toBeGreaterThanOrEqual(mine.size - syncedBetween);
     expect(second.skippedDuplicates + second.skippedPending + second.skippedPaused).toBe(second.due);
     expect(first.failed + second.failed).toBe(0);
 

@@ -54,17 +54,13 @@ export interface PlayCommitArgs {
   gapCheck: { fullWindow: boolean } | null;
   now: Date;
   timeZone: string;
-  /**
-   * The connection's history as the run read it with its lease: when it already lists every play
-   * read (or none was read), nothing is new and the commit reads and writes nothing.
-   */
-  known?: ConnectionHistory | null;
 }
 
 /**
  * When the connection's history (as read with the lease) already lists every valid play read, or
- * none was read, the read's commit as duplicates only: nothing is new, so nothing needs a
- * transaction, or the person's time zone. Null when a play may be new.
+ * none was read, the read's commit as duplicates only: ids join recentPlayIds only once logged, so
+ * nothing is new and nothing needs commitPlays' transaction, or the person's time zone. Null when
+ * a play may be new.
  */
 export function knownPlays(known: ConnectionHistory | null | undefined, plays: readonly Play[]): PlayCommit | null {
   const ids = new Set(known?.recentPlayIds ?? []);
@@ -136,10 +132,6 @@ export async function commitPlays(db: Firestore, a: PlayCommitArgs): Promise<Pla
   const plays = [...unique.entries()].sort(
     ([ia, pa], [ib, pb]) => pa.playedAt.getTime() - pb.playedAt.getTime() || (ia < ib ? -1 : 1),
   );
-
-  // Ids only ever join recentPlayIds once logged, so these are duplicates without a transaction.
-  const allKnown = a.known ? knownPlays(a.known, a.plays) : null;
-  if (allKnown) return allKnown;
 
   let logged = 0;
   let duplicates = 0;

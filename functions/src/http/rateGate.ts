@@ -13,9 +13,9 @@
  *   slot at a time); a request that comes after it is sent at once;
  * - **learns the budget** from a second refusal within one window (one alone only holds): the
  *   requests this instance sent in the window before it are what the provider accepted (all of
- *   them, with one instance; at least GATE_MIN_BUDGET, or the instance only holds). From then on a request that would make more than GATE_SHARE of
- *   that in the window waits until the oldest one leaves it, so the next burst is spread instead
- *   of refused;
+ *   them, with one instance; at least GATE_MIN_BUDGET, or the instance only holds). From then on
+ *   a request that would make more than GATE_SHARE of that in the window waits until the oldest
+ *   one leaves it, so the next burst is spread instead of refused;
  * - **probes**: each window in which the learned budget held requests back without a refusal, it
  *   rises by GATE_PROBE_SHARE (at least one request), so a budget that grew (or a share another
  *   instance gave up) is found; a refusal sets it to what was accepted again.
@@ -72,7 +72,7 @@ export class RateGate {
       this.next = turn + this.spacingMs;
       return turn - now;
     }
-    while (this.sent.length > 0 && this.sent[0]! <= now - this.windowMs) this.sent.shift();
+    this.forgetOlderThanWindow(now);
     if (this.budget !== null) {
       if (this.heldBack && now - this.lastRefusal >= this.windowMs && now - this.lastRaise >= this.windowMs) {
         this.budget += Math.max(1, Math.round(this.budget * GATE_PROBE_SHARE));
@@ -90,6 +90,11 @@ export class RateGate {
     return 0;
   }
 
+  /** Drops the requests that have left the window ending at `now`. */
+  private forgetOlderThanWindow(now: number): void {
+    while (this.sent.length > 0 && this.sent[0]! <= now - this.windowMs) this.sent.shift();
+  }
+
   /**
    * The provider refused a request of the app (429) for the next `retryAfterMs`: hold, and learn
    * the budget from what was accepted in the window (the refused request is not counted).
@@ -98,7 +103,7 @@ export class RateGate {
     const now = this.now();
     this.until = Math.max(this.until, now + retryAfterMs);
     this.sent.pop();
-    while (this.sent.length > 0 && this.sent[0]! <= now - this.windowMs) this.sent.shift();
+    this.forgetOlderThanWindow(now);
     const accepted = this.sent.length;
     // One refusal alone only holds (a blip); a second one within the window says the budget is spent.
     const again = now - this.lastRefusal < this.windowMs;

@@ -5,12 +5,12 @@
  * lives in the provider's own code. Names, settings and queue defaults live in the provider's
  * catalog entry (catalog.ts); a descriptor names base URLs by their catalog key ("API").
  */
-import { appRateGate } from "../http/rateGate";
 import { z } from "zod";
 import { type Config, providerSettingNames, providerSettings } from "../config";
 import { DeadlineExceededError, ProviderSchemaError, ReauthRequiredError } from "../errors";
 import { isLoopbackHost } from "../http/addresses";
 import { type ErrorClassifier, HttpClient, httpLimits } from "../http/client";
+import { appRateGate } from "../http/rateGate";
 import type { DownloadPolicy } from "../http/download";
 import { logs } from "../logs";
 import type { Provider } from "../paths";

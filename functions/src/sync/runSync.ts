@@ -31,7 +31,7 @@
  * An unchanged sync reads little besides the connection: the snapshot hashes its last successful
  * run left are on the connection (`snapshotHashes`, trusted only when that run released its lease:
  * snapshots.ts `known`), plays the connection's history already lists need no transaction
- * (playLog.ts `known`), and the image mirror's manifest is on the connection too (mirror.ts).
+ * (playLog.ts `knownPlays`), and the image mirror's manifest is on the connection too (mirror.ts).
  *
  * Listening history (a provider whose fetch returns plays): after the snapshots, the plays read
  * are logged (history/playLog.ts, fenced by the lease: a run that lost it logs nothing and stops
@@ -278,7 +278,6 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
           gapCheck: { fullWindow: fetched.plays.fullWindow },
           now: clock.now(),
           timeZone: timeZone!,
-          known: connection.history ?? null,
         }));
       superseded = committed.kind === "superseded";
       const logged = committed.kind === "committed" ? committed.logged : 0;

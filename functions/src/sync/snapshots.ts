@@ -59,6 +59,12 @@ export function contentHash(json: string): string {
   return createHash("sha256").update(json).digest("hex");
 }
 
+/** A snapshot's canonical JSON and its content hash. */
+function encode(value: unknown): { json: string; hash: string } {
+  const json = canonicalJson(value);
+  return { json, hash: contentHash(json) };
+}
+
 /**
  * Firestore's storage size of a value (strings: UTF-8 bytes + 1; numbers 8; booleans and null 1;
  * maps: field names + 1 each plus values). Infinity when the value cannot be stored inline at all
@@ -141,10 +147,11 @@ export async function writeSnapshots(
 ): Promise<SnapshotWriteResult> {
   const result: SnapshotWriteResult = { written: [], unchanged: [], split: {}, hashes: {} };
   for (const [name, value] of Object.entries(snapshots)) {
-    const json = canonicalJson(value);
-    const hash = contentHash(json);
+    const { json, hash } = encode(value);
     const outcome =
-      opts.known?.[name] === hash ? "unchanged" : await writeSnapshot(db, uid, provider, name, value, now, opts, json);
+      opts.known?.[name] === hash
+        ? "unchanged"
+        : await writeSnapshot(db, uid, provider, name, value, now, opts, { json, hash });
     if (outcome === "superseded") return { ...result, superseded: true };
     result.hashes[name] = hash;
     if (outcome === "unchanged") result.unchanged.push(name);
@@ -169,10 +176,10 @@ export async function writeSnapshot(
   value: unknown,
   now: Date,
   opts: SnapshotWriteOptions = {},
-  json: string = canonicalJson(value),
+  encoded: { json: string; hash: string } = encode(value),
 ): Promise<"unchanged" | "superseded" | number> {
   const head = db.doc(firestorePaths.snapshot(uid, provider, name));
-  const hash = contentHash(json);
+  const { json, hash } = encoded;
   const bytes = Buffer.byteLength(json);
   const current = await head.get();
   const parsedCurrent = current.exists ? SnapshotHead.safeParse(current.data()) : undefined;

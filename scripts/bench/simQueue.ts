@@ -54,10 +54,9 @@ export class SimQueue {
   private lastRefill = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
-  private held = false;
-  private rate: number;
-  private readonly settings: QueueSettings;
   readonly stats: QueueStats = { enqueued: 0, duplicates: 0, dispatched: 0, retried: 0, gaveUp: 0, peakConcurrent: 0 };
+
+  private readonly settings: QueueSettings;
 
   constructor(
     readonly name: string,
@@ -65,39 +64,17 @@ export class SimQueue {
     private readonly handler: TaskHandler,
   ) {
     this.settings = { ...settings };
-    this.rate = settings.maxDispatchesPerSecond;
     this.tokens = this.bucketSize;
   }
 
   private get bucketSize(): number {
-    return Math.max(1, this.rate);
+    return Math.max(1, this.settings.maxDispatchesPerSecond);
   }
 
-  /** The dispatch rate now (as Cloud Tasks' updateQueue sets it: the tasks already queued stay). */
+  /** The dispatch rate from now on, as Cloud Tasks' updateQueue sets it (the queued tasks stay). */
   setRate(perSecond: number): void {
-    this.rate = perSecond;
     this.settings.maxDispatchesPerSecond = perSecond;
     this.tokens = Math.min(this.tokens, this.bucketSize);
-  }
-
-  /**
-   * Stops dispatching (the queued tasks stay) and resolves when the running ones have ended;
-   * `resume()` goes on. For a bench that moves its clocks between slots with nothing in flight.
-   */
-  async pause(): Promise<void> {
-    this.held = true;
-    while (this.running > 0) await new Promise((r) => setTimeout(r, 5));
-  }
-
-  resume(): void {
-    this.held = false;
-    this.lastRefill = Date.now();
-    if (this.pending.length > 0) this.start();
-  }
-
-  /** Tasks queued and not yet dispatched. */
-  get waiting(): number {
-    return this.pending.length;
   }
 
   enqueue(payload: SyncTaskPayload, id: string): EnqueueResult {
@@ -118,21 +95,19 @@ export class SimQueue {
 
   private pump(): void {
     const now = Date.now();
-    this.tokens = Math.min(this.bucketSize, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
+    this.tokens = Math.min(
+      this.bucketSize,
+      this.tokens + ((now - this.lastRefill) / 1000) * this.settings.maxDispatchesPerSecond,
+    );
     this.lastRefill = now;
-    while (!this.held && this.tokens >= 1 && this.running < this.settings.maxConcurrentDispatches) {
+    while (this.tokens >= 1 && this.running < this.settings.maxConcurrentDispatches) {
       const i = this.pending.findIndex((p) => p.notBefore <= now);
       if (i < 0) break;
       const task = this.pending.splice(i, 1)[0]!;
       this.tokens -= 1;
       this.dispatch(task);
     }
-    if ((this.pending.length === 0 || this.held) && this.running === 0) {
-      if (this.held && this.pending.length > 0) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-        return;
-      }
+    if (this.pending.length === 0 && this.running === 0) {
       clearInterval(this.timer);
       this.timer = undefined;
       for (const w of this.idleWaiters.splice(0)) w();

@@ -596,7 +596,7 @@ async function adaptiveRun(
       budget: Math.floor(opts.race.budget / RACED.length),
     });
   for (let k = 1; k <= opts.slots; k++) {
-    // Between slots nothing is in flight (each queue paused), so the clocks can move.
+    // Between slots nothing is in flight (each queue stopped), so the clocks can move.
     const gap = 61 * 60_000;
     clock.t += gap;
     await fake.advanceClock(gap);
@@ -605,16 +605,14 @@ async function adaptiveRun(
     for (const p of RACED) queues[p].setRate(rate);
     const t0 = Date.now();
     await runFanOut({ db: db(), queue: own, clock, config });
-    for (const p of RACED) queues[p].resume();
     await new Promise((r) => setTimeout(r, Math.max(0, slotSeconds * 1000 - (Date.now() - t0))));
-    // The slot lasts until its last sync ends (a sync that met a 429 may wait in place first).
-    for (const p of RACED) await queues[p].pause();
-    const elapsed = (Date.now() - t0) / 1000;
-    // A real slot is an hour: the queue would dispatch the rest at this rate long before the next
+    // The slot lasts until its last sync ends (a sync that met a 429 may wait in place first). A
+    // real slot is an hour: the queue would dispatch the rest at this rate long before the next
     // one. The bench measures only the slot's first SLOT_WINDOWS windows, so it counts the rest as
     // run: drops them, and their pending records with them, or they would wait (and grow stale)
     // into the next slots that the clock reaches in seconds.
     for (const p of RACED) await queues[p].stop();
+    const elapsed = (Date.now() - t0) / 1000;
     await Promise.all(
       set.map((c) => db().doc(firestorePaths.connection(c.uid, c.provider)).update({ pendingTask: null })),
     );

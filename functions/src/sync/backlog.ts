@@ -2,7 +2,8 @@
  * Backlog control: a connection gets at most one scheduled task waiting in its queue.
  *
  * After a successful enqueue the fan-out records `pendingTask = { id, slot, enqueuedAt }` on the
- * connection; taking the lease (lease.ts) clears it. While a pending task is younger than
+ * connection; taking the lease (lease.ts) clears it, and so does the recorded task itself when it
+ * exits without syncing (the connection paused, disconnected or no longer due). While a pending task is younger than
  * PENDING_TASK_EXPIRY_MINUTES the fan-out enqueues nothing more for that connection (it stays due
  * and is counted as `skippedPending`, or as a duplicate when the task is this slot's own), so a
  * queue that cannot keep up does not grow by every due connection each slot. An older pending

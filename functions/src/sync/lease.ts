@@ -65,20 +65,29 @@ export async function acquireLease(
     if (!parsed.success) return { kind: "invalid" } as const;
     const c = parsed.data;
     const now = args.now.getTime();
-    if (!isSyncable(c.status)) return { kind: "not_syncable", status: c.status } as const;
+    // A task that exits here for good while the connection records it as its pending task clears
+    // the record: otherwise the fan-out would skip the connection as pending (a paused connection
+    // resumed, a sync since) until PENDING_TASK_EXPIRY_MINUTES. Another task's record is left.
+    const exit = <R extends LeaseResult>(result: R): R => {
+      if (args.taskId !== undefined && c.pendingTask?.id === args.taskId) {
+        tx.update(ref, { pendingTask: FieldValue.delete() });
+      }
+      return result;
+    };
+    if (!isSyncable(c.status)) return exit({ kind: "not_syncable", status: c.status } as const);
     const live = c.lease !== null && c.lease.expiresAt.toMillis() > now;
     const redelivery = live && args.taskId !== undefined && c.lease?.taskId === args.taskId;
-    if (live && !redelivery) return { kind: "leased", until: c.lease!.expiresAt.toDate() } as const;
+    if (live && !redelivery) return exit({ kind: "leased", until: c.lease!.expiresAt.toDate() } as const);
     // A scheduled (or connect) task is due when the connection is still as due as it was when the
     // task was made: any sync since (this task delivered twice, a manual sync, the fan-out's task
     // for the same connection) moved nextSyncAt past requestedAt.
     // Compared with the fan-out's own clock reading, not this instance's `now`, so a run that
     // finishes seconds before the next slot does not make a duplicate of its task look due again.
     if (args.reason !== "manual" && c.nextSyncAt.toMillis() > args.requestedAt) {
-      return { kind: "not_due", nextSyncAt: c.nextSyncAt.toDate() } as const;
+      return exit({ kind: "not_due", nextSyncAt: c.nextSyncAt.toDate() } as const);
     }
     if (args.reason === "manual" && c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now) {
-      return { kind: "rate_limited", until: c.rateLimitedUntil.toDate() } as const;
+      return exit({ kind: "rate_limited", until: c.rateLimitedUntil.toDate() } as const);
     }
     const lease = {
       holder: args.holder,

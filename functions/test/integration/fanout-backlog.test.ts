@@ -168,6 +168,52 @@ describe("backlog control", () => {
     expect(c.pendingTask).toBeUndefined();
   });
 
+  it("when a pending task exits without syncing (paused, not due), then it clears its own record, so the next slot enqueues again", async () => {
+    await seed(["p", "q"]);
+    const clock = new Clock(T0);
+    const queue = new CountingQueue();
+    const fanOut = () => runFanOut({ db: iso.firestore, queue, clock, config: baseConfig });
+    expect(await fanOut()).toMatchObject({ enqueued: 2 });
+    const task = (uid: string) => queue.tasks.find((t) => t.payload.uid === uid)!;
+    const deliver = (uid: string, holder: string) =>
+      acquireLease(iso.firestore, {
+        ...task(uid).payload,
+        holder,
+        now: clock.now(),
+        leaseSeconds: 600,
+        taskId: task(uid).id,
+      });
+    const ref = (uid: string) => iso.firestore.doc(firestorePaths.connection(uid, "spotify"));
+
+    // p is paused before its task arrives; q waits in a backoff (a resume of an error connection).
+    await ref("p").update({ status: "paused", pausedFrom: "connected" });
+    await ref("q").update({ nextSyncAt: Timestamp.fromMillis(T0 + 30 * 60_000) });
+    // Another task's delivery (a manual one, an older duplicate) leaves the record alone.
+    const other = await acquireLease(iso.firestore, {
+      ...task("q").payload,
+      holder: "run-other",
+      now: clock.now(),
+      leaseSeconds: 600,
+      taskId: "another-task",
+    });
+    expect(other.kind).toBe("not_due");
+    expect((await conn("q")).pendingTask?.id).toBe(task("q").id);
+
+    expect((await deliver("p", "run-p")).kind).toBe("not_syncable");
+    expect((await deliver("q", "run-q")).kind).toBe("not_due");
+    for (const uid of ["p", "q"]) {
+      const c = await conn(uid);
+      expect(c.pendingTask).toBeUndefined();
+      expect(c.lease).toBeNull();
+    }
+
+    // p is resumed (due now), q's backoff passes: the next slot enqueues both, none skipped as pending.
+    await ref("p").update({ status: "connected", nextSyncAt: Timestamp.fromMillis(T0 + TICK - 1) });
+    clock.t = T0 + 2 * TICK;
+    expect(await fanOut()).toMatchObject({ due: 2, enqueued: 2, skippedPending: 0 });
+    expect(queue.tasks).toHaveLength(4);
+  });
+
   it("when a scheduled task is older than the expiry, then it exits as stale without a transaction", async () => {
     await seed(["late"]);
     const before = await iso.firestore.doc(firestorePaths.connection("late", "spotify")).get();

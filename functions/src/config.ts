@@ -237,6 +237,10 @@ const GENERAL = {
   ),
   MAX_BACKOFF_HOURS: int(positiveInt, 48, "Upper bound of the exponential backoff of a failing connection."),
   SYNC_RUN_TTL_DAYS: int(positiveInt, 30, "Days a sync_runs document is kept (Firestore TTL on expiresAt)."),
+  SYNC_RUNS_UNCHANGED: flag(
+    false,
+    "Write a sync_runs document for every run, also a scheduled one that succeeded and changed nothing (by default such runs are only counted on the connection, quietRuns).",
+  ),
   PLAY_RETENTION_DAYS: int(
     nonNegativeInt,
     0,
@@ -268,6 +272,11 @@ const GENERAL = {
     positiveInt.max(24 * 30),
     24,
     "Longest a provider's rate limit may pause syncing (app-wide or one connection); at the cap the next sync probes again.",
+  ),
+  PROVIDER_PAUSE_CACHE_SECONDS: int(
+    nonNegativeInt.max(300),
+    10,
+    "Seconds an instance reuses what it read of a provider's app-wide pause before reading provider_state again (0: every sync reads it).",
   ),
 
   // --- Imports from the web app -----------------------------------------------------------------

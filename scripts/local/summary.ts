@@ -31,6 +31,7 @@ export async function collectStats(emails: Map<string, string>): Promise<Stats> 
   ]);
   const byStatus: Record<string, number> = {};
   const errors: string[] = [];
+  let quiet = 0;
   for (const d of conns.docs) {
     const c = d.data() as {
       status?: string;
@@ -39,7 +40,10 @@ export async function collectStats(emails: Map<string, string>): Promise<Stats> 
       lastError?: { message?: string; at?: Timestamp } | null;
       lastSuccessAt?: Timestamp | null;
       reauthReason?: string | null;
+      quietRuns?: unknown;
     };
+    // Scheduled runs that found nothing new are counted on the connection, not in sync_runs.
+    if (typeof c.quietRuns === "number" && c.quietRuns > 0) quiet += c.quietRuns;
     const leased = c.lease?.expiresAt && c.lease.expiresAt.toMillis() > now;
     const limited = c.rateLimitedUntil && c.rateLimitedUntil.toMillis() > now;
     const key = leased ? "syncing" : c.status === "connected" && limited ? "rate_limited" : (c.status ?? "unknown");
@@ -66,7 +70,8 @@ export async function collectStats(emails: Map<string, string>): Promise<Stats> 
     if (outcome === "success" && fin && (!firstSuccessAt || fin.toDate() < firstSuccessAt))
       firstSuccessAt = fin.toDate();
   }
-  return { byStatus, runs: runsBy, runsTotal: runs.size, firstSuccessAt, errors };
+  if (quiet > 0) runsBy["unchanged"] = quiet;
+  return { byStatus, runs: runsBy, runsTotal: runs.size + quiet, firstSuccessAt, errors };
 }
 
 export function statusLine(s: Stats): string {

@@ -33,6 +33,8 @@ export interface ConnectionView {
   app: { clientId: string } | null;
   /** The last gap the sync detected in the play log (`lastHistoryGap`): plays between the two times may be lost. */
   historyGap: { after: Date; before: Date; detectedAt: Date | null } | null;
+  /** Scheduled syncs since the last sync history row that found nothing new (`quietRuns`). */
+  quietRuns: number;
 }
 
 /** Reads a connection document's data defensively (a missing field is null, never a crash). */
@@ -68,6 +70,8 @@ export function readConnection(data: Record<string, unknown> | undefined): Conne
         : null,
     historyGap:
       gap && gapAfter && gapBefore ? { after: gapAfter, before: gapBefore, detectedAt: toDate(gap.detectedAt) } : null,
+    quietRuns:
+      typeof data.quietRuns === "number" && Number.isInteger(data.quietRuns) && data.quietRuns > 0 ? data.quietRuns : 0,
   };
 }
 

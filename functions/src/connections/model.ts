@@ -103,6 +103,12 @@ export const ConnectionDoc = z.object({
    * a disconnect, a reconnect, an erase); absent, null or malformed: the next sync reads them.
    */
   snapshotHashes: z.record(z.string(), z.string()).nullable().optional().catch(undefined),
+  /**
+   * Quiet runs since the last `sync_runs` row: scheduled runs that succeeded at the first attempt
+   * and changed nothing. Each is counted here instead of writing a row of its own (unless
+   * SYNC_RUNS_UNCHANGED is on); the next row records the count as `quietRunsBefore` and resets it.
+   */
+  quietRuns: z.number().int().nonnegative().optional().catch(undefined),
 });
 export type ConnectionDoc = z.infer<typeof ConnectionDoc>;
 

@@ -14,7 +14,9 @@
  *   the fan-out enqueued that has not started yet) and the oldest of those;
  * - **fanOuts**: the fan-out keeps no record of its own, so the last fan-outs are derived: the
  *   scheduled runs of `sync_runs` grouped by the fan-out slot (SYNC_TICK_MINUTES) they started in,
- *   with their outcomes, and the pending tasks grouped by the slot they were enqueued in;
+ *   with their outcomes, the quiet runs that wrote no row (outcome `unchanged`: each connection
+ *   whose last run was quiet, `quietRuns` > 0, by the slot of its `lastSyncAt`), and the pending
+ *   tasks grouped by the slot they were enqueued in;
  * - **recentRuns**: collectionGroup `sync_runs`, newest first.
  *
  * Every query is a collection-group query with a limit (or a count); firestore.indexes.json holds
@@ -241,12 +243,18 @@ async function backlogOf(db: Firestore, p: Provider, now: Date): Promise<Operato
 }
 
 async function fanOuts(deps: OverviewDeps): Promise<OperatorOverview["fanOuts"]> {
-  const [runs, pending] = await Promise.all([
+  const [runs, quiet, pending] = await Promise.all([
     deps.db
       .collectionGroup(SYNC_RUNS)
       .where("reason", "==", "scheduled")
       .orderBy("finishedAt", "desc")
       .select("provider", "outcome", "startedAt")
+      .limit(FANOUT_SAMPLE)
+      .get(),
+    deps.db
+      .collectionGroup(CONNECTIONS)
+      .orderBy("lastSyncAt", "desc")
+      .select("provider", "lastSyncAt", "quietRuns")
       .limit(FANOUT_SAMPLE)
       .get(),
     deps.db
@@ -272,6 +280,15 @@ async function fanOuts(deps: OverviewDeps): Promise<OperatorOverview["fanOuts"]>
     r.runs++;
     const outcome = text(doc.get("outcome"), 40) || "unknown";
     r.outcomes[outcome] = (r.outcomes[outcome] ?? 0) + 1;
+    addProvider(r, doc.get("provider"));
+  }
+  for (const doc of quiet.docs) {
+    const count = doc.get("quietRuns");
+    const at = isoOf(doc.get("lastSyncAt"));
+    if (typeof count !== "number" || count <= 0 || !at) continue;
+    const r = row(new Date(slotStart(new Date(at), deps.config.SYNC_TICK_MINUTES)).toISOString());
+    r.runs++;
+    r.outcomes.unchanged = (r.outcomes.unchanged ?? 0) + 1;
     addProvider(r, doc.get("provider"));
   }
   for (const doc of pending.docs) {

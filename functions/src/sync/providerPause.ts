@@ -188,6 +188,41 @@ export interface PauseInfo {
   active: boolean;
 }
 
+/**
+ * What one instance read of the pauses, reused for PROVIDER_PAUSE_CACHE_SECONDS: an instance serves
+ * many syncs a second, and each would otherwise read the same pause document. A pause set by
+ * another instance (or lifted by an operator) is seen at most that long after; the syncs meanwhile
+ * call the provider, and the first app-wide 429 pauses again and forgets the cached read here
+ * (`forget`), so an instance sends at most its syncs in flight into a pause it has not seen.
+ */
+export class PauseCache {
+  private readonly entries = new Map<string, { readAt: number; doc: z.infer<typeof PauseDoc> | null }>();
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async pausedUntil(target: Provider | PauseTarget, now: Date, limits: PauseLimits): Promise<Date | null> {
+    const key = pausePath(target);
+    let entry = this.entries.get(key);
+    const t = now.getTime();
+    if (!entry || t - entry.readAt >= this.ttlSeconds * 1000 || t < entry.readAt) {
+      const parsed = PauseDoc.safeParse((await this.db.doc(key).get()).data());
+      entry = { readAt: t, doc: parsed.success ? parsed.data : null };
+      this.entries.set(key, entry);
+      if (this.entries.size > 1000) this.entries.delete(this.entries.keys().next().value!);
+    }
+    if (!entry.doc) return null;
+    const end = effectiveEnd(entry.doc, limits);
+    return end.getTime() > t ? end : null;
+  }
+
+  forget(target: Provider | PauseTarget): void {
+    this.entries.delete(pausePath(target));
+  }
+}
+
 /** The stored pause of each provider (also an expired one), for operators: `npm run status`. */
 export async function describeProviderPauses(
   db: Firestore,

@@ -33,6 +33,12 @@
  * snapshots.ts `known`), plays the connection's history already lists need no transaction
  * (playLog.ts `knownPlays`), and the image mirror's manifest is on the connection too (mirror.ts).
  *
+ * A quiet run — scheduled, successful at its first attempt, and changing nothing (no snapshot, play,
+ * image or daily point written, after a run that released its lease) — writes no `sync_runs` row:
+ * the connection, written anyway, counts it (`quietRuns`), and the next row carries the count
+ * (`quietRunsBefore`). So every run is accounted for, and an hourly sync that finds nothing new
+ * costs the lease and the outcome, two writes. SYNC_RUNS_UNCHANGED writes a row for every run.
+ *
  * Listening history (a provider whose fetch returns plays): after the snapshots, the plays read
  * are logged (history/playLog.ts, fenced by the lease: a run that lost it logs nothing and stops
  * its remaining work). A sync that logged new plays or found a gap is followed sooner
@@ -41,7 +47,7 @@
  * plays older than PLAY_RETENTION_DAYS are trimmed.
  */
 import { randomBytes } from "node:crypto";
-import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { type Config, providerSettings } from "../config";
 import { DeadlineExceededError, isAppError, RateLimitedError, ReauthRequiredError } from "../errors";
 import { ConnectionHistory } from "../history/model";
@@ -67,8 +73,8 @@ import {
   isSyncable,
   nextSyncAfterSuccess,
 } from "./policy";
-import { type BlobStore, type Clock, SyncTaskPayload } from "./ports";
-import { pauseProvider, pausedError, providerPausedUntil } from "./providerPause";
+import { type BlobStore, type Clock, SyncTaskPayload, slotStart } from "./ports";
+import { type PauseCache, pauseProvider, pausedError, providerPausedUntil } from "./providerPause";
 import { type SnapshotWritePoint, writeSnapshots } from "./snapshots";
 
 /** The token store, as the sync uses it (crypto/tokenStore.ts implements it). */
@@ -97,6 +103,8 @@ export interface SyncDeps {
   /** Erases a provider's snapshots and objects of one uid (when the account vanished mid-run). */
   eraser: ProviderDataEraser;
   newRunId?: (now: Date) => string;
+  /** This instance's reads of provider pauses (providerPause.ts PauseCache); absent: read by every sync. */
+  pauses?: PauseCache;
   /** Tests only: awaited before each write of the run (to interleave another run or a disconnect there). */
   beforeWrite?: (point: RunWritePoint, detail?: string) => Promise<void>;
 }
@@ -137,6 +145,8 @@ export interface SyncResult {
   pointDay?: string;
   /** Raw plays deleted by the daily retention trim. */
   trimmed?: number;
+  /** A quiet run: counted on the connection (`quietRuns`) instead of a sync_runs row. */
+  quiet?: boolean;
   /**
    * Set when the account was deleted, the provider disconnected, or the run's lease taken or
    * cleared (`overtaken`: a newer run or a reconnect) during the run (see the file comment).
@@ -209,10 +219,20 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
   let trimDue = false;
   /** The run began writing snapshots: a failure after it leaves the known hashes in doubt. */
   let snapshotsTouched = false;
+  /** The tokens as stored, and a refreshed access token not saved yet (the refresh token unchanged). */
+  const tokenState: { stored: TokenSet | null; pending: TokenSet | null } = { stored: null, pending: null };
+  const saveTokens = async (fresh: TokenSet) => {
+    const saved = tokenState.stored !== null && (await deps.tokens.replace(uid, provider, tokenState.stored, fresh));
+    if (saved) tokenState.stored = fresh;
+    else logs.warn("sync.tokens_superseded", { uid, provider, runId });
+    tokenState.pending = null;
+  };
 
   try {
     // The provider rate-limited the whole app: no call until the pause ends (providerPause.ts).
-    pausedUntil = await providerPausedUntil(db, pauseTarget, startedAt, config);
+    pausedUntil = deps.pauses
+      ? await deps.pauses.pausedUntil(pauseTarget, startedAt, config)
+      : await providerPausedUntil(db, pauseTarget, startedAt, config);
     if (pausedUntil) throw pausedError(provider, pausedUntil, ownClientId !== undefined);
     if (ownClientId !== undefined) ctx.app = await ownApp(deps.apps, uid, provider, ownClientId);
     const tokens = await deps.tokens.load(uid, provider);
@@ -220,21 +240,26 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       throw new ReauthRequiredError(
         `No ${providerName(provider)} tokens are stored for this account; reconnect ${providerName(provider)}.`,
       );
-    // Refreshes when due (and once more on a 401), persisting new tokens before they are used:
-    // a rotated refresh token must survive whatever happens next. A 401 right after a refresh
-    // means the grant is gone: ReauthRequiredError.
+    tokenState.stored = tokens;
+    // Refreshes when due (and once more on a 401), persisting new tokens before they are used
+    // when they carry a new credential: a rotated refresh token (or a refreshed long-lived token)
+    // must survive whatever happens next. A 401 right after a refresh means the grant is gone:
+    // ReauthRequiredError. A refresh that kept the refresh token only renewed the access token:
+    // the stored refresh token still works, so it is saved after the fetch, and only when it is
+    // still good at the next sync (savePending below); an hourly Spotify sync refreshes anyway.
     // Saved only over the tokens they were refreshed from: a reconnect meanwhile (new grant) is
     // not overwritten, and a disconnect or account deletion is not undone.
-    let stored = tokens;
     const { result: fetched } = await withAccessToken(
       ctx,
       module,
       tokens,
       async (fresh) => {
-        const saved = await deps.tokens.replace(uid, provider, stored, fresh);
-        if (saved) stored = fresh;
-        else logs.warn("sync.tokens_superseded", { uid, provider, runId });
         result.tokenRefreshed = true;
+        if (fresh.refreshToken !== undefined && fresh.refreshToken === tokenState.stored?.refreshToken) {
+          tokenState.pending = fresh;
+          return;
+        }
+        await saveTokens(fresh);
       },
       (accessToken) => module.fetchAll(ctx, accessToken),
     );
@@ -351,6 +376,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       await pauseProvider(db, { ...pauseTarget, until: e.retryAt, reason: e.message, now, limits: config }).catch(
         (pe: unknown) => logs.error("sync.provider_pause_failed", { provider, error: errorSummary(pe) }),
       );
+      deps.pauses?.forget(pauseTarget);
     }
     const lastAttempt = attempt.lastAttempt ?? attempt.retryCount + 1 >= settings.queue.maxAttempts;
     const d = decideFailure(e, {
@@ -387,14 +413,38 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     });
   }
 
+  // A refreshed access token not saved yet: saved when the next attempt can still use it, i.e.
+  // it is not due for a refresh by then. The next attempt: a retry at once; else nextSyncAt at
+  // this run's point of its slot (the queue reaches a connection at about the same point each
+  // slot). An hourly sync with hour-long tokens refreshes every time anyway: no write for it.
+  if (tokenState.pending) {
+    const now = clock.now();
+    const nextSync = update.nextSyncAt instanceof Timestamp ? update.nextSyncAt.toMillis() : now.getTime();
+    const offset = now.getTime() - slotStart(now, config.SYNC_TICK_MINUTES);
+    const next = result.retry ? now : new Date(Math.max(now.getTime(), nextSync + offset));
+    const pending = tokenState.pending;
+    if (!module.refreshDue({ ...ctx, now: () => next }, pending)) {
+      await saveTokens(pending).catch((e: unknown) =>
+        logs.warn("sync.tokens_save_failed", { uid, provider, runId, error: errorSummary(e) }),
+      );
+    }
+  }
   const finishedAt = clock.now();
   result.ms = Date.now() - t0;
+  const quiet =
+    !config.SYNC_RUNS_UNCHANGED &&
+    reason === "scheduled" &&
+    attempt.retryCount === 0 &&
+    !lease.inherited &&
+    point === undefined &&
+    changedNothing(result);
   await deps.beforeWrite?.("finish");
   const fate = await finishRun(db, {
     uid,
     provider,
     runId,
     startedAt,
+    quiet,
     ...(point && result.outcome === "success" ? { point } : {}),
     update: {
       ...update,
@@ -453,6 +503,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     return result;
   }
   if (fate.pointWritten && point) result.pointDay = point.day;
+  if (quiet) result.quiet = true;
   if (trimDue && result.outcome === "success") {
     const cutoff = retentionCutoff(clock.now(), config.PLAY_RETENTION_DAYS);
     if (cutoff) {
@@ -479,9 +530,19 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
       ...(result.plays?.gap ? { historyGap: true } : {}),
       ...(result.pointDay ? { historyPoint: true } : {}),
       ...(result.trimmed ? { playsTrimmed: result.trimmed } : {}),
+      ...(result.quiet ? { quiet: true } : {}),
     });
   }
   return result;
+}
+
+/** A successful run that wrote nothing but its outcome: no snapshot, play, gap or image change. */
+function changedNothing(result: SyncResult): boolean {
+  if (result.outcome !== "success") return false;
+  if ((result.snapshots?.written.length ?? 0) > 0) return false;
+  if (result.plays && (result.plays.logged > 0 || result.plays.gap)) return false;
+  const images = result.images;
+  return !images || images.saved + images.deleted + images.failed === 0;
 }
 
 /** Raw plays deleted at most by one day's retention trim of a connection (a heavy day is ~1,000). */
@@ -502,8 +563,8 @@ async function ownApp(apps: SyncAppStore, uid: string, provider: Provider, clien
 }
 
 /**
- * Records the outcome on the connection, appends the sync_runs document and releases the lease,
- * in one transaction. A connection deleted meanwhile (account deletion) is not recreated; a status
+ * Records the outcome on the connection, appends the sync_runs document (a quiet run: counts
+ * itself in `quietRuns` instead) and releases the lease, in one transaction. A connection deleted meanwhile (account deletion) is not recreated; a status
  * set meanwhile by someone else (paused) is not overwritten. Fenced: when the run no longer holds
  * its lease (another run took it, a disconnect or reconnect cleared it), only the run's own
  * sync_runs row is written, with outcome `superseded` (`supersededOutcome`: what the run itself
@@ -519,6 +580,8 @@ async function finishRun(
     startedAt: Date;
     update: Record<string, unknown>;
     run: Record<string, unknown>;
+    /** No row: the connection counts the run (runSync's file comment). */
+    quiet: boolean;
     /** Today's daily point, written unless the connection is gone or disconnected, or has it already. */
     point?: { update: PointUpdate; day: string; nextAt: Date };
   },
@@ -532,6 +595,7 @@ async function finishRun(
       lease?: { holder?: string } | null;
       dataErasedAt?: Timestamp | null;
       history?: unknown;
+      quietRuns?: unknown;
     };
     const runRef = db.doc(firestorePaths.syncRun(args.uid, args.runId));
     if (!leaseHeldBy(data, args.runId)) {
@@ -562,8 +626,11 @@ async function finishRun(
         pointWritten = true;
       }
     }
+    const quietBefore = typeof data.quietRuns === "number" && data.quietRuns > 0 ? data.quietRuns : 0;
+    if (args.quiet) update.quietRuns = FieldValue.increment(1);
+    else if (quietBefore > 0) update.quietRuns = 0;
     tx.update(ref, update);
-    tx.set(runRef, args.run);
+    if (!args.quiet) tx.set(runRef, quietBefore > 0 ? { ...args.run, quietRunsBefore: quietBefore } : args.run);
     if (data.status !== "disconnected") return { kind: "recorded", pointWritten };
     return { kind: "disconnected", dataErasedDuringRun: erasedDuring(data.dataErasedAt, args.startedAt), pointWritten };
   });

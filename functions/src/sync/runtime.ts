@@ -15,13 +15,28 @@ import type { FanOutDeps } from "./fanOut";
 import type { ManualSyncDeps } from "./manual";
 import type { Download } from "./mirror";
 import { systemClock } from "./ports";
+import { PauseCache } from "./providerPause";
 import { type QueueRatePort, recordOnlyQueueRate } from "./queueRate";
 import type { RetentionDeps } from "./retention";
 import type { SyncDeps } from "./runSync";
 import { firebaseTaskQueue } from "./taskQueue";
 
+/** The process's reads of provider pauses, shared by every sync it serves (PROVIDER_PAUSE_CACHE_SECONDS). */
+let processPauses: { ttl: number; cache: PauseCache } | undefined;
+function pauseCache(config: Config): PauseCache | undefined {
+  if (config.PROVIDER_PAUSE_CACHE_SECONDS === 0) return undefined;
+  if (processPauses?.ttl !== config.PROVIDER_PAUSE_CACHE_SECONDS)
+    processPauses = {
+      ttl: config.PROVIDER_PAUSE_CACHE_SECONDS,
+      cache: new PauseCache(db(), config.PROVIDER_PAUSE_CACHE_SECONDS),
+    };
+  return processPauses.cache;
+}
+
 export function syncDeps(config: Config = getConfig()): SyncDeps {
+  const pauses = pauseCache(config);
   return {
+    ...(pauses ? { pauses } : {}),
     db: db(),
     clock: systemClock,
     config,

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { deleteApp, getApps } from "firebase-admin/app";
+import { FieldValue } from "firebase-admin/firestore";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { auth, db } from "../../src/admin";
 import { firestorePaths, storagePaths } from "../../src/paths";
@@ -154,6 +155,15 @@ describe("the web app, in a browser, against the local system", () => {
     expect(await page.locator("[data-section=top] ol.rank li").count()).toBeGreaterThan(0);
     expect(await page.locator("[data-section=recent] li").count()).toBeGreaterThan(0);
     await page.waitForSelector("[data-section=history] tbody tr");
+    await expect(page.locator("[data-section=history] p.quiet-runs").count()).resolves.toBe(0);
+    // Scheduled syncs that find nothing new write no sync_runs row; the connection counts them
+    // (sync-mirror.test.ts runs them), and the history says so.
+    const spotifyRef = db().doc(firestorePaths.connection(alice.uid, "spotify"));
+    await spotifyRef.update({ quietRuns: 2 });
+    await page.waitForSelector(
+      "[data-section=history] p.quiet-runs:has-text('Spotify: 2 more syncs since found nothing new, the last at')",
+    );
+    await spotifyRef.update({ quietRuns: FieldValue.delete() });
     await screenshot(page, "07-dashboard-spotify");
   });
 

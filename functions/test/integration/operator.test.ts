@@ -132,7 +132,12 @@ async function seed(): Promise<void> {
     nextSyncAt: Timestamp.fromMillis(now.getTime() + 3_600_000),
     pendingTask: { id: `task-${run}`, slot: pendingSlot.toISOString(), enqueuedAt: Timestamp.fromDate(pendingSlot) },
   });
-  await seedConnection(seeded.connected, "instagram", { nextSyncAt: Timestamp.fromMillis(now.getTime() + 3_600_000) });
+  // Its last run was quiet (scheduled, nothing changed): no sync_runs row, counted on the connection.
+  await seedConnection(seeded.connected, "instagram", {
+    nextSyncAt: Timestamp.fromMillis(now.getTime() + 3_600_000),
+    lastSyncAt: Timestamp.fromMillis(runStarted.getTime() + 800),
+    quietRuns: 3,
+  });
   await db()
     .doc(firestorePaths.syncRun(seeded.error, `run-${run}`))
     .set({
@@ -282,6 +287,8 @@ describe("the operator callable", () => {
     );
     expect(ranIn?.runs).toBeGreaterThanOrEqual(1);
     expect(ranIn?.outcomes.transient).toBeGreaterThanOrEqual(1);
+    expect(ranIn?.outcomes.unchanged).toBeGreaterThanOrEqual(1);
+    expect(ranIn?.providers).toEqual(expect.arrayContaining(["instagram", "spotify"]));
     expect(after.fanOuts.find((f) => f.slot === pendingSlot.toISOString())?.pending).toBeGreaterThanOrEqual(1);
 
     const finished = after.recentRuns.map((r) => r.finishedAt ?? "");

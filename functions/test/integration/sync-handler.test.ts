@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { deleteApp, initializeApp } from "firebase-admin/app";
-import { type DocumentReference, type Firestore, Timestamp, getFirestore } from "firebase-admin/firestore";
+import { DocumentReference, type Firestore, Timestamp, getFirestore } from "firebase-admin/firestore";
 import { deleteAccountData } from "../../src/account/deleteAccount";
 import { bucket, db } from "../../src/admin";
 import { loadConfig } from "../../src/config";
@@ -27,7 +27,7 @@ import type { FetchResult, TokenSet } from "../../src/providers/types";
 import { bucketBlobStore } from "../../src/sync/blobStore";
 import { runFanOut } from "../../src/sync/fanOut";
 import { ManualSyncRefusedError, requestManualSync } from "../../src/sync/manual";
-import { pauseProvider } from "../../src/sync/providerPause";
+import { PauseCache, pauseProvider } from "../../src/sync/providerPause";
 import { type SyncDeps, runSync } from "../../src/sync/runSync";
 import { readSnapshot } from "../../src/sync/snapshots";
 import { FakeClock, RecordingQueue, type ScriptedProvider, scriptedProvider } from "../support/sync-fakes";
@@ -414,6 +414,35 @@ describe("the failure policy", () => {
     expect(await tokens.load(s.uid, "spotify")).toMatchObject({ accessToken: "access-2", refreshToken: "refresh-2" });
   });
 
+  it("when a refresh keeps the refresh token and the new access token is due again by the next sync, then it is not saved, and before a retry it is", async () => {
+    // The sync runs at the start of its slot, so the next one comes a full interval later.
+    const slot = config.SYNC_TICK_MINUTES * 60_000;
+    const s = await setup({ expiresInMs: 60_000, at: Math.floor(Date.now() / slot) * slot });
+    s.provider.refreshImpl = async (t) => ({
+      ...t,
+      accessToken: "access-2",
+      expiresAt: new Date(s.clock.t + 3_600_000),
+    });
+    const before = await tokens.load(s.uid, "spotify");
+    const r = await runSync(s.deps, payload(s), { retryCount: 0 });
+    expect(r).toMatchObject({ outcome: "success", tokenRefreshed: true });
+    expect(await tokens.load(s.uid, "spotify")).toEqual(before); // the hourly sync refreshes anyway
+
+    // A transient failure that the queue retries at once: the retry uses the refreshed token.
+    s.provider.refreshImpl = async (t) => ({
+      ...t,
+      accessToken: "access-3",
+      expiresAt: new Date(s.clock.t + 3_600_000),
+    });
+    s.provider.fetchImpl = async () => {
+      throw new TransientError("503");
+    };
+    const failed = await runSync(s.deps, payload(s, "manual"), { retryCount: 0 });
+    expect(failed).toMatchObject({ outcome: "transient", retry: true, tokenRefreshed: true });
+    expect(await tokens.load(s.uid, "spotify")).toMatchObject({ accessToken: "access-3", refreshToken: "refresh-1" });
+    expect(s.provider.calls.refresh).toBe(2);
+  });
+
   it("when the person reconnects while a run refreshes the old grant, then the new grant's tokens are kept", async () => {
     const s = await setup({ expiresInMs: 60_000 });
     const reconnected: TokenSet = {
@@ -552,6 +581,56 @@ describe("an app-wide rate limit", () => {
       }),
     ).toBe(true);
     expect((await pauseDoc().get()).get("pausedUntil").toMillis()).toBe(s.clock.t + 3_600_000);
+  });
+
+  it("when an instance caches the pause for PROVIDER_PAUSE_CACHE_SECONDS, then a pause set elsewhere is seen after that, and one it sets itself at once", async () => {
+    const a = await setup();
+    const b = await setup({ at: a.clock.t });
+    const cache = new PauseCache(db(), 10);
+    const reads = jest.spyOn(DocumentReference.prototype, "get");
+    const pauseReads = () =>
+      reads.mock.contexts.filter((r) => (r as DocumentReference).path === pauseDoc().path).length;
+    a.deps.pauses = cache;
+    b.deps.pauses = cache;
+    const sync = async (s: Setup) => {
+      await db()
+        .doc(firestorePaths.connection(s.uid, s.provider.id))
+        .update({ nextSyncAt: Timestamp.fromMillis(0), lease: null });
+      return runSync(s.deps, { ...payload(s), requestedAt: s.clock.t }, { retryCount: 0 });
+    };
+    expect((await sync(a)).outcome).toBe("success");
+    expect((await sync(b)).outcome).toBe("success");
+    expect(pauseReads()).toBe(1); // two syncs, one read
+
+    // Another instance pauses Spotify: within the 10 s this one still calls, then it sees it.
+    await pauseProvider(db(), {
+      provider: "spotify",
+      until: new Date(a.clock.t + 3_600_000),
+      reason: "elsewhere",
+      now: a.clock.now(),
+      limits: { MAX_PAUSE_HOURS: 24 },
+    });
+    a.clock.t += 9_000;
+    expect((await sync(a)).outcome).toBe("success");
+    expect(a.provider.calls.fetch).toBe(2);
+    a.clock.t += 1_000;
+    expect(await sync(a)).toMatchObject({ outcome: "rate_limited", error: { code: "rate_limited" } });
+    expect(a.provider.calls.fetch).toBe(2);
+    expect(pauseReads()).toBe(2);
+
+    // Lifted elsewhere, then an app-wide 429 on this instance: the next sync reads the pause again.
+    await pauseDoc().delete();
+    b.clock.t = a.clock.t + 10_000;
+    b.provider.fetchImpl = async () => {
+      throw new RateLimitedError("Spotify asked to wait 600 s.", new Date(b.clock.t + 600_000), { scope: "app" });
+    };
+    expect((await sync(b)).outcome).toBe("rate_limited");
+    expect(pauseReads()).toBe(3);
+    const before = b.provider.calls.fetch;
+    expect((await sync(b)).outcome).toBe("rate_limited");
+    expect(b.provider.calls.fetch).toBe(before); // no call into the pause it just set
+    expect(pauseReads()).toBe(4);
+    reads.mockRestore();
   });
 
   it("when an Instagram account hits its own limit, then only that connection waits", async () => {

@@ -95,7 +95,12 @@ async function objectsOf(c: Conn): Promise<Map<string, string>> {
 }
 
 /** One in-process sync (as the task handler runs it), counting its Storage calls and Firestore operations. */
-async function sync(c: Conn, overrides: Partial<typeof config> = {}, beforeWrite?: SyncDeps["beforeWrite"]) {
+async function sync(
+  c: Conn,
+  overrides: Partial<typeof config> = {},
+  beforeWrite?: SyncDeps["beforeWrite"],
+  reason: "manual" | "scheduled" = "manual",
+) {
   const calls: Calls = { list: 0, save: 0, delete: 0 };
   const deps = syncDeps({ ...config, ...overrides });
   deps.blobs = counting(deps.blobs, calls);
@@ -105,7 +110,8 @@ async function sync(c: Conn, overrides: Partial<typeof config> = {}, beforeWrite
   const readsBefore = { ...readsByCollection };
   const r = await runSync(
     deps,
-    { uid: c.uid, provider: c.provider, reason: "manual", requestedAt: Date.now() },
+    // A scheduled task made "later" than the connection's nextSyncAt is due (lease.ts).
+    { uid: c.uid, provider: c.provider, reason, requestedAt: Date.now() + (reason === "scheduled" ? 86_400_000 : 0) },
     {
       retryCount: 0,
       lastAttempt: true,
@@ -143,6 +149,39 @@ describe("the image mirror's manifest across syncs", () => {
     process.stderr.write(
       `[mirror] unchanged Spotify sync: Storage ${JSON.stringify(second.calls)}, Firestore ${JSON.stringify(second.firestore)}, writes by collection ${JSON.stringify(second.commits.writesByCollection)}\n`,
     );
+  });
+
+  it("when a scheduled sync changes nothing, then it writes no sync_runs row but counts itself on the connection, and the next row carries the count", async () => {
+    const c = await connect("spotify");
+    const runs = async () => (await db().collection(firestorePaths.syncRuns(c.uid)).get()).docs.map((d) => d.data());
+    await sync(c); // the first sync (manual): a row
+    for (const n of [1, 2]) {
+      const quiet = await sync(c, {}, undefined, "scheduled");
+      expect(quiet.r).toMatchObject({ outcome: "success", quiet: true, snapshots: { written: [] } });
+      // The lease and the outcome: two writes of the connection, nothing else.
+      expect(quiet.commits.writesByCollection).toEqual({ connections: 2 });
+      expect((await connRef(c).get()).get("quietRuns")).toBe(n);
+    }
+    expect(await runs()).toHaveLength(1);
+
+    // A change: a row again, with the quiet runs before it; the count starts over.
+    fake.account("spotify", c.accountId).changeItems(1);
+    const changed = await sync(c, {}, undefined, "scheduled");
+    expect(changed.r.quiet).toBeUndefined();
+    expect(changed.commits.writesByCollection.sync_runs).toBe(1);
+    const rows = (await runs()).sort((a, b) => a.startedAt.toMillis() - b.startedAt.toMillis());
+    expect(rows.map((r) => [r.reason, r.quietRunsBefore])).toEqual([
+      ["manual", undefined],
+      ["scheduled", 2],
+    ]);
+    expect((await connRef(c).get()).get("quietRuns")).toBe(0);
+
+    // A manual sync is always recorded, and SYNC_RUNS_UNCHANGED records every run.
+    expect((await sync(c)).commits.writesByCollection.sync_runs).toBe(1);
+    const logged = await sync(c, { SYNC_RUNS_UNCHANGED: true }, undefined, "scheduled");
+    expect(logged.r.quiet).toBeUndefined();
+    expect(logged.commits.writesByCollection).toEqual({ connections: 2, sync_runs: 1 });
+    expect(await runs()).toHaveLength(4);
   });
 
   it("when one playlist changes, then only its cover is stored, without a listing", async () => {
@@ -207,12 +246,15 @@ describe("the image mirror's manifest across syncs", () => {
     );
     const payload = () => ({ uid: c.uid, provider: c.provider, reason: "manual" as const, requestedAt: Date.now() });
     const first = await runSync(deps, payload(), { retryCount: 0, lastAttempt: true });
-    expect(first.images).toMatchObject({ saved: 3, failed: 1 });
-    expect(Object.keys((await manifestOf(c)).objects)).toHaveLength(3);
+    // About one fake playlist in ten has no cover: the covers are what the account has.
+    const covers = first.images!.saved + first.images!.failed;
+    expect(covers).toBeGreaterThanOrEqual(1);
+    expect(first.images).toMatchObject({ failed: 1 });
+    expect(Object.keys((await manifestOf(c)).objects)).toHaveLength(covers - 1);
     const second = await sync(c);
     expect(second.calls).toEqual({ list: 0, save: 1, delete: 0 });
-    expect(second.r.images).toEqual({ saved: 1, unchanged: 3, deleted: 0, failed: 0 });
-    expect((await objectsOf(c)).size).toBe(4);
+    expect(second.r.images).toEqual({ saved: 1, unchanged: covers - 1, deleted: 0, failed: 0 });
+    expect((await objectsOf(c)).size).toBe(covers);
   });
 
   it("when the person disconnects with their data erased and reconnects the same account, then the first sync lists and restores every cover", async () => {

@@ -44,9 +44,9 @@ interface Conn {
 
 const connRef = (c: Conn): DocumentReference => db().doc(firestorePaths.connection(c.uid, "youtube"));
 const snapshot = (c: Conn, name: string) => readSnapshot(db(), c.uid, "youtube", name);
-const sync = (c: Conn) =>
+const sync = (c: Conn, overrides: Partial<typeof config> = {}) =>
   runSync(
-    syncDeps(config),
+    syncDeps({ ...config, ...overrides }),
     { uid: c.uid, provider: "youtube", reason: "manual", requestedAt: Date.now() },
     { retryCount: 0 },
   );
@@ -133,12 +133,21 @@ describe("a YouTube sync against the fake", () => {
   it("when the access token has expired, then the sync refreshes it, keeps the refresh token and succeeds", async () => {
     const c = await connect();
     const before = await tokens.load(c.uid, "youtube");
-    await tokens.save(c.uid, "youtube", { ...before!, expiresAt: new Date(Date.now() - 1000) });
+    const expired = { ...before!, expiresAt: new Date(Date.now() - 1000) };
+    await tokens.save(c.uid, "youtube", expired);
     const r = await sync(c);
     expect(r).toMatchObject({ outcome: "success", tokenRefreshed: true });
+    // Google keeps the refresh token, and the new access token (an hour) expires before the next
+    // YouTube sync (6 h): not worth a write, the stored tokens stay as they were.
     const after = await tokens.load(c.uid, "youtube");
-    expect(after!.accessToken).not.toBe(before!.accessToken);
-    expect(after!.refreshToken).toBe(before!.refreshToken);
+    expect(after).toEqual(expired);
+    // With syncs closer than the token's life it is saved, and the refresh token is kept.
+    await tokens.save(c.uid, "youtube", expired);
+    const every20 = { SYNC_INTERVAL_MINUTES: 20, YOUTUBE_SYNC_INTERVAL_MINUTES: 20 };
+    expect(await sync(c, every20)).toMatchObject({ outcome: "success", tokenRefreshed: true });
+    const saved = await tokens.load(c.uid, "youtube");
+    expect(saved!.accessToken).not.toBe(before!.accessToken);
+    expect(saved!.refreshToken).toBe(before!.refreshToken);
   });
 });
 

@@ -141,52 +141,64 @@ export function dashboardView(s: Services, uid: string, media: MediaLoader): Vie
     if (runs.state === "error")
       return section("Sync history", errorBox("The sync history could not be loaded.", runs.message), null, "history");
     if (runs.rows.length === 0) return section("Sync history", empty("No syncs yet."), null, "history");
+    // Hourly syncs that find nothing new are counted on the connection, not listed one by one.
+    const quiet = CATALOG.flatMap((e) => {
+      const c = connections[e.id];
+      if (!c || c.quietRuns === 0) return [];
+      const last = c.lastSyncAt ? `, the last at ${formatDateTime(c.lastSyncAt)}` : "";
+      const syncs = c.quietRuns === 1 ? "1 more sync" : `${c.quietRuns} more syncs`;
+      return [h("p", { class: "quiet-runs" }, `${providerName(e.id)}: ${syncs} since found nothing new${last}.`)];
+    });
     return section(
       "Sync history",
-      h(
-        "table",
-        { class: "runs" },
+      [
+        ...quiet,
         h(
-          "thead",
-          null,
+          "table",
+          { class: "runs" },
           h(
-            "tr",
+            "thead",
             null,
-            h("th", null, "When"),
-            h("th", null, "Provider"),
-            h("th", null, "Outcome"),
-            h("th", null, "Details"),
+            h(
+              "tr",
+              null,
+              h("th", null, "When"),
+              h("th", null, "Provider"),
+              h("th", null, "Outcome"),
+              h("th", null, "Details"),
+            ),
+          ),
+          h(
+            "tbody",
+            null,
+            runs.rows.map((r) => {
+              const started = toDate(r.startedAt) ?? toDate(r.finishedAt);
+              const finished = toDate(r.finishedAt);
+              const outcome =
+                typeof r.outcome === "string" ? r.outcome : typeof r.status === "string" ? r.status : "running";
+              const err =
+                r.error && typeof r.error === "object" ? String((r.error as { message?: unknown }).message ?? "") : "";
+              const counts =
+                r.counts && typeof r.counts === "object"
+                  ? Object.entries(r.counts as Record<string, unknown>)
+                      .filter(([, v]) => typeof v === "number")
+                      .map(([k, v]) => `${k} ${v}`)
+                      .join(", ")
+                  : "";
+              const took =
+                started && finished ? `${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s` : "";
+              return h(
+                "tr",
+                { class: `outcome-${outcome}` },
+                h("td", null, started ? formatDateTime(started) : "—"),
+                h("td", null, typeof r.provider === "string" ? providerName(r.provider) : "—"),
+                h("td", null, outcome.replace(/_/g, " ")),
+                h("td", null, [took, counts, err].filter(Boolean).join(" · ")),
+              );
+            }),
           ),
         ),
-        h(
-          "tbody",
-          null,
-          runs.rows.map((r) => {
-            const started = toDate(r.startedAt) ?? toDate(r.finishedAt);
-            const finished = toDate(r.finishedAt);
-            const outcome =
-              typeof r.outcome === "string" ? r.outcome : typeof r.status === "string" ? r.status : "running";
-            const err =
-              r.error && typeof r.error === "object" ? String((r.error as { message?: unknown }).message ?? "") : "";
-            const counts =
-              r.counts && typeof r.counts === "object"
-                ? Object.entries(r.counts as Record<string, unknown>)
-                    .filter(([, v]) => typeof v === "number")
-                    .map(([k, v]) => `${k} ${v}`)
-                    .join(", ")
-                : "";
-            const took = started && finished ? `${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s` : "";
-            return h(
-              "tr",
-              { class: `outcome-${outcome}` },
-              h("td", null, started ? formatDateTime(started) : "—"),
-              h("td", null, typeof r.provider === "string" ? providerName(r.provider) : "—"),
-              h("td", null, outcome.replace(/_/g, " ")),
-              h("td", null, [took, counts, err].filter(Boolean).join(" · ")),
-            );
-          }),
-        ),
-      ),
+      ],
       null,
       "history",
     );

@@ -59,6 +59,7 @@ export const CONNECTION_FIELDS = [
   "history",
   "lastHistoryGap",
   "historyGaps",
+  "quietRuns",
 ] as const satisfies readonly (keyof ConnectionDoc)[];
 
 export function connectionJson(id: string, data: Record<string, unknown>): Record<string, unknown> {

@@ -32,6 +32,7 @@ A list, one entry per connected provider (Spotify, Instagram, YouTube):
 - \`dataErasedAt\` / \`dataExpiredAt\`: when the provider's data was deleted (on disconnect, or
   for being older than the provider's terms allow);
 - \`history\`, \`lastHistoryGap\`, \`historyGaps\`: the state of your play log (see plays.jsonl);
+- \`quietRuns\`: scheduled syncs since the last sync_runs.json entry that found nothing new;
 - \`throughOwnApp\`: whether the connection uses your own provider app.
 
 ## snapshots/{provider}/{name}.json
@@ -65,7 +66,9 @@ Daily points of your other numbers (followers, playlists, posts and the like): \
 ## sync_runs.json
 
 The sync history: one entry per sync run (\`provider\`, \`reason\`, \`startedAt\`, \`finishedAt\`,
-\`outcome\`, \`counts\`, \`error\`, …). Runs are kept for a limited time.
+\`outcome\`, \`counts\`, \`error\`, …). Runs are kept for a limited time. Scheduled syncs that
+found nothing new have no entry of their own: \`quietRunsBefore\` on the next entry says how many
+came before it.
 
 ## imports.json
 

@@ -21,11 +21,15 @@ import {
   catalogEntry,
   providerName,
 } from "../../functions/src/providers/catalog";
+import { SETTINGS } from "../../functions/src/config";
 import { ROOT } from "../lib/local-env";
 import type { BenchResults } from "./report";
 import { SYNC_TASK_CONCURRENCY } from "../../functions/src/sync/taskQueue";
 import { instanceSharing } from "./sharing";
 import type { PerSync, SyncKind } from "./syncCost";
+
+/** The instance's provider-pause cache of a deployment (PROVIDER_PAUSE_CACHE_SECONDS' default). */
+const PAUSE_CACHE_SECONDS = Number(SETTINGS.PROVIDER_PAUSE_CACHE_SECONDS.default);
 
 interface Price {
   value: number;
@@ -118,6 +122,11 @@ export interface ProviderCost {
   cpuSecondsPerSync: number | null;
   dispatchesPerSecond: number;
   maxConcurrentDispatches: number;
+  /**
+   * Provider-pause reads a sync makes with the instance's cache (PROVIDER_PAUSE_CACHE_SECONDS):
+   * one per instance per cache period, instead of the measured one a sync (the bench runs uncached).
+   */
+  pauseReadsPerSync: number;
   /** Storage Class A: object writes and lists of the mirror folder. */
   classAWrites: number;
   classALists: number;
@@ -199,12 +208,19 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
     const syncsPerConnection = syncsPerConnectionPerMonth(provider, hourlyPerMonth);
     const n = users * syncsPerConnection;
     const b = stored.find((x) => x.provider === provider);
-    // sync_runs documents a connection keeps: its syncs a day × the TTL in days.
-    const runsKept = ((24 * 60) / intervalMinutes) * s.syncRunsKeptDays.value;
+    // sync_runs documents a connection keeps: its syncs a day × the TTL in days × the rows a sync
+    // writes (measured: a quiet run, scheduled and unchanged, writes none; older benches: one each).
+    const runsKept = ((24 * 60) / intervalMinutes) * s.syncRunsKeptDays.value * mix(provider, (r) => r.runRows ?? 1);
     const syncSeconds = mix(provider, (r) => r.ms / 1000);
     const sh = sharingOf(provider, syncSeconds);
     // Billed instance time: alone, each sync rounded up to 100 ms; shared, the instance's busy time.
     const seconds = sh.sharing > 1 ? (n * syncSeconds) / sh.sharing : n * mix(provider, billedSeconds);
+    // The pause read: once per instance per cache period. Instances at once = syncs in flight
+    // (rate × W) ÷ sharing; syncs a period = rate × TTL; the bench measures it uncached.
+    const instances = Math.max(1, Math.ceil((sh.dispatchesPerSecond * syncSeconds) / sh.sharing));
+    const pauseReadsPerSync =
+      PAUSE_CACHE_SECONDS > 0 ? Math.min(1, instances / (sh.dispatchesPerSecond * PAUSE_CACHE_SECONDS)) : 1;
+    const measuredPauseReads = mix(provider, (r) => r.pauseReads ?? 0);
     const classAWrites = n * mix(provider, (r) => r.storage.saves);
     // With a manifest: one list (a page per 1,000 objects) a connection a day, for a provider that mirrors.
     const mirrors = (b?.storageObjects ?? 0) > 0;
@@ -219,7 +235,8 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
       intervalMinutes,
       syncsPerConnection,
       syncs: n,
-      reads: n * mix(provider, (r) => r.firestore.reads),
+      reads: n * (mix(provider, (r) => r.firestore.reads) - measuredPauseReads * (1 - pauseReadsPerSync)),
+      pauseReadsPerSync: measuredPauseReads > 0 ? pauseReadsPerSync : 0,
       writes: n * mix(provider, (r) => r.firestore.writes),
       deletes: n * mix(provider, (r) => r.firestore.deletes),
       classA: classAWrites + classALists,
@@ -353,7 +370,8 @@ export function costModel(bench: BenchResults, inputs: Inputs, design: PerSync["
     item: "storage",
     quantity: firestoreBytes / GIB,
     unit: "GiB-month",
-    formula: "users × Σ_p (snapshot+connection+token docs + syncs a day × TTL days × sync_runs doc) × overhead",
+    formula:
+      "users × Σ_p (snapshot+connection+token docs + syncs a day × TTL days × sync_runs rows a sync × sync_runs doc) × overhead",
     usd: (firestoreBytes / GIB) * p("firestoreStorageGibMonth"),
   });
   items.push(
@@ -490,10 +508,12 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     "per-sync count x_p   = c_p × x(small change, measured) + (1 − c_p) × x(unchanged, measured)",
     `S_p                  = users × ${hourly} × ${SLOT_MINUTES} ÷ interval_p`,
     "Firestore            = Σ_p S_p × (reads_p × $/read + writes_p × $/write + deletes_p × $/delete)",
+    `                       reads_p: the measured reads, its provider-pause read replaced by instances_p ÷ (rate_p × ${PAUSE_CACHE_SECONDS} s)`,
+    `                       (PROVIDER_PAUSE_CACHE_SECONDS: an instance reads the pause once per ${PAUSE_CACHE_SECONDS} s; instances_p = ⌈rate_p × W_p ÷ sharing_p⌉)`,
     `                     + ${hourly} fan-outs × (due + ${m.fanOutExtraReads}) reads × $/read`,
     `                       (due = users × Σ_p ${SLOT_MINUTES} ÷ interval_p connections an hour; + the empty "error" query, each provider's pause document, each retention query)`,
     `                     + ${hourly} fan-outs × due writes × $/write   (each enqueued task recorded on its connection: pendingTask, sync/backlog.ts)`,
-    `                     + stored GiB × overhead × $/GiB-month   (snapshots, connection, tokens, 1,440 ÷ interval_p × ${ttl} sync_runs per connection)`,
+    `                     + stored GiB × overhead × $/GiB-month   (snapshots, connection, tokens; sync_runs: 1,440 ÷ interval_p × ${ttl} days × rows a sync, per connection)`,
     `Cloud Functions      = (Σ_p S_p + ${hourly}) × $/request`,
     "                     + Σ_p S_p × W_p ÷ sharing_p × (vCPU × $/vCPU-s + GiB × $/GiB-s)   (billed instance time)",
     "                     + fan-outs × fan-out s × (vCPU × $/vCPU-s + GiB × $/GiB-s)",
@@ -513,11 +533,11 @@ export function render(bench: BenchResults, inputs: Inputs): string {
     "",
     "## Syncs per instance (the sharing)",
     "",
-    "| provider | W (wall s a sync) | CPU s a sync (measured, many in flight) | queue rate × W | maxConcurrent | sharing | bounded by | billed instance s a month |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    "| provider | W (wall s a sync) | CPU s a sync (measured, many in flight) | queue rate × W | maxConcurrent | sharing | bounded by | billed instance s a month | pause reads a sync |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ...m.perProvider.map(
       (c) =>
-        `| ${providerName(c.provider)} | ${c.syncSeconds.toFixed(3)} | ${c.cpuSecondsPerSync === null ? "–" : c.cpuSecondsPerSync.toFixed(4)} | ${c.dispatchesPerSecond} × ${c.syncSeconds.toFixed(2)} = ${(c.dispatchesPerSecond * c.syncSeconds).toFixed(2)} | ${c.maxConcurrentDispatches} | ${c.sharing.toFixed(2)} | ${c.sharingLimitedBy} | ${qty(c.seconds)} |`,
+        `| ${providerName(c.provider)} | ${c.syncSeconds.toFixed(3)} | ${c.cpuSecondsPerSync === null ? "–" : c.cpuSecondsPerSync.toFixed(4)} | ${c.dispatchesPerSecond} × ${c.syncSeconds.toFixed(2)} = ${(c.dispatchesPerSecond * c.syncSeconds).toFixed(2)} | ${c.maxConcurrentDispatches} | ${c.sharing.toFixed(2)} | ${c.sharingLimitedBy} | ${qty(c.seconds)} | ${c.pauseReadsPerSync.toFixed(3)} |`,
     ),
     "",
     "The queue rate and maxConcurrent are the catalog defaults (`<PROVIDER>_QUEUE_MAX_DISPATCHES_PER_SECOND`, `…_MAX_CONCURRENT`): a faster queue keeps more syncs in flight and so shares more, until concurrency or CPU bounds it.",

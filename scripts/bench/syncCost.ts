@@ -14,7 +14,14 @@
 import { db } from "../../functions/src/admin";
 import { type Config, providerSettings } from "../../functions/src/config";
 import { tokenStoreFromConfig } from "../../functions/src/crypto/tokenStore";
-import { PROVIDERS, type Provider, firestorePaths, storagePaths } from "../../functions/src/paths";
+import {
+  PROVIDERS,
+  PROVIDER_STATE,
+  type Provider,
+  SYNC_RUNS,
+  firestorePaths,
+  storagePaths,
+} from "../../functions/src/paths";
 import type { ProviderContext } from "../../functions/src/providers/types";
 import { type SyncDeps, runSync } from "../../functions/src/sync/runSync";
 import { canonicalJson, firestoreSize } from "../../functions/src/sync/snapshots";
@@ -23,9 +30,13 @@ import { benchSyncDeps, providerRequests } from "./deps";
 import {
   type FirestoreCounts,
   type StorageCounts,
+  diffCommits,
   diffCounts,
   diffFirestore,
+  diffReadsByCollection,
   newStorageCounts,
+  readsByCollection,
+  snapshotCommits,
   snapshotFirestore,
 } from "./instrument";
 import { type BenchConnection, createUsers } from "./users";
@@ -41,6 +52,10 @@ export interface PerSync {
   storage: { classA: number; saves: number; bytesWritten: number; deletes: number };
   requests: { api: number; token: number; cdn: number };
   snapshotsWritten: number;
+  /** sync_runs documents written per sync (a quiet run writes none: runSync.ts). */
+  runRows?: number;
+  /** provider_state documents read per sync (the provider pause; measured without the instance cache). */
+  pauseReads?: number;
   ms: number;
   outcomes: string[];
 }
@@ -178,6 +193,8 @@ export async function benchSyncCost(
         const set = design === "product" ? product : naive;
         const fs0: FirestoreCounts = snapshotFirestore();
         const st0: StorageCounts = { ...storage };
+        const cm0 = snapshotCommits();
+        const rd0 = { ...readsByCollection };
         const rq0 = providerRequests(await fake.stats(), provider);
         let ms = 0;
         let snapshotsWritten = 0;
@@ -199,6 +216,8 @@ export async function benchSyncCost(
           ms += performance.now() - t0;
         }
         const fs = diffFirestore(fs0);
+        const runRows = diffCommits(cm0).writesByCollection[SYNC_RUNS] ?? 0;
+        const pauseReads = diffReadsByCollection(rd0)[PROVIDER_STATE] ?? 0;
         const st = diffCounts(st0, storage);
         const rq = diffCounts(rq0, providerRequests(await fake.stats(), provider));
         const n = set.length;
@@ -219,6 +238,8 @@ export async function benchSyncCost(
           },
           requests: { api: per(rq.api), token: per(rq.token), cdn: per(rq.cdn) },
           snapshotsWritten: per(snapshotsWritten),
+          runRows: per(runRows),
+          pauseReads: per(pauseReads),
           ms: Math.round(ms / n),
           outcomes: [...new Set(outcomes)],
         });

@@ -17,6 +17,9 @@
  *   logged twice, every image mirrored;
  * - during the image writes (one cover stored, the next held) → every cover exactly once, the
  *   manifest matching the folder.
+ *
+ * And a provider that answers too slowly for the sync to finish: the emulated function stops at
+ * SYNC_DEADLINE_SECONDS (40 s in functions/.env.local), records `timeout` and is not retried.
  */
 import { randomUUID } from "node:crypto";
 import type { Timestamp } from "firebase-admin/firestore";
@@ -239,5 +242,38 @@ describe("when the function's worker is killed mid-sync, then the redelivered ta
     await expectConsistentSnapshots(c);
     await expectEveryCoverOnce(c, conn);
     expect(run.images).toMatchObject({ failed: 0 });
+  });
+});
+
+describe("when the provider is too slow for the sync's deadline", () => {
+  it("every page of the playlists answers late: the emulated function stops at SYNC_DEADLINE_SECONDS, records timeout, counts it, releases the lease, writes no snapshot and is not retried", async () => {
+    const deadline = config.SYNC_DEADLINE_SECONDS;
+    expect(deadline).toBeLessThan(120); // functions/.env.local's, not the deployed 420 s
+    // 50 playlists a page, each page 2.5 s late (below HTTP_TIMEOUT_MS): more pages than the deadline allows.
+    const pages = Math.ceil((deadline * 1000) / 2_500) + 10;
+    const c = await connectFake(fake, "spotify", { playlists: pages * 50 }, { prefix: "chaos-deadline-" });
+    fake.fault("spotify", { kind: "slow", delayMs: 2_500, endpoint: "me/playlists", accountId: c.accountId });
+    const started = Date.now();
+    const taskId = await enqueue(c);
+    const conn = await waitFor(
+      async () => {
+        const d = (await connectionRef(c).get()).data();
+        return d?.lastError?.code === "timeout" && d.lease === null ? d : undefined;
+      },
+      { timeoutMs: (deadline + 90) * 1000, intervalMs: 500, what: "the sync to record timeout" },
+    );
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(deadline * 1000);
+    expect(took).toBeLessThan((deadline + 45) * 1000);
+    expect(conn).toMatchObject({ consecutiveFailures: 1, lease: null });
+    expect(conn.lastError.message).toMatch(
+      new RegExp(`^The sync ran longer than SYNC_DEADLINE_SECONDS \\(${deadline} s\\)`),
+    );
+    // Stopped before anything was saved: no snapshot of the first sync.
+    expect((await db().collection(firestorePaths.snapshots(c.uid, "spotify")).get()).size).toBe(0);
+    // One run, not retried (a retry would run as long): still one after the queue's retry delay.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const runs = await runsOf(c.uid);
+    expect(runs.map((r) => [r.taskId, r.outcome, r.attempt, r.willRetry])).toEqual([[taskId, "timeout", 1, false]]);
   });
 });

@@ -3,8 +3,10 @@
  * (triggers/sync.ts wraps it in onTaskDispatched; scripts/sync.ts runs it in-process).
  *
  * Per task: validate the payload → lease the connection → load + decrypt tokens → refresh when
- * due and SAVE the new tokens before any other call → fetch everything → write changed snapshots
- * → mirror images → record the outcome on the connection and in `sync_runs` → release the lease.
+ * due and SAVE a new credential (a rotated refresh token) before any other call → fetch
+ * everything → write changed snapshots → mirror images → save a renewed access token the next
+ * attempt can use → record the outcome on the connection and in `sync_runs` (a quiet run: on the
+ * connection only) → release the lease.
  * What a failure does is decided by policy.ts; the result says whether the queue should retry.
  *
  * A run can be overtaken while it fetches. When it records its outcome it looks at the connection:
@@ -246,7 +248,7 @@ export async function runSync(deps: SyncDeps, rawPayload: unknown, attempt: Sync
     // must survive whatever happens next. A 401 right after a refresh means the grant is gone:
     // ReauthRequiredError. A refresh that kept the refresh token only renewed the access token:
     // the stored refresh token still works, so it is saved after the fetch, and only when it is
-    // still good at the next sync (savePending below); an hourly Spotify sync refreshes anyway.
+    // still good at the next attempt (after the fetch, below); an hourly Spotify sync refreshes anyway.
     // Saved only over the tokens they were refreshed from: a reconnect meanwhile (new grant) is
     // not overwritten, and a disconnect or account deletion is not undone.
     const { result: fetched } = await withAccessToken(

@@ -98,8 +98,11 @@ export interface FakeProviders {
   latency(ms: number): void;
   /** Refresh returns a new refresh_token (and the old one stops working) when on, where the provider rotates (Spotify). Default off. */
   rotateRefreshTokens(on: boolean): void;
-  /** Fake time for token expiry and the rate-limit window. It runs with real time; advance() jumps ahead. */
-  clock: { now(): Date; advance(ms: number): void };
+  /**
+   * Fake time for token expiry, the rate-limit window and listening. It runs with real time;
+   * advance() jumps ahead; freeze() stops real time from moving it until thaw().
+   */
+  clock: { now(): Date; advance(ms: number): void; freeze(): void; thaw(): void };
   stats(): Stats;
   resetStats(): void;
   stop(): Promise<void>;
@@ -220,7 +223,12 @@ function apiOf(state: FakeState, server: FakeServer, url: string): FakeProviders
     rotateRefreshTokens(on) {
       state.rotateRefreshTokens = on;
     },
-    clock: { now: () => state.clock.now(), advance: (ms) => state.clock.advance(ms) },
+    clock: {
+      now: () => state.clock.now(),
+      advance: (ms) => state.clock.advance(ms),
+      freeze: () => state.clock.freeze(),
+      thaw: () => state.clock.thaw(),
+    },
     stats: () => structuredClone(state.stats),
     resetStats: () => state.resetStats(),
     stop: () => server.stop(),

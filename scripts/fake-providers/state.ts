@@ -18,14 +18,28 @@ const perProvider = <T>(make: (p: ProviderId) => T) =>
 /** The app credentials the local settings use (functions/.env.local + .secret.local), per provider. */
 export const APPS: Record<ProviderId, FakeApp> = perProvider((p) => FAKES[p].app);
 
-/** Fake time: real time plus an offset that tests move forward. */
+/** Fake time: real time plus an offset that tests move forward; frozen, only advance() moves it. */
 export class FakeClock {
   private offsetMs = 0;
+  private frozenAt: number | null = null;
   now(): Date {
     return new Date(this.nowMs());
   }
   nowMs(): number {
-    return Date.now() + this.offsetMs;
+    return (this.frozenAt ?? Date.now()) + this.offsetMs;
+  }
+  /**
+   * Stops real time from moving the clock (advance() still does), for a test that compares what
+   * the fake showed at a moment with what a sync read a few milliseconds later.
+   */
+  freeze(): void {
+    this.frozenAt ??= Date.now();
+  }
+  /** Real time moves the clock again, from where it stood. */
+  thaw(): void {
+    if (this.frozenAt === null) return;
+    this.offsetMs += this.frozenAt - Date.now();
+    this.frozenAt = null;
   }
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new Error(`clock.advance needs a non-negative number of ms (got ${ms}).`);

@@ -46,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake?.stop();
 });
+afterEach(() => fake.clock.thaw());
 
 interface Truth {
   id: string;
@@ -71,6 +72,9 @@ interface ListeningAccount {
 describe("a week of listening on the fake, synced tick by tick", () => {
   it("when a week of plays (bursts over the window, late plays) is synced, then the log, gaps, aggregates and daily points match the fake's truth", async () => {
     const uid = `week-${randomUUID()}`;
+    // Each sync's window is read from the fake's truth just before the sync: with the clock
+    // running, a play becoming visible in the milliseconds between would be logged but not "shown".
+    fake.clock.freeze();
     const clock = { now: () => fake.clock.now() };
     await db()
       .doc(firestorePaths.user(uid))

@@ -196,7 +196,8 @@ export interface PauseInfo {
  * (`forget`), so an instance sends at most its syncs in flight into a pause it has not seen.
  */
 export class PauseCache {
-  private readonly entries = new Map<string, { readAt: number; doc: z.infer<typeof PauseDoc> | null }>();
+  /** The pause document's data as read (undefined: none), by its path. */
+  private readonly entries = new Map<string, { readAt: number; data: unknown }>();
 
   constructor(
     private readonly db: Firestore,
@@ -208,14 +209,13 @@ export class PauseCache {
     let entry = this.entries.get(key);
     const t = now.getTime();
     if (!entry || t - entry.readAt >= this.ttlSeconds * 1000 || t < entry.readAt) {
-      const parsed = PauseDoc.safeParse((await this.db.doc(key).get()).data());
-      entry = { readAt: t, doc: parsed.success ? parsed.data : null };
+      entry = { readAt: t, data: (await this.db.doc(key).get()).data() };
       this.entries.set(key, entry);
       if (this.entries.size > 1000) this.entries.delete(this.entries.keys().next().value!);
     }
-    if (!entry.doc) return null;
-    const end = effectiveEnd(entry.doc, limits);
-    return end.getTime() > t ? end : null;
+    // The same reading of the document as providerPausedUntil's, at this sync's `now`.
+    const pause = pauseInfo(entry.data, now, limits);
+    return pause?.active ? pause.pausedUntil : null;
   }
 
   forget(target: Provider | PauseTarget): void {

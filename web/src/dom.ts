@@ -83,3 +83,45 @@ export function relative(d: Date, now = new Date()): string {
   if (abs < 86400) return rtf.format(Math.round(s / 3600), "hour");
   return rtf.format(Math.round(s / 86400), "day");
 }
+
+/**
+ * Wraps a live view's re-render so it waits while something inside `root` is pressed. Live views
+ * rebuild their elements when their data changes; a rebuild between the press and the release
+ * replaces the pressed button, and the browser then fires no click at all (the press and the
+ * release landed on different elements), so the person's click is lost. A held render runs right
+ * after the click, or after `maxHoldMs` for a press released outside `root`. While one waits,
+ * `root` is `aria-busy`.
+ */
+export function heldWhilePressed(root: HTMLElement, render: () => void, maxHoldMs = 5000): () => void {
+  let pressed = false;
+  let pending = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const release = () => {
+    if (!pressed) return;
+    pressed = false;
+    clearTimeout(timer);
+    if (pending) {
+      pending = false;
+      root.removeAttribute("aria-busy");
+      render();
+    }
+  };
+  const press = () => {
+    pressed = true;
+    clearTimeout(timer);
+    timer = setTimeout(release, maxHoldMs);
+  };
+  // The click is dispatched after the release, in the same task: render in the next one.
+  const releaseAfterClick = () => void setTimeout(release, 0);
+  root.addEventListener("pointerdown", press, true);
+  root.addEventListener("pointerup", releaseAfterClick, true);
+  root.addEventListener("pointercancel", releaseAfterClick, true);
+  // Space clicks a button on keyup; Enter on keydown.
+  root.addEventListener("keydown", (e) => (e.key === " " || e.key === "Enter") && press(), true);
+  root.addEventListener("keyup", releaseAfterClick, true);
+  return () => {
+    if (!pressed) return render();
+    pending = true;
+    root.setAttribute("aria-busy", "true");
+  };
+}

@@ -187,8 +187,21 @@ describe("the web app, in a browser, against the local system", () => {
   it("when they press Sync now twice, then the first starts a sync and the second is refused with the time it is allowed again", async () => {
     await page.goto(`${APP}/#/connections`);
     const spotify = card(page, "spotify");
-    await spotify.locator("button[data-action=sync]").click();
+    // The first press straddles a live update of the card (the connection document changes while
+    // the button is held down): the rebuild waits for the release, so the click still counts.
+    const ready = spotify.locator("button[data-action=sync]:not([disabled])");
+    await ready.scrollIntoViewIfNeeded();
+    const box = (await ready.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await db()
+      .doc(firestorePaths.connection(alice.uid, "spotify"))
+      .update({ providerAccountName: `alice.spotify.${run} (renamed)` });
+    await page.locator("div.cards[aria-busy=true]").waitFor({ timeout: 10_000 });
+    await page.mouse.up();
     await spotify.locator("[data-role=note]:has-text('Sync started')").waitFor();
+    // The held rebuild ran after the click (the sync started now rewrites the name soon after).
+    await expect(page.locator("div.cards[aria-busy]").count()).resolves.toBe(0);
     await expect(spotify.locator("button[data-action=sync]").isDisabled()).resolves.toBe(true);
     await expect(spotify.locator("[data-role=cooldown]").textContent()).resolves.toMatch(/possible again/);
     // A fresh page forgets the client-side cooldown; the server still refuses.

@@ -8,7 +8,7 @@ import { collection, onSnapshot } from "firebase/firestore";
 import { firestorePaths } from "../../../functions/src/paths";
 import { CATALOG, type Catalog, type CatalogEntry, isProviderId } from "../../../functions/src/providers/catalog";
 import { ApiError, type AppChoice, type ProviderId, disconnect, startConnect, syncNow } from "../api";
-import { type View, errorBox, formatDateTime, h, loading, relative } from "../dom";
+import { type View, errorBox, formatDateTime, h, heldWhilePressed, loading, relative } from "../dom";
 import type { Services } from "../firebase";
 import { brandMark } from "../providers/brand";
 import { WEB_PROVIDERS } from "../providers/registry";
@@ -43,10 +43,14 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
   const confirming = new Set<ProviderId>();
   /** The "also delete the data" choice of an open confirmation: cards are rebuilt, the choice is not lost. */
   const deleteChoice = new Map<ProviderId, boolean>();
+  /** Providers whose Sync now is waiting for the server's answer: a rebuilt card keeps saying so. */
+  const asking = new Set<ProviderId>();
   let loaded = false;
 
-  const render = () => {
-    if (!loaded) return;
+  // Cards are rebuilt on every change, but not under a pressed button (dom.ts, heldWhilePressed).
+  // The cards wait for the own-app answers too, so they appear once, without their buttons moving.
+  const render = heldWhilePressed(list, () => {
+    if (!loaded || Object.values(ownApps).some((o) => !o.loaded())) return;
     // Cards are rebuilt; an own-app form is kept (views/own-app.ts), and so is its focus.
     const active = document.activeElement;
     const selection =
@@ -58,7 +62,7 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
         active.setSelectionRange(selection[0], selection[1]);
       }
     }
-  };
+  });
 
   /** Per provider with own apps: its section, which also asks the server which apps are offered. */
   const ownApps: Partial<Record<ProviderId, OwnAppPanel>> = {};
@@ -148,12 +152,13 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
           "button",
           {
             "data-action": "sync",
-            disabled: !words.canSync || Boolean(cd),
+            disabled: !words.canSync || Boolean(cd) || asking.has(p),
             title: cd ? cd.text : undefined,
             onclick: async (ev: Event) => {
               const btn = ev.currentTarget as HTMLButtonElement;
               btn.disabled = true;
               btn.textContent = "Asking for a sync…";
+              asking.add(p);
               try {
                 const r = await syncNow(s, p);
                 notes[p] = { text: r.message, tone: "info" };
@@ -179,10 +184,11 @@ export function connectionsView(s: Services, uid: string, flash: HTMLElement | n
                   notes[p] = { text: err.message, tone: "error" };
                 }
               }
+              asking.delete(p);
               render();
             },
           },
-          "Sync now",
+          asking.has(p) ? "Asking for a sync…" : "Sync now",
         ),
       );
     }

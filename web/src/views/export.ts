@@ -9,7 +9,7 @@ import { FirebaseError } from "firebase/app";
 import { collection, limit, onSnapshot, orderBy, query } from "firebase/firestore";
 import { httpsCallable } from "firebase/functions";
 import { firestorePaths } from "../../../functions/src/paths";
-import { type View, errorBox, formatDateTime, h } from "../dom";
+import { type View, errorBox, formatDateTime, h, heldWhilePressed } from "../dom";
 import { num, str } from "../fields";
 import { type Services, appCheckToken } from "../firebase";
 import { mediaUrl } from "../media";
@@ -189,12 +189,13 @@ export function exportView(s: Services, uid: string): View {
     ];
   };
 
-  function render() {
+  // The section follows the export job live, but not under a pressed button (dom.ts).
+  const render = heldWhilePressed(body, () =>
     body.replaceChildren(
       ...state(),
       ...(note ? [h("p", { class: `note ${note.tone}`, role: "status", "data-role": "export-note" }, note.text)] : []),
-    );
-  }
+    ),
+  );
 
   const unsub = onSnapshot(
     query(collection(s.db, firestorePaths.exports(uid)), orderBy("createdAt", "desc"), limit(1)),

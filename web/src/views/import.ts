@@ -8,7 +8,7 @@
 import { type Unsubscribe, collection, limit, onSnapshot, orderBy, query } from "firebase/firestore";
 import { firestorePaths } from "../../../functions/src/paths";
 import { ApiError } from "../api";
-import { type View, empty, errorBox, formatDateTime, h, loading } from "../dom";
+import { type View, empty, errorBox, formatDateTime, h, heldWhilePressed, loading } from "../dom";
 import type { Services } from "../firebase";
 import {
   type ImportView,
@@ -100,14 +100,15 @@ export function importView(s: Services, uid: string): View {
   const setUpload = (...children: (Node | string | null)[]) =>
     uploadBox.replaceChildren(...children.filter((c) => c !== null));
 
-  const renderList = () => {
+  // The list follows the import jobs live, but not under a pressed button (dom.ts).
+  const renderList = heldWhilePressed(list, () => {
     if (jobs.state === "loading") return list.replaceChildren(loading("Loading your imports…"));
     if (jobs.state === "error")
       return list.replaceChildren(errorBox("Your imports could not be loaded.", jobs.message));
     if (jobs.rows.length === 0)
       return list.replaceChildren(empty("No imports yet.", "Your imports and their progress appear here."));
     list.replaceChildren(...jobs.rows.map(jobCard));
-  };
+  });
 
   const finished = (importId: string) =>
     new Promise<void>((resolve) => {

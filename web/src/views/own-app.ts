@@ -16,6 +16,8 @@ export interface OwnAppPanel {
   readonly el: HTMLElement;
   /** What the server said (null while loading, or when it could not be asked). */
   description(): OwnAppDescription | null;
+  /** Whether the server has answered (with a description or an error). */
+  loaded(): boolean;
 }
 
 interface Hooks {
@@ -36,6 +38,7 @@ export function ownAppPanel(
 ): OwnAppPanel {
   let desc: OwnAppDescription | null = null;
   let loadError: string | null = null;
+  let loaded = false;
   let editing = false;
   let confirmingRemove = false;
 
@@ -333,10 +336,11 @@ export function ownAppPanel(
       desc = null;
       loadError = e instanceof ApiError ? e.message : `Your own ${name} app's settings could not be loaded.`;
     }
+    loaded = true;
     build();
     hooks.changed();
   }
 
   void load();
-  return { el, description: () => desc };
+  return { el, description: () => desc, loaded: () => loaded };
 }

@@ -20,6 +20,7 @@ import { type FakeProviders, startFakeProviders } from "../../../scripts/fake-pr
 import { EMULATORS, PROJECT_ID, REGION } from "../../../scripts/lib/local-env";
 import { seedDemo } from "../../../scripts/local/seed";
 import { type FakeConnection, connectFake, connectionRef } from "../support/fake-connections";
+import { forgetPeople } from "../support/cleanup";
 import { FakeClock } from "../support/sync-fakes";
 import { waitFor } from "../support/wait";
 
@@ -35,6 +36,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake?.stop();
+  // 100-odd people: their tasks still in the queues find nobody once they are gone.
+  await forgetPeople(["e2e-"]);
 });
 
 type Conn = FakeConnection;

@@ -72,7 +72,7 @@ async function main(): Promise<number> {
         latencyMs: LATENCY_MS,
         tag,
         ceilingConnections: quick ? 20 : 100,
-        adaptiveSlots: quick ? 4 : 8,
+        adaptiveSlots: quick ? 4 : 12,
       });
       savePartial();
     }
